@@ -1,0 +1,5 @@
+"""``python -m contactops``: the same as the ``contactops`` command."""
+
+from contactops.cli import main
+
+main()
