@@ -9,8 +9,10 @@ from typing import Any
 import numpy as np
 
 from contactops.errors import InvalidParameterError
+from contactops.queueing import _kernels as k
 from contactops.queueing._base import Metrics, Params, QueueModel
 from contactops.queueing._definitions import DEFAULT_SL_DEFINITION, check_definition
+from contactops.queueing._erlang import ErlangC
 from contactops.queueing._validation import FloatArray, as_array, broadcast, check_probability
 
 __all__ = ["StaffingResult", "Targets", "achieved", "max_arrival_rate", "required_agents"]
@@ -161,11 +163,29 @@ def _evaluate(model: QueueModel, p: Params, idx: np.ndarray, agents: FloatArray,
     return targets.met(m, {n: v[idx] for n, v in goals.items()})
 
 
+_FAST_ERLANG_C_TARGETS = {"service_level", "asa", "max_occupancy", "max_wait_probability"}
+
+
+def _erlang_c_fast(p: Params, goals: dict[str, FloatArray]) -> FloatArray:
+    """Whole-agent Erlang C requirement by the compiled upward recursion."""
+    none = np.full(p["arrival_rate"].shape, np.nan)
+    agents: FloatArray = k.erlang_c_staff(
+        p["arrival_rate"], p["aht"], p["threshold"],
+        goals.get("service_level", none), goals.get("asa", none),
+        goals.get("max_occupancy", none), goals.get("max_wait_probability", none))
+    return agents
+
+
 def _search_agents(model: QueueModel, p: Params, targets: Targets,
                    goals: dict[str, FloatArray], *, integer: bool,
                    max_agents: float) -> tuple[FloatArray, np.ndarray]:
     """Smallest staff meeting the targets, per point: galloping then bisection."""
     size = p["arrival_rate"].size
+    if (type(model) is ErlangC and integer and set(goals) <= _FAST_ERLANG_C_TARGETS
+            and max_agents >= 1_000_000.0):
+        # Erlang C targets are always reachable (no cap needed): every point is feasible;
+        # an explicit max_agents below the default takes the generic, capped search
+        return _erlang_c_fast(p, goals), np.ones(size, dtype=bool)
     load = model._offered_load(p)
     lo = model._known_infeasible(p)  # fails (or -1: nothing known)
     hi = np.minimum(np.ceil(np.maximum(load + 2.0 * np.sqrt(load) + 1.0, lo + 1.0)), max_agents)

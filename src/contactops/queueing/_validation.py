@@ -70,7 +70,9 @@ def broadcast(**arrays: FloatArray) -> tuple[tuple[int, ...], dict[str, FloatArr
             "broadcastable together (numpy broadcasting rules)",
             "Give scalars, or arrays of one shape (one value per interval).",
         ) from None
-    return shape, {k: np.broadcast_to(v, shape).reshape(-1) for k, v in arrays.items()}
+    # contiguous copies: the compiled kernels then see one array layout (one signature)
+    return shape, {k: np.ascontiguousarray(np.broadcast_to(v, shape)).reshape(-1)
+                   for k, v in arrays.items()}
 
 
 def check_probability(name: str, value: Any, *, open_low: bool = True,
