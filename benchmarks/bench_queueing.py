@@ -16,6 +16,7 @@ Results go to ``benchmarks/results/queueing.{md,json}`` (``--quick`` writes
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -41,6 +42,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+import contactops.queueing
 from contactops.queueing import ErlangA, ErlangC, required_agents
 
 if TYPE_CHECKING:
@@ -293,6 +295,16 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def source_fingerprint() -> str:
+    """sha256 (first 12 hex digits) of contactops.queueing's sources: the code timed."""
+    digest = hashlib.sha256()
+    package = Path(contactops.queueing.__file__).parent
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def machine() -> dict[str, Any]:
     return {
         "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
@@ -304,6 +316,7 @@ def machine() -> dict[str, Any]:
         "numba": numba.__version__,
         "numba_threads": numba.get_num_threads(),
         "contactops": pkg_version("contactops"),
+        "contactops_queueing_sha256": source_fingerprint(),
         "pyworkforce": pkg_version("pyworkforce"),
     }
 
@@ -328,7 +341,8 @@ def _machine_md(r: dict[str, Any]) -> list[str]:
          f"{', '.join(f'{x:.2f}' for x in m['loadavg_before'])}; after: "
          f"{', '.join(f'{x:.2f}' for x in m['loadavg_after'])}"),
         (f"- Python {m['python']}, NumPy {m['numpy']}, numba {m['numba']}, "
-         f"contactops {m['contactops']}, pyworkforce {m['pyworkforce']}"),
+         f"contactops {m['contactops']} (sources of `contactops.queueing`: sha256 "
+         f"`{m['contactops_queueing_sha256']}`), pyworkforce {m['pyworkforce']}"),
         "",
     ]
 
