@@ -135,7 +135,7 @@ def validate(center: Center, days: int | None) -> None:
     compile_center(center, days=days, warmup=0.0, dry_run=True)
 
 
-def compile_center(center: Center, *, days: int | None, warmup: float,  # noqa: C901, PLR0914
+def compile_center(center: Center, *, days: int | None, warmup: float,
                    max_arrivals: int = -1, stat_len: float | None = None,
                    n_stat: int | None = None, dry_run: bool = False) -> Compiled:
     """Arrays for :func:`contactops.simulate._engine.simulate_one`."""
@@ -165,7 +165,7 @@ def compile_center(center: Center, *, days: int | None, warmup: float,  # noqa: 
 
     # horizon length (in intervals) from the vectors when days is not given
     lengths = []
-    for i, q in enumerate(center.queues):
+    for q in center.queues:
         src = q.volume if q.volume is not None else q.arrival_rate
         if src is not None:
             lengths.append(np.atleast_1d(np.asarray(src, dtype=object)).size)
@@ -258,7 +258,8 @@ def compile_center(center: Center, *, days: int | None, warmup: float,  # noqa: 
                                                 "Known queues: " + ", ".join(names) + ".")
                 q_int[i, e.QI_ESCALATE_TO] = names[b.escalate_to]
         if not isinstance(q.transfers, Mapping):
-            raise InvalidParameterError(f"{p}.transfers", q.transfers, "a mapping queue: probability",
+            raise InvalidParameterError(f"{p}.transfers", q.transfers,
+                                        "a mapping queue: probability",
                                         "e.g. {billing: 0.1}.")
         for target, prob in q.transfers.items():
             tp = f"{p}.transfers.{target}"

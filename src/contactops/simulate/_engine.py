@@ -420,7 +420,7 @@ def simulate_one(
         hn = _heap_push(ht, hv, hn, horizon, _pack(E_STOP, 0, 0))
 
     n_rec, n_events, status = _loop(
-        rng, horizon, max_arrivals, stat_len, n_stat, hist_per_interval, n_hist, record,
+        rng, max_arrivals, stat_len, n_stat, hist_per_interval, n_hist, record,
         q_rate, rate_len, trace_ptr, trace_times, q_int, q_flt, xfer_cum, d_par, emp_ptr,
         emp_vals, g_conc, g_stretch, qg_ptr, qg_list, qg_rank, gq_ptr, gq_list, sc_time,
         sc_staff, sc_interval, qstats, gstats, hist, g_off, a_state, a_load, a_since, a_stamp,
@@ -431,8 +431,8 @@ def simulate_one(
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _loop(  # noqa: C901, PLR0917  (the event loop; see simulate_one)
-        rng, horizon, max_arrivals, stat_len, n_stat, hist_per_interval, n_hist, record,
+def _loop(
+        rng, max_arrivals, stat_len, n_stat, hist_per_interval, n_hist, record,
         q_rate, rate_len, trace_ptr, trace_times, q_int, q_flt, xfer_cum, d_par, emp_ptr,
         emp_vals, g_conc, g_stretch, qg_ptr, qg_list, qg_rank, gq_ptr, gq_list, sc_time,
         sc_staff, sc_interval, qstats, gstats, hist, g_off, a_state, a_load, a_since, a_stamp,
@@ -488,7 +488,7 @@ def _loop(  # noqa: C901, PLR0917  (the event loop; see simulate_one)
         to_q = -1
         freed_agent = -1
 
-        if kind == E_CHANGE or kind == E_STOP:
+        if kind in (E_CHANGE, E_STOP):
             for g in range(n_g):
                 if cur_int >= 0:
                     dt = t - g_last[g]
@@ -547,11 +547,12 @@ def _loop(  # noqa: C901, PLR0917  (the event loop; see simulate_one)
                                 break
                             if m == 1:
                                 a_stamp[a] += 1  # its idle-line entry is void
-                            hn, n_rec = _start(_fast(rng, q_int[ci[s2, CI_QUEUE], QI_HANDLE], d_par, emp_ptr, emp_vals),
-                   s2, a, g, t, cf, ci, q_flt, g_conc, g_stretch, a_state,
-                                               a_load, a_since, a_stamp, a_chats, g_busy, g_avail,
-                                               g_last, gstats, cur_int, g_present, qstats, hist,
-                                               n_hist, ht, hv, hn, n_rec)
+                            h = _fast(rng, q_int[ci[s2, CI_QUEUE], QI_HANDLE], d_par, emp_ptr,
+                                      emp_vals)
+                            hn, n_rec = _start(h, s2, a, g, t, cf, ci, q_flt, g_conc, g_stretch,
+                                               a_load, a_since, a_chats, g_busy, g_avail, g_last,
+                                               gstats, cur_int, g_present, qstats, hist, n_hist,
+                                               ht, hv, hn, n_rec)
                 elif target < g_online[g]:
                     # idle agents leave first, then busy ones finish and leave
                     for a in range(a1 - 1, a0 - 1, -1):
@@ -774,7 +775,10 @@ def _loop(  # noqa: C901, PLR0917  (the event loop; see simulate_one)
                 cf[s, CF_ANSWERED] = np.nan
                 cf[s, CF_CONF] = np.nan
                 cf[s, CF_FACTOR] = 1.0
-                _set_interval(s, t, ci, stat_len, n_stat, hist_per_interval, stopped)
+                # the next leg of a measured contact is measured too, even when the
+                # transfer happens after the end (it counts in the last interval)
+                _set_interval(s, t, ci, stat_len, n_stat, hist_per_interval,
+                              stopped and iv < 0)
                 if ci[s, CI_INTERVAL] >= 0:
                     qstats[r_to, ci[s, CI_INTERVAL], QS_ARRIVED] += 1
                 to_q = s
@@ -800,10 +804,10 @@ def _loop(  # noqa: C901, PLR0917  (the event loop; see simulate_one)
                                              a_state, a_load, a_since, a_stamp, idle_a, idle_s,
                                              idle_head, idle_n, ring_cap)
             if a_best >= 0:
-                hn, n_rec = _start(_fast(rng, q_int[ci[s, CI_QUEUE], QI_HANDLE], d_par, emp_ptr, emp_vals),
-                   s, a_best, g_best, t, cf, ci, q_flt, g_conc, g_stretch, a_state, a_load, a_since,
-                                   a_stamp, a_chats, g_busy, g_avail, g_last, gstats, cur_int,
-                                   g_present, qstats, hist, n_hist, ht, hv, hn, n_rec)
+                h = _fast(rng, q_int[ci[s, CI_QUEUE], QI_HANDLE], d_par, emp_ptr, emp_vals)
+                hn, n_rec = _start(h, s, a_best, g_best, t, cf, ci, q_flt, g_conc, g_stretch,
+                                   a_load, a_since, a_chats, g_busy, g_avail, g_last, gstats,
+                                   cur_int, g_present, qstats, hist, n_hist, ht, hv, hn, n_rec)
             elif q_int[q, QI_MAX_QUEUE] >= 0 and q_len[q] >= q_int[q, QI_MAX_QUEUE]:
                 if iv >= 0:
                     qstats[q, iv, QS_BLOCKED] += 1
@@ -832,9 +836,9 @@ def _loop(  # noqa: C901, PLR0917  (the event loop; see simulate_one)
             s2 = _pop_waiting(g, gq_ptr, gq_list, q_int, cf, ci, wq_slot, wq_stamp, wq_head,
                               wq_n, q_len, wq_cap)
             if s2 >= 0:
-                hn, n_rec = _start(_fast(rng, q_int[ci[s2, CI_QUEUE], QI_HANDLE], d_par, emp_ptr, emp_vals),
-                   s2, a, g, t, cf, ci, q_flt, g_conc, g_stretch, a_state, a_load, a_since,
-                                   a_stamp, a_chats, g_busy, g_avail, g_last, gstats, cur_int,
+                h = _fast(rng, q_int[ci[s2, CI_QUEUE], QI_HANDLE], d_par, emp_ptr, emp_vals)
+                hn, n_rec = _start(h, s2, a, g, t, cf, ci, q_flt, g_conc, g_stretch, a_load,
+                                   a_since, a_chats, g_busy, g_avail, g_last, gstats, cur_int,
                                    g_present, qstats, hist, n_hist, ht, hv, hn, n_rec)
             elif g_conc[g] == 1:
                 # idle: joins the back of its group's idle line
@@ -1075,8 +1079,8 @@ def _reschedule(a: int, g: int, t: float, old_load: int, new_load: int, cf: np.n
 @njit(cache=True, nogil=True, inline="always")
 def _start(h: float, s: int, a: int, g: int, t: float, cf: np.ndarray,
            ci: np.ndarray, q_flt: np.ndarray, g_conc: np.ndarray,
-           g_stretch: np.ndarray, a_state: np.ndarray, a_load: np.ndarray,
-           a_since: np.ndarray, a_stamp: np.ndarray, a_chats: np.ndarray,
+           g_stretch: np.ndarray, a_load: np.ndarray,
+           a_since: np.ndarray, a_chats: np.ndarray,
            g_busy: np.ndarray, g_avail: np.ndarray, g_last: np.ndarray, gstats: np.ndarray,
            cur_int: int, g_present: np.ndarray, qstats: np.ndarray, hist: np.ndarray,
            n_hist: int, ht: np.ndarray, hv: np.ndarray, hn: int, n_rec: int

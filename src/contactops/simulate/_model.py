@@ -7,16 +7,17 @@ names the path of anything wrong (``queues[2].patience.mean``).
 
 from __future__ import annotations
 
-import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from contactops.errors import InvalidParameterError
 from contactops.simulate._distributions import Beta, Distribution, Exponential, parse_distribution
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "AgentGroup",
@@ -175,6 +176,10 @@ def _seconds(value: Any, path: str) -> float:
             if day < 0:
                 raise InvalidParameterError(path, value, "'dN HH:MM' with N >= 1",
                                             "e.g. 'd2 10:30' for the second day at 10:30.")
+        clock = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text)
+        if clock:  # a time of day: HH:MM[:SS]
+            h, m, sec = (int(x or 0) for x in clock.groups())
+            return day * 86400.0 + h * 3600.0 + m * 60.0 + sec
         try:
             return day * 86400.0 + parse_duration(text)
         except ValueError as exc:

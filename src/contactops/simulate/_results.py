@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -30,7 +30,9 @@ from contactops.queueing._definitions import (
     check_definition,
 )
 from contactops.simulate import _engine as e
-from contactops.simulate._compile import Compiled
+
+if TYPE_CHECKING:
+    from contactops.simulate._compile import Compiled
 
 __all__ = ["OUTCOMES", "SimulationResult", "mean_ci", "service_level_from_hist"]
 
@@ -38,15 +40,18 @@ OUTCOMES = ("answered", "abandoned", "deflected", "blocked")
 SIM_DEFINITIONS = (ANSWERED_WITHIN_T_OVER_OFFERED, ANSWERED_WITHIN_T_OVER_ANSWERED,
                    EXCL_ABANDON_BEFORE_T, WAIT_LE_T)
 N_HIST = 7200  # wait histogram: whole seconds up to two hours
+PROPORTIONS = ("service_level", "abandon_rate", "occupancy", "containment")
 
 
 def mean_ci(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and 95% Student-t interval along ``axis`` (NaN-safe; NaN with one value)."""
     x = np.asarray(x, dtype=float)
-    n = np.sum(np.isfinite(x), axis=axis)
+    ok = np.isfinite(x)
+    n = ok.sum(axis=axis)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nanmean(np.where(np.isfinite(x), x, np.nan), axis=axis) if x.size else x
-        sd = np.sqrt(np.nansum((x - np.expand_dims(mean, axis)) ** 2, axis=axis) / (n - 1))
+        mean = np.where(ok, x, 0.0).sum(axis=axis) / n
+        dev = np.where(ok, x - np.expand_dims(mean, axis), 0.0)
+        sd = np.sqrt((dev**2).sum(axis=axis) / (n - 1))
         half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
     half = np.where(n > 1, half, np.nan)
     return mean, mean - half, mean + half
@@ -166,6 +171,9 @@ class SimulationResult:
     def _table(self, cols: dict[str, Any], metrics: dict[str, np.ndarray]) -> pa.Table:
         for name, values in metrics.items():
             mean, lo, hi = mean_ci(values, axis=0)
+            lo = np.maximum(lo, 0.0)  # every metric here is non-negative
+            if name in PROPORTIONS or name.startswith("sl_"):
+                hi = np.minimum(hi, 1.0)
             cols[name] = mean
             if name not in ("arrived",):
                 cols[f"{name}_lo"] = lo
@@ -253,7 +261,7 @@ class SimulationResult:
         parts = [self._contacts_of(k, r) for k, r in enumerate(self.replications)]
         return pa.concat_tables(parts) if parts else pa.table({})
 
-    def _contacts_of(self, rep: int, r: Replication) -> pa.Table:  # noqa: PLR0914
+    def _contacts_of(self, rep: int, r: Replication) -> pa.Table:
         c = self.compiled
         f = r.rec_f
         i = r.rec_i

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +25,9 @@ from contactops.simulate._results import (
     queue_metrics,
     service_level_from_hist,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["QueueSimulation", "simulate", "simulate_queue"]
 
@@ -161,7 +163,7 @@ class QueueSimulation:
                   ) -> float | tuple[float, float, float]:
         if not ci:
             return total
-        mean, lo, hi = mean_ci(per_batch)
+        _mean, lo, hi = mean_ci(per_batch)
         half = (float(hi) - float(lo)) / 2.0
         return total, total - half, total + half
 
