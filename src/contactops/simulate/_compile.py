@@ -308,7 +308,7 @@ def compile_center(center: Center, *, days: int | None, warmup: float,
         if shrink[j] >= 1.0:
             raise InvalidParameterError(f"{p}.shrinkage", g.shrinkage, "below 1",
                                         "Nobody would be available.")
-    served = (skill_rank >= 0).any(axis=0)
+    served: np.ndarray = np.asarray((skill_rank >= 0).any(axis=0))
     for i, q in enumerate(center.queues):
         if not served[i] and not (q.bot is not None and q.bot.share == 1.0
                                   and q_int[i, e.QI_ESCALATE_TO] != i):
@@ -418,12 +418,12 @@ def compile_center(center: Center, *, days: int | None, warmup: float,
         gq_list += [i for i in range(n_q) if skill_rank[j, i] >= 0]
         gq_ptr[j + 1] = len(gq_list)
 
-    rows = []
-    samples = []
+    dist_rows: list[list[float]] = []
+    samples: list[np.ndarray] = []
     emp_ptr = [0]
     for d in distributions:
         row, vals = d.encode()
-        rows.append(row)
+        dist_rows.append(row)
         samples.append(vals)
         emp_ptr.append(emp_ptr[-1] + vals.size)
     m_max = int(g_conc.max())
@@ -449,7 +449,7 @@ def compile_center(center: Center, *, days: int | None, warmup: float,
         "q_int": q_int,
         "q_flt": q_flt,
         "xfer_cum": np.ascontiguousarray(xfer_cum),
-        "d_par": np.asarray(rows, dtype=float).reshape(-1, 4),
+        "d_par": np.asarray(dist_rows, dtype=float).reshape(-1, 4),
         "emp_ptr": np.asarray(emp_ptr, dtype=np.int64),
         "emp_vals": np.concatenate(samples) if samples else np.empty(0),
         "g_conc": g_conc,

@@ -430,8 +430,8 @@ def simulate_one(
     return qstats, gstats, hist, rec_f, rec_i, n_rec, n_events, status
 
 
-@njit(cache=True, nogil=True, _nrt=False)
-def _loop(
+@njit(cache=True, nogil=True, _nrt=False)  # numba types the 60-odd array parameters
+def _loop(  # type: ignore[no-untyped-def]
         rng, max_arrivals, stat_len, n_stat, hist_per_interval, n_hist, record,
         q_rate, rate_len, trace_ptr, trace_times, q_int, q_flt, xfer_cum, d_par, emp_ptr,
         emp_vals, g_conc, g_stretch, qg_ptr, qg_list, qg_rank, gq_ptr, gq_list, sc_time,
