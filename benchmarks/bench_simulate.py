@@ -178,6 +178,8 @@ def work_ours(spec: dict[str, Any]) -> dict[str, Any]:
 
     from contactops.simulate import simulate_queue  # imported before any clock starts
 
+    source = source_fingerprint("contactops.simulate")  # the code this process runs
+
     def one() -> Any:
         result = simulate_queue(spec["arrival_rate"], spec["aht"], spec["agents"],
                                 patience=spec["patience"], n_contacts=spec["contacts"],
@@ -198,7 +200,7 @@ def work_ours(spec: dict[str, Any]) -> dict[str, Any]:
                       "numba_compile_s": compiling.duration if compiling.done else 0.0,
                       "numba_jit_s": locked.duration if locked.done else 0.0})
         del result
-    return {"calls": calls}
+    return {"calls": calls, "source_sha256": source}
 
 
 def _ignore(_: float) -> None:
@@ -339,12 +341,32 @@ def scale_se(se: dict[str, float], from_n: int, to_n: int) -> dict[str, float]:
     return {k: v * math.sqrt(from_n / to_n) for k, v in se.items()}
 
 
-def summarize(scenario: Scenario, by_who: dict[str, list[dict[str, Any]]]
-              ) -> dict[str, Any]:
+def same_source(good: list[dict[str, Any]], final_sha: str | None
+                ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """contactops runs of one version of its sources: the final one (or the last run's).
+
+    Another developer may edit ``contactops.simulate`` during a run; mixing the
+    versions would time different code, so only one version's runs count.
+    """
+    shas = [r.get("source_sha256") for r in good]
+    if len(set(shas)) <= 1:
+        return good, None
+    use = final_sha if final_sha in shas else shas[-1]
+    keep = [r for r in good if r.get("source_sha256") == use]
+    return keep, {"per_round": [{"round": r["round"], "sha256": r.get("source_sha256")}
+                                for r in good],
+                  "used": use, "runs_used": len(keep), "runs": len(good)}
+
+
+def summarize(scenario: Scenario, by_who: dict[str, list[dict[str, Any]]],
+              final_sha: str | None = None) -> dict[str, Any]:
     exact = analytic(scenario)
     rows: dict[str, Any] = {}
     for who, runs in by_who.items():
         good = [r for r in runs if "error" not in r]
+        changed = None
+        if who == OURS:
+            good, changed = same_source(good, final_sha)
         if not good:
             rows[who] = {"error": runs[0]["error"] if runs else "not run",
                          "stderr_tail": runs[0].get("stderr_tail", "") if runs else ""}
@@ -382,6 +404,7 @@ def summarize(scenario: Scenario, by_who: dict[str, list[dict[str, Any]]]
             "standard_errors": best["standard_errors"],
             "peak_reset": all(c["peak_reset"] for c in timed_calls),
         }
+        row["sources_changed"] = changed
         row["failed_runs"] = [{"round": r["round"], "error": r["error"],
                                "stderr_tail": r.get("stderr_tail", "")}
                               for r in runs if "error" in r]
@@ -530,6 +553,10 @@ def fmt_stat(name: str, value: float) -> str:
 def _machine_md(r: dict[str, Any]) -> list[str]:
     m = r["machine"]
     sha = m["contactops_simulate_sha256"]
+    start = m.get("contactops_simulate_sha256_start")
+    changed = ([(f"- **`contactops.simulate` sources changed during the run**: sha256 "
+                 f"`{start}` at the start, `{sha}` at the end.")]
+               if start and start != sha else [])
     return [
         "## Machine",
         "",
@@ -543,6 +570,7 @@ def _machine_md(r: dict[str, Any]) -> list[str]:
          + (f"sha256 `{sha}`" if sha else "not present") + f"), SimPy {m['simpy']}, "
          f"Ciw {m['ciw']}, psutil {m['psutil']}; `benchmarks/peers_simulate.py` sha256 "
          f"`{m['peers_simulate_sha256']}`"),
+        *changed,
         "",
     ]
 
@@ -638,6 +666,12 @@ def _scenario_md(r: dict[str, Any], key: str) -> list[str]:
     if failed:
         lines += ["", "Failed runs (their error is in the JSON): " + "; ".join(failed) + "."]
     ours = rows.get(OURS)
+    if ours and ours.get("sources_changed"):
+        ch = ours["sources_changed"]
+        per = ", ".join(f"round {x['round']} `{x['sha256']}`" for x in ch["per_round"])
+        lines += ["", (f"**Warning: `contactops.simulate` changed during this run** ({per}): "
+                       f"only the {ch['runs_used']} run(s) of version `{ch['used']}` count "
+                       "here.  Rerun on a tree nobody is editing for a clean result.")]
     if ours and "error" not in ours:
         firsts = []
         if ours["first_call_compile_s"] is not None:
@@ -816,8 +850,14 @@ def main(argv: list[str] | None = None) -> int:
                      if args.peer_contacts != args.contacts else "")
                   + f", {args.repeats} round(s): {', '.join(LABELS[c] for c in contenders)}")
     load_before = os.getloadavg()
+    sha_start = source_fingerprint("contactops.simulate")
     runs = run_all(plan)
-    scenarios = {s.key: summarize(s, {w: runs[s.key][w] for w in contenders})
+    sha_end = source_fingerprint("contactops.simulate")
+    if sha_start != sha_end:
+        console.print(f"[red]contactops.simulate changed during the run[/] ({sha_start} -> "
+                      f"{sha_end}): only the runs of one version count; rerun for a clean "
+                      "result")
+    scenarios = {s.key: summarize(s, {w: runs[s.key][w] for w in contenders}, sha_end)
                  for s in SCENARIOS}
     sections = {name: run(args) for name, (run, _) in SECTIONS.items()}
     for key, s in scenarios.items():
@@ -834,7 +874,8 @@ def main(argv: list[str] | None = None) -> int:
         "repeats": args.repeats,
         "ours_available": available,
         "ours_reason": reason,
-        "machine": {**machine(), "loadavg_before": list(load_before),
+        "machine": {**machine(), "contactops_simulate_sha256_start": sha_start,
+                    "loadavg_before": list(load_before),
                     "loadavg_after": list(os.getloadavg())},
         "workload": {
             "agents": AGENTS, "aht_s": AHT_S, "load_erlangs": LOAD_ERLANGS,
