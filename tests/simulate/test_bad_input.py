@@ -71,6 +71,11 @@ def test_good_scenario_loads() -> None:
      "queues[0].bot.confidence.dist", "beta, uniform"),
     ("groups.1.stretch", [1.0], "groups[1].stretch", "2 positive multipliers"),
     ("queues.2.channel", "fax", "queues[2].channel", "one of"),
+    ("groups.0.shifts", [{"start": "10:00", "end": "09:00", "agents": 3}],
+     "groups[0].shifts[0].end", "after start"),
+    ("groups.0.shifts", [{"start": "10:00", "end": "12:00", "agents": -3}],
+     "groups[0].shifts[0].agents", "a whole number"),
+    ("groups.0.shifts", [{"start": "10:00", "agents": 3}], "groups[0].shifts[0].end", "given"),
 ])
 def test_errors_name_the_yaml_path(path: str, value: Any, named: str, rule: str) -> None:
     with pytest.raises(InvalidParameterError) as info:

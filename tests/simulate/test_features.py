@@ -252,3 +252,30 @@ def test_contact_log_follows_the_canonical_record() -> None:
     row = _row(r, "q")
     assert answered.num_rows == row["answered"]
     assert c.num_rows == row["offered"]
+
+
+def test_shift_schedule_sets_agents_at_exact_times() -> None:
+    center = Center(queues=[Queue("q", arrival_rate=0.001, handle_time=60.0)],
+                    groups=[AgentGroup("day", skills=["q"],
+                                       shifts=[(8 * 3600.0, 16.5 * 3600.0, 10),
+                                               (12.25 * 3600.0, 12.75 * 3600.0, 2)]),
+                            AgentGroup("night", skills=["q"], staffing=1,
+                                       shifts=[(22 * 3600.0, 30 * 3600.0, 2)])])
+    r = simulate(center, days=2, seed=18)
+    hours = {row["group"]: row["agent_hours"] for row in r.group_summary().to_pylist()}
+    assert hours["day"] == pytest.approx(2 * (8.5 * 10 + 0.5 * 2), abs=0.1)
+    # 1 agent all day plus 2 agents 22:00-06:00: day 1 gets yesterday's 00:00-06:00 too
+    assert hours["night"] == pytest.approx(2 * 24 + 2 * 2 * 8, abs=0.1)
+
+
+def test_shifts_from_yaml() -> None:
+    from contactops.simulate import load_center
+
+    center = load_center({
+        "queues": [{"name": "q", "arrival_rate": 0.001}],
+        "groups": [{"name": "g", "skills": ["q"],
+                    "shifts": [{"start": "08:00", "end": "16:30", "agents": 4}]}],
+    })
+    assert center.groups[0].shifts == [(28800.0, 59400.0, 4)]
+    hours = simulate(center, days=1, seed=1).group_summary().column("agent_hours")
+    assert hours.to_pylist()[0] == pytest.approx(34.0, abs=0.05)

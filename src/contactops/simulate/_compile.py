@@ -175,6 +175,9 @@ def compile_center(center: Center, *, days: int | None, warmup: float,
     horizon = n_int * interval
 
     distributions: list[Distribution] = []
+    # windows that change staffing at exact times: start, end, kind, group(s), amount
+    # kind 1 reassign, 2 outage, 3 shift
+    changes: list[tuple[float, float, int, int, float]] = []
 
     def dist_index(d: Distribution | float | None, path: str, *, allow_none: bool = False,
                    probability: bool = False) -> int:
@@ -291,6 +294,29 @@ def compile_center(center: Center, *, days: int | None, warmup: float,
         gnames[g.name] = j
         staff[j] = _expand(_vector(g.staffing, f"{p}.staffing", n_day, days, "agents on shift",
                                    integer=True), n_int)
+        for k, shift in enumerate(g.shifts):
+            sp = f"{p}.shifts[{k}]"
+            try:
+                s0, s1, n_agents = shift
+            except (TypeError, ValueError) as exc:
+                raise InvalidParameterError(sp, shift, "(start, end, agents)",
+                                            "Give start and end in seconds and agents.") from exc
+            s0 = _nonneg(s0, f"{sp}.start", "start of the shift in seconds")
+            s1 = _nonneg(s1, f"{sp}.end", "end of the shift in seconds")
+            if not (s0 < s1 <= s0 + DAY) or s0 >= DAY:
+                raise InvalidParameterError(f"{sp}.end", s1,
+                                            f"after start ({s0:g}) and within a day of it, "
+                                            "with start in the first day",
+                                            "Times are seconds from midnight; a night shift "
+                                            "ends after 86400.")
+            if (not isinstance(n_agents, int) or isinstance(n_agents, bool)
+                    or n_agents < 0):
+                raise InvalidParameterError(f"{sp}.agents", n_agents, "a whole number >= 0",
+                                            "How many agents work the shift.")
+            for day in range(-1, n_days):  # yesterday's night shift reaches into today
+                a0, a1 = day * DAY + s0, day * DAY + s1
+                if a1 > 0 and a0 < horizon:
+                    changes.append((a0, a1, 3, j, float(n_agents)))
         for qi, rank in _skills(g.skills, f"{p}.skills", names).items():
             skill_rank[j, qi] = rank
         m = g.concurrency
@@ -317,7 +343,6 @@ def compile_center(center: Center, *, days: int | None, warmup: float,
 
     # scenario
     absent = np.zeros(n_g)
-    changes: list[tuple[float, float, int, int, float]] = []  # start, end, kind, group/-, x
     if center.scenario is not None:
         sc = center.scenario
 
@@ -382,6 +407,7 @@ def compile_center(center: Center, *, days: int | None, warmup: float,
     times = set((np.arange(n_int) * interval).tolist())
     for s0, s1, *_ in changes:
         times.update(x for x in (s0, s1) if 0.0 <= x < horizon)
+    times.discard(horizon)
     pts = sorted(times)
     if warmup > 0:
         pts = [-float(warmup), *pts]
@@ -389,9 +415,13 @@ def compile_center(center: Center, *, days: int | None, warmup: float,
     sc_interval = np.where(sc_time < 0, -1, np.minimum(sc_time // interval, n_int - 1)
                            ).astype(np.int64)
     base = staff[:, np.maximum(sc_interval, 0)]  # (G, K)
+    t_eval = np.maximum(sc_time, 0.0)  # warm-up runs with the first instant's staffing
+    for s0, s1, kind, who, x in changes:
+        if kind == 3:
+            base[who] += x * ((t_eval >= s0) & (t_eval < s1))
     avail = np.floor(base * (1.0 - shrink[:, None]) * (1.0 - absent[:, None]) + 0.5)
     for s0, s1, kind, who, x in changes:
-        on = (sc_time >= s0) & (sc_time < s1)
+        on = (t_eval >= s0) & (t_eval < s1)
         if kind == 1:
             src, dst = divmod(who, n_g)
             moved = np.minimum(avail[src], x) * on
@@ -399,7 +429,7 @@ def compile_center(center: Center, *, days: int | None, warmup: float,
             avail[dst] += moved
     for s0, s1, kind, who, _x in changes:
         if kind == 2:
-            avail[who, (sc_time >= s0) & (sc_time < s1)] = 0.0
+            avail[who, (t_eval >= s0) & (t_eval < s1)] = 0.0
     sc_staff = np.ascontiguousarray(avail.T.astype(np.int64))
     g_pool = sc_staff.max(axis=0).astype(np.int64)
 

@@ -95,14 +95,18 @@ class AgentGroup:
     how many contacts one agent holds at once (chat); ``stretch`` gives the
     handle-time multiplier at each concurrency level 1..m (default: none).
     ``shrinkage`` is the share of scheduled agents not available.
+    ``shifts`` adds agents by shift at exact times: ``(start, end, agents)``
+    in seconds from the start of the day, repeated every day (``end`` may
+    pass midnight); a schedule with breaks is several shifts.
     """
 
     name: str
-    staffing: int | Sequence[int] | np.ndarray
-    skills: Sequence[str] | Mapping[str, int]
+    staffing: int | Sequence[int] | np.ndarray = 0
+    skills: Sequence[str] | Mapping[str, int] = ()
     concurrency: int = 1
     stretch: Sequence[float] | None = None
     shrinkage: float = 0.0
+    shifts: Sequence[tuple[float, float, int]] = ()
 
 
 @dataclass
@@ -267,10 +271,24 @@ def _read_queue(raw: Any, path: str) -> Queue:
 
 def _read_group(raw: Any, path: str) -> AgentGroup:
     m = _check_keys(raw, {"name", "staffing", "skills", "concurrency", "stretch",
-                          "shrinkage"}, path)
-    return AgentGroup(name=str(_get(m, "name", path)), staffing=_get(m, "staffing", path),
+                          "shrinkage", "shifts"}, path)
+    shifts = []
+    raw_shifts = m.get("shifts") or []
+    if not isinstance(raw_shifts, list):
+        raise InvalidParameterError(f"{path}.shifts", raw_shifts, "a list",
+                                    "e.g. [{start: '08:00', end: '16:30', agents: 10}].")
+    for k, item in enumerate(raw_shifts):
+        p = f"{path}.shifts[{k}]"
+        it = _check_keys(item, {"start", "end", "agents"}, p)
+        shifts.append((_seconds(_get(it, "start", p), f"{p}.start"),
+                       _seconds(_get(it, "end", p), f"{p}.end"), _get(it, "agents", p)))
+    if "staffing" not in m and not shifts:
+        raise InvalidParameterError(f"{path}.staffing", None, "given (or shifts)",
+                                    "Give agents per interval, or a list of shifts.")
+    return AgentGroup(name=str(_get(m, "name", path)), staffing=m.get("staffing", 0),
                       skills=_get(m, "skills", path), concurrency=m.get("concurrency", 1),
-                      stretch=m.get("stretch"), shrinkage=m.get("shrinkage", 0.0))
+                      stretch=m.get("stretch"), shrinkage=m.get("shrinkage", 0.0),
+                      shifts=shifts)
 
 
 def _read_scenario(raw: Any, path: str) -> Scenario:
