@@ -38,6 +38,19 @@ def test_json_and_contacts(tmp_path: Path) -> None:
     assert "initial_contact_id" in table.column_names
 
 
+def test_interval_summary_file(tmp_path: Path) -> None:
+    out = tmp_path / "intervals.csv"
+    result = runner.invoke(app, ["simulate", str(EXAMPLE), "-r", "2", "--intervals", str(out)],
+                           env={"COLUMNS": "140"})
+    assert result.exit_code == 0, result.output
+    assert "service level by interval" in result.output
+    import pyarrow.csv as pacsv
+
+    table = pacsv.read_csv(out)
+    assert table.num_rows == 4 * 48  # four queues, 48 half hours
+    assert {"interval_start", "service_level_lo", "asa", "occupancy"} <= set(table.column_names)
+
+
 def test_bad_scenario_exits_2_with_the_path(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(EXAMPLE.read_text(encoding="utf-8").replace("patience: 180",

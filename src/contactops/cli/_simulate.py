@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -43,6 +44,10 @@ def simulate_command(
     contacts: Path | None = typer.Option(None, "--contacts",
                                          help="Write every contact leg (canonical interaction "
                                          "record) to this Parquet file."),
+    intervals: Path | None = typer.Option(None, "--intervals",
+                                          help="Write the per-queue, per-interval summary "
+                                          "(with confidence intervals) to this .csv or "
+                                          ".parquet file."),
     as_json: bool = typer.Option(False, "--json", help="Print the queue summary as JSON."),
 ) -> None:
     """Simulate a contact center and report service level, ASA, abandonment, occupancy."""
@@ -50,6 +55,9 @@ def simulate_command(
         if contacts is not None and contacts.suffix.lower() != ".parquet":
             raise InvalidParameterError("--contacts", str(contacts), "a .parquet path",
                                         "e.g. --contacts contacts.parquet")
+        if intervals is not None and intervals.suffix.lower() not in (".csv", ".parquet"):
+            raise InvalidParameterError("--intervals", str(intervals), "a .csv or .parquet path",
+                                        "e.g. --intervals intervals.csv")
         center = load_center(scenario)  # everything is checked before anything runs
         with Progress(TextColumn("[bold]simulating[/]"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console, transient=True,
@@ -61,6 +69,12 @@ def simulate_command(
         summary = result.queue_summary().to_pylist()
         if contacts is not None:
             pq.write_table(result.contacts, contacts)
+        per_interval = result.interval_summary()
+        if intervals is not None:
+            if intervals.suffix.lower() == ".csv":
+                pacsv.write_csv(per_interval, intervals)
+            else:
+                pq.write_table(per_interval, intervals)
         if as_json:
             typer.echo(json.dumps([_clean(row) for row in summary], indent=2))
             return
@@ -81,6 +95,7 @@ def simulate_command(
                 cell("asa", "s"), cell("aht", "s"), cell("abandon_rate", "pct"),
                 cell("occupancy", "pct"))
         console.print(table)
+        _intraday(per_interval, result.compiled.interval)
         groups = Table(title="agent groups")
         for col in ("group", "agent hours", "handled", "occupancy"):
             groups.add_column(col, justify="left" if col == "group" else "right")
@@ -95,6 +110,44 @@ def simulate_command(
         console.print(f"[dim]{result.n_events:,} events in {result.wall_seconds:.2f}s[/]")
         if contacts is not None:
             console.print(f"wrote {result.contacts.num_rows:,} contact legs to {contacts}")
+        if intervals is not None:
+            console.print(f"wrote {per_interval.num_rows:,} queue-intervals to {intervals}")
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def _intraday(per_interval: Any, interval: float) -> None:
+    """Service level by interval, one sparkline per queue (open intervals only)."""
+    cols = per_interval.to_pydict()
+    queues = list(dict.fromkeys(cols["queue"]))
+    n = len(cols["queue"]) // max(len(queues), 1)
+    offered = cols["offered"]
+    busy = [k for k in range(n) if any(offered[q * n + k] > 0 for q in range(len(queues)))]
+    if len(busy) < 2:
+        return
+    first, last = busy[0], busy[-1] + 1
+
+    def clock(k: int) -> str:
+        sec = int(k * interval) % 86400
+        return f"{sec // 3600:02d}:{sec % 3600 // 60:02d}"
+    chart = Table(title=f"service level by interval, {clock(first)}-{clock(last)} "
+                  "(▁ 0% … █ 100%; blank: nothing offered)")
+    chart.add_column("queue")
+    chart.add_column("intraday", no_wrap=True)
+    chart.add_column("worst", justify="right")
+    for q, name in enumerate(queues):
+        line = ""
+        worst = math.inf
+        for k in range(first, last):
+            sl = cols["service_level"][q * n + k]
+            if sl is None or not math.isfinite(sl) or offered[q * n + k] <= 0:
+                line += " "
+                continue
+            worst = min(worst, sl)
+            line += _BARS[min(int(sl * len(_BARS)), len(_BARS) - 1)]
+        chart.add_row(name, line, f"{100 * worst:.0f}%" if math.isfinite(worst) else "-")
+    console.print(chart)
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:
