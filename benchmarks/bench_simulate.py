@@ -364,7 +364,7 @@ def summarize(scenario: Scenario, by_who: dict[str, list[dict[str, Any]]],
     rows: dict[str, Any] = {}
     for who, runs in by_who.items():
         good = [r for r in runs if "error" not in r]
-        changed = None
+        changed, every_version = None, good
         if who == OURS:
             good, changed = same_source(good, final_sha)
         if not good:
@@ -378,11 +378,18 @@ def summarize(scenario: Scenario, by_who: dict[str, list[dict[str, Any]]],
             firsts = [c for r in good for c in r["calls"] if c["first"]]
             compiled = [c for c in firsts if c["numba_compile_s"] > 0]
             loaded = [c for c in firsts if c["numba_compile_s"] == 0]
+            compile_sha = None
+            if not compiled:  # this version's kernels came from an earlier version's cache
+                old = [(r, c) for r in every_version for c in r["calls"]
+                       if c["first"] and c["numba_compile_s"] > 0]
+                compiled = [c for _, c in old]
+                compile_sha = old[0][0].get("source_sha256") if old else None
             first_compile = min(compiled, key=lambda c: c["wall_s"], default=None)
             best = min(warm or firsts, key=lambda c: c["wall_s"])
             row = {
                 "first_call_compile_s": first_compile["wall_s"] if first_compile else None,
                 "numba_compile_s": first_compile["numba_compile_s"] if first_compile else None,
+                "compile_measured_on_sha256": compile_sha,
                 "first_call_cache_load_s": min((c["wall_s"] for c in loaded), default=None),
                 "warm_calls_s": [c["wall_s"] for c in warm],
                 "warm_calls_compiling": sum(1 for c in warm if c["numba_compile_s"] > 0),
@@ -676,7 +683,10 @@ def _scenario_md(r: dict[str, Any], key: str) -> list[str]:
         firsts = []
         if ours["first_call_compile_s"] is not None:
             firsts.append(f"first call with numba compile {fmt_s(ours['first_call_compile_s'])}"
-                          f" (of which compiling {fmt_s(ours['numba_compile_s'])})")
+                          f" (of which compiling {fmt_s(ours['numba_compile_s'])}"
+                          + (f"; measured on the earlier version "
+                             f"`{ours['compile_measured_on_sha256']}`"
+                             if ours["compile_measured_on_sha256"] else "") + ")")
         if ours["first_call_cache_load_s"] is not None:
             firsts.append("first call with kernels loaded from numba's disk cache "
                           f"{fmt_s(ours['first_call_cache_load_s'])}")
