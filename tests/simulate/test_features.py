@@ -279,3 +279,17 @@ def test_shifts_from_yaml() -> None:
     assert center.groups[0].shifts == [(28800.0, 59400.0, 4)]
     hours = simulate(center, days=1, seed=1).group_summary().column("agent_hours")
     assert hours.to_pylist()[0] == pytest.approx(34.0, abs=0.05)
+
+
+def test_contact_log_in_a_fresh_interpreter() -> None:
+    """The contact log needs nothing the caller happened to import (pyarrow.compute)."""
+    import subprocess
+    import sys
+
+    code = ("from contactops.simulate import *\n"
+            "c = Center([Queue('q', arrival_rate=0.01)], [AgentGroup('g', 5, ['q'])])\n"
+            "print(simulate(c, days=1, seed=1, contacts=True).contacts.num_rows)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) > 700

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import stats
 
 from contactops.errors import InvalidParameterError
@@ -269,10 +270,10 @@ class SimulationResult:
         prefix = f"sim{self.seed}-r{rep}-"
 
         def ids(col: np.ndarray, pre: str, null: bool = False) -> pa.Array:
-            text = pa.compute.cast(pa.array(col), pa.string())
-            out = pa.compute.binary_join_element_wise(pre, text, "")
+            text = pc.cast(pa.array(col), pa.string())
+            out = pc.binary_join_element_wise(pre, text, "")
             if null:
-                out = pa.compute.if_else(pa.array(col < 0), pa.nulls(n, pa.string()), out)
+                out = pc.if_else(pa.array(col < 0), pa.nulls(n, pa.string()), out)
             return out
 
         def named(idx: np.ndarray, names: list[Any]) -> pa.Array:
