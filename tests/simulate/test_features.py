@@ -293,3 +293,12 @@ def test_contact_log_in_a_fresh_interpreter() -> None:
                          check=False)
     assert out.returncode == 0, out.stderr
     assert int(out.stdout) > 700
+
+
+def test_trace_sets_the_number_of_days() -> None:
+    times = np.sort(np.random.default_rng(1).uniform(0, 3 * DAY, 300))
+    center = Center(queues=[Queue("q", trace=times, handle_time=Fixed(60.0))],
+                    groups=[AgentGroup("g", 2, ["q"])])
+    r = simulate(center, seed=1)
+    assert _row(r, "q")["offered"] == 300
+    assert r.interval_summary().num_rows == 3 * 48

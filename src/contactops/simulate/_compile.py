@@ -170,7 +170,10 @@ def compile_center(center: Center, *, days: int | None, warmup: float,
         if src is not None:
             lengths.append(np.atleast_1d(np.asarray(src, dtype=object)).size)
     lengths += [np.atleast_1d(np.asarray(g.staffing, dtype=object)).size for g in center.groups]
-    n_days = days if days is not None else max(1, max(lengths) // n_day)
+    trace_days = [math.ceil((float(np.max(q.trace)) + 1e-9) / DAY)
+                  for q in center.queues if q.trace is not None and np.size(q.trace) > 0
+                  and np.all(np.isfinite(np.asarray(q.trace, dtype=float)))]
+    n_days = days if days is not None else max(1, max(lengths) // n_day, *trace_days)
     n_int = n_days * n_day
     horizon = n_int * interval
 
