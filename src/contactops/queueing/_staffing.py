@@ -11,13 +11,17 @@ import numpy as np
 from contactops.errors import InvalidParameterError
 from contactops.queueing import _kernels as k
 from contactops.queueing._base import Metrics, Params, QueueModel
-from contactops.queueing._definitions import DEFAULT_SL_DEFINITION, check_definition
-from contactops.queueing._erlang import ErlangC
+from contactops.queueing._definitions import (
+    DEFAULT_SL_DEFINITION,
+    SL_DEFINITIONS,
+    check_definition,
+)
+from contactops.queueing._erlang import ErlangA, ErlangC, ErlangX
 from contactops.queueing._validation import FloatArray, as_array, broadcast, check_probability
 
 __all__ = ["StaffingResult", "Targets", "achieved", "max_arrival_rate", "required_agents"]
 
-_TOL = 1e-12  # a target met to within rounding counts as met
+_TOL = k.GOAL_TOL  # a target met to within rounding counts as met
 
 
 @dataclass(frozen=True)
@@ -166,26 +170,62 @@ def _evaluate(model: QueueModel, p: Params, idx: np.ndarray, agents: FloatArray,
 _FAST_ERLANG_C_TARGETS = {"service_level", "asa", "max_occupancy", "max_wait_probability"}
 
 
-def _erlang_c_fast(p: Params, goals: dict[str, FloatArray]) -> FloatArray:
-    """Whole-agent Erlang C requirement by the compiled upward recursion."""
-    none = np.full(p["arrival_rate"].shape, np.nan)
+def _goal_matrix(goals: dict[str, FloatArray], size: int) -> FloatArray:
+    """The targets as the compiled searches take them: one row per point, NaN for none."""
+    matrix = np.full((size, k.N_GOALS), math.nan)
+    for column, name in enumerate(k.GOAL_NAMES):
+        if name in goals:
+            matrix[:, column] = goals[name]
+    return matrix
+
+
+def _erlang_c_fast(p: Params, goals: dict[str, FloatArray], max_agents: float) -> FloatArray:
+    """Whole-agent Erlang C requirement by the compiled upward recursion (NaN: over the cap)."""
     agents: FloatArray = k.erlang_c_staff(
         p["arrival_rate"], p["aht"], p["threshold"],
-        goals.get("service_level", none), goals.get("asa", none),
-        goals.get("max_occupancy", none), goals.get("max_wait_probability", none))
+        _goal_matrix(goals, p["arrival_rate"].size), float(max_agents))
+    return agents
+
+
+def _plain_erlang_a(model: QueueModel, p: Params) -> bool:
+    """Erlang A, or Erlang X without line limits and redials: a plain M/M/n+M."""
+    return (type(model) in {ErlangA, ErlangX} and bool(np.all(np.isinf(p["lines"])))
+            and not np.any(p["redial_probability"]))
+
+
+def _erlang_a_fast(p: Params, targets: Targets, goals: dict[str, FloatArray], *,
+                   integer: bool, max_agents: float) -> FloatArray:
+    """M/M/n+M requirement by the compiled secant search (NaN: over the cap)."""
+    # the very expressions of ErlangX._kernel, so every point evaluates bit for bit alike
+    theta = np.where(np.isinf(p["patience"]), 0.0, 1.0 / p["patience"])
+    agents: FloatArray = k.erlang_a_staff(
+        p["arrival_rate"], 1.0 / p["aht"], theta, p["threshold"],
+        _goal_matrix(goals, p["arrival_rate"].size),
+        SL_DEFINITIONS.index(targets.definition), float(max_agents), integer)
     return agents
 
 
 def _search_agents(model: QueueModel, p: Params, targets: Targets,
                    goals: dict[str, FloatArray], *, integer: bool,
-                   max_agents: float) -> tuple[FloatArray, np.ndarray]:
-    """Smallest staff meeting the targets, per point: galloping then bisection."""
+                   max_agents: float, compiled: bool = True) -> tuple[FloatArray, np.ndarray]:
+    """Smallest staff meeting the targets, per point; none above ``max_agents`` (infeasible).
+
+    ``max_agents`` is the most whole agents when ``integer``.  The compiled
+    searches (``compiled=True``) cover Erlang C with whole agents and
+    service-level, ASA, occupancy and wait-probability targets, and plain
+    M/M/n+M (Erlang A; Erlang X without lines and redials) with any targets;
+    they give what the generic search gives, cap included.  Everything else,
+    and ``compiled=False``, takes the generic search: galloping then
+    bisection, vectorised over the points still unresolved.
+    """
+    if compiled:
+        if type(model) is ErlangC and integer and set(goals) <= _FAST_ERLANG_C_TARGETS:
+            agents = _erlang_c_fast(p, goals, max_agents)
+            return agents, ~np.isnan(agents)
+        if _plain_erlang_a(model, p):
+            agents = _erlang_a_fast(p, targets, goals, integer=integer, max_agents=max_agents)
+            return agents, ~np.isnan(agents)
     size = p["arrival_rate"].size
-    if (type(model) is ErlangC and integer and set(goals) <= _FAST_ERLANG_C_TARGETS
-            and max_agents >= 1_000_000.0):
-        # Erlang C targets are always reachable (no cap needed): every point is feasible;
-        # an explicit max_agents below the default takes the generic, capped search
-        return _erlang_c_fast(p, goals), np.ones(size, dtype=bool)
     load = model._offered_load(p)
     lo = model._known_infeasible(p)  # fails (or -1: nothing known)
     hi = np.minimum(np.ceil(np.maximum(load + 2.0 * np.sqrt(load) + 1.0, lo + 1.0)), max_agents)
@@ -204,7 +244,8 @@ def _search_agents(model: QueueModel, p: Params, targets: Targets,
     # integer bisection: lo fails (or is -1), hi meets
     active = np.flatnonzero(feasible & (hi - lo > 1.0))
     while active.size:
-        mid = np.floor((lo[active] + hi[active]) / 2.0)
+        # strictly inside (lo, hi) even when hi is a fractional max_agents
+        mid = np.maximum(np.floor((lo[active] + hi[active]) / 2.0), lo[active] + 1.0)
         ok = _evaluate(model, p, active, mid, targets, goals)
         hi[active[ok]] = mid[ok]
         lo[active[~ok]] = mid[~ok]
@@ -260,7 +301,8 @@ def required_agents(
         Whole agents (default) or the real-valued requirement from the
         continuous extension (smooth staffing curves).
     max_agents : float
-        Give up above this staff; those intervals are marked infeasible.
+        Give up above this staff (with ``integer``, above the whole number of
+        agents at or below it); those intervals are marked infeasible.
 
     Returns
     -------
@@ -271,7 +313,9 @@ def required_agents(
     -----
     An interval with no demand needs zero agents.  Every model's metrics are
     monotone in the number of agents, so the search is exact: galloping from
-    a first guess near the offered load, then bisection.
+    a first guess near the offered load, then bisection; compiled searches
+    give the same answers faster for Erlang C (whole agents) and for Erlang
+    A and Erlang X without lines and redials.
     """
     targets = Targets.build(service_level=service_level, threshold=threshold,
                             definition=definition, asa=asa, max_abandon=max_abandon,
@@ -280,10 +324,20 @@ def required_agents(
                             max_blocking=max_blocking)
     shrink = as_array("shrinkage", shrinkage, low=0.0, high=1.0, high_inclusive=False,
                       fix="Give the share of paid time away from contacts, e.g. 0.3.")
-    shape, p, goals = _flat_problem(model, targets, {"shrinkage": shrink})
+    cap = float(as_array("max_agents", max_agents, allow_inf=True,
+                         fix="Give the most agents to consider, e.g. 1e6."))
+    return _staff(model, targets, shrink, integer=integer, max_agents=cap)
+
+
+def _staff(model: QueueModel, targets: Targets, shrinkage: FloatArray, *, integer: bool,
+           max_agents: float, compiled: bool = True) -> StaffingResult:
+    """``required_agents`` after validation; ``compiled=False`` forces the generic search."""
+    if integer:
+        max_agents = float(np.floor(max_agents))  # the most whole agents
+    shape, p, goals = _flat_problem(model, targets, {"shrinkage": shrinkage})
     shrink_flat = p.pop("shrinkage")
     agents, feasible = _search_agents(model, p, targets, goals, integer=integer,
-                                      max_agents=max_agents)
+                                      max_agents=max_agents, compiled=compiled)
     scheduled = agents / (1.0 - shrink_flat)
     if integer:
         scheduled = np.ceil(scheduled - 1e-9) + 0.0  # + 0.0 turns -0.0 into 0.0
