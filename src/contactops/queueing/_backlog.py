@@ -28,13 +28,13 @@ instead requires everything by the end of the horizon.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from contactops.errors import InvalidParameterError
+from contactops.queueing._kernels import taut_string
 from contactops.queueing._validation import FloatArray, as_array
 
 __all__ = ["BacklogPlan", "backlog_staffing"]
@@ -69,70 +69,40 @@ def _taut_string(lower: FloatArray, upper: FloatArray) -> FloatArray:
     """Shortest path from (0, 0) through ``lower[k] <= S[k] <= upper[k]``, ending at lower[-1].
 
     Points are ``k = 0..N`` (``lower[0] = upper[0] = 0`` at the start).  The
-    classic funnel construction: extend a segment from the last bend while the
-    slope window stays open; when it closes, bend at the point that closed it.
+    funnel algorithm, compiled, in O(N) (see ``_kernels.taut_string``).
     """
     n = lower.size - 1
-    s = np.empty(n + 1)
-    s[0] = 0.0
-    lo = lower.copy()
-    hi = upper.copy()
+    lo = np.ascontiguousarray(lower, dtype=np.float64).copy()
+    hi = np.ascontiguousarray(upper, dtype=np.float64).copy()
     lo[0] = hi[0] = 0.0
     hi[n] = lo[n]  # end point fixed at what is due
-    k0, s0 = 0, 0.0
-    while k0 < n:
-        slope_lo, slope_hi = -math.inf, math.inf
-        arg_lo = arg_hi = k0 + 1
-        bent = False
-        for j in range(k0 + 1, n + 1):
-            d = j - k0
-            new_lo = (lo[j] - s0) / d
-            new_hi = (hi[j] - s0) / d
-            if new_lo > slope_hi:
-                # the lower bound pushes above the tightest upper: bend at that upper point
-                bend, slope = arg_hi, slope_hi
-                bent = True
-                break
-            if new_hi < slope_lo:
-                bend, slope = arg_lo, slope_lo
-                bent = True
-                break
-            if new_lo >= slope_lo:
-                slope_lo, arg_lo = new_lo, j
-            if new_hi <= slope_hi:
-                slope_hi, arg_hi = new_hi, j
-        if not bent:
-            # reach the end point on a straight line
-            bend = n
-            slope = (lo[n] - s0) / (n - k0)
-        for j in range(k0 + 1, bend + 1):
-            s[j] = s0 + slope * (j - k0)
-        k0, s0 = bend, s[bend]
+    s: FloatArray = taut_string(lo, hi)
     return np.clip(s, lower, upper)
 
 
 def _due_curve(work: FloatArray, opening: float, opening_due: float, deadline: float,
                final: float, share: float) -> FloatArray:
-    """Work due by each boundary 0..N (deadlines in intervals of open time)."""
+    """Work due by each boundary 0..N (deadlines in intervals of open time), in O(N)."""
     n = work.size
-    k = np.arange(n + 1, dtype=np.float64)[:, None]
-    start = np.arange(n, dtype=np.float64)[None, :]
+    nodes = np.arange(n + 1, dtype=np.float64)
+    start = nodes[:-1]
+    arrived = np.concatenate(([0.0], np.cumsum(work)))
 
     def ramp(d: float) -> FloatArray:
-        # cohort i arrives uniformly over [i, i+1): share of it due by boundary k
-        frac = np.clip(k - (start + d), 0.0, 1.0)
-        # beyond the horizon: pro rata of the deadline window already elapsed
-        mid = start[0] + 0.5
-        pending = frac[n] < 1.0
-        pro_rata = np.clip((n - mid) / max(d, 1e-12), 0.0, 1.0)
-        frac[n] = np.where(pending, np.maximum(frac[n], pro_rata), frac[n])
-        out: FloatArray = frac @ work
+        # cohort i arrives uniformly over [i, i+1) and is due d later, so the work due by
+        # boundary k is the work arrived by k - d: the piecewise-linear cumulative arrivals
+        out: FloatArray = np.interp(nodes - d, nodes, arrived)
+        # at the horizon, work not yet due counts pro rata of its deadline window elapsed
+        frac = np.clip(n - (start + d), 0.0, 1.0)
+        pro_rata = np.clip((n - (start + 0.5)) / max(d, 1e-12), 0.0, 1.0)
+        frac = np.where(frac < 1.0, np.maximum(frac, pro_rata), frac)
+        out[n] = frac @ work
         return out
 
     due = share * ramp(deadline) + (1.0 - share) * ramp(final)
     # the opening backlog is all there at the start and due at boundary opening_due
     # (at the end of the first interval at the earliest); pro rata past the horizon
-    opening_frac = (k[:, 0] >= max(opening_due, 1e-9)).astype(np.float64)
+    opening_frac = (nodes >= max(opening_due, 1e-9)).astype(np.float64)
     if opening_due > n:
         opening_frac[n] = n / opening_due
     result: FloatArray = due + opening * opening_frac

@@ -709,3 +709,99 @@ def erlang_c_staff(lam: np.ndarray, aht: np.ndarray, t: np.ndarray, goals: np.nd
             n += 1.0
         agents[i] = n if n <= cap else math.nan
     return agents
+
+
+# -- backlog ---------------------------------------------------------------------------
+@njit(cache=True)
+def taut_string(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Shortest path through ``lower[k] <= S[k] <= upper[k]``, ``k = 0..N``, in O(N).
+
+    The path starts at ``(0, lower[0])`` and ends at ``(N, lower[N])`` (both
+    gates are closed to that point by the caller).  The funnel algorithm
+    (Lee and Preparata): from the last bend (the apex) the path to the newest
+    upper bound hugs the upper bounds (a convex chain) and the path to the
+    newest lower bound hugs the lower bounds (a concave chain).  A new upper
+    point below the lower chain's first edge moves the apex along the lower
+    chain until the point is in sight, and the upper chain starts afresh
+    from there (and mirrored for a new lower point).  Every point enters and
+    leaves each chain at most once.  Collinear points are dropped from the
+    chains, so bends are only where the path turns.
+    """
+    n = lower.shape[0] - 1
+    # the chains hold gate indices, as deques: [head, tail)
+    lchain = np.empty(n + 1, dtype=np.int64)
+    uchain = np.empty(n + 1, dtype=np.int64)
+    lh = lt = uh = ut = 0
+    bend_x = np.empty(n + 1, dtype=np.int64)
+    bend_y = np.empty(n + 1)
+    ax = 0
+    ay = lower[0]
+    bend_x[0] = ax
+    bend_y[0] = ay
+    bends = 1
+    for j in range(1, n + 1):
+        # the upper point of gate j
+        qy = upper[j]
+        crossed = False
+        while lh < lt and (lower[lchain[lh]] - ay) * (j - ax) > (qy - ay) * (lchain[lh] - ax):
+            # out of sight below the lower chain's first edge: bend there
+            ax = lchain[lh]
+            ay = lower[ax]
+            lh += 1
+            bend_x[bends] = ax
+            bend_y[bends] = ay
+            bends += 1
+            crossed = True
+        if crossed:
+            uh = ut = 0
+        else:
+            while ut > uh:
+                px = uchain[ut - 2] if ut - uh >= 2 else ax
+                py = upper[px] if ut - uh >= 2 else ay
+                mx = uchain[ut - 1]
+                # drop the last point unless it lies strictly below the line to the new one
+                if (upper[mx] - py) * (j - px) >= (qy - py) * (mx - px):
+                    ut -= 1
+                else:
+                    break
+        uchain[ut] = j
+        ut += 1
+        # the lower point of gate j
+        py_new = lower[j]
+        crossed = False
+        while uh < ut and (upper[uchain[uh]] - ay) * (j - ax) < (py_new - ay) * (uchain[uh] - ax):
+            ax = uchain[uh]
+            ay = upper[ax]
+            uh += 1
+            bend_x[bends] = ax
+            bend_y[bends] = ay
+            bends += 1
+            crossed = True
+        if crossed:
+            lh = lt = 0
+        else:
+            while lt > lh:
+                px = lchain[lt - 2] if lt - lh >= 2 else ax
+                py = lower[px] if lt - lh >= 2 else ay
+                mx = lchain[lt - 1]
+                # drop the last point unless it lies strictly above the line to the new one
+                if (lower[mx] - py) * (j - px) <= (py_new - py) * (mx - px):
+                    lt -= 1
+                else:
+                    break
+        lchain[lt] = j
+        lt += 1
+    if bend_x[bends - 1] != n:
+        bend_x[bends] = n
+        bend_y[bends] = lower[n]
+        bends += 1
+    s = np.empty(n + 1)
+    s[0] = bend_y[0]
+    for b in range(1, bends):
+        x0 = bend_x[b - 1]
+        y0 = bend_y[b - 1]
+        x1 = bend_x[b]
+        slope = (bend_y[b] - y0) / (x1 - x0)
+        for j in range(x0 + 1, x1 + 1):
+            s[j] = y0 + slope * (j - x0)
+    return s
