@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
 from contactops.data import Warehouse
 from tests.conftest import shared_file
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 FILES = {"january": "data/anonymous-bank-1999/january.txt",
          "february": "data/anonymous-bank-1999/data_anonymous_bank_february.txt"}

@@ -13,15 +13,17 @@ module-level ``ADAPTER`` object with ``name``, ``description``, ``table`` and
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TYPE_CHECKING
 
 import pyarrow as pa
 
 from contactops.data._schema import CHANNELS, INTERACTIONS, INTERVALS, OUTCOMES, SURVEYS
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from collections.abc import Iterator, Mapping, Sequence
 
 __all__ = [
     "SCHEMAS",

@@ -15,11 +15,10 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -27,6 +26,9 @@ import pyarrow as pa
 from contactops.data._schema import INTERACTIONS, INTERVALS, REJECTS, SURVEYS, ddl
 from contactops.data.adapters import get_adapter
 from contactops.errors import ContactopsError, InvalidParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 __all__ = ["DEFAULT_PATH", "IngestReport", "Warehouse"]
 
@@ -97,7 +99,7 @@ class Warehouse:
         self.close()
 
     # -- ingest ---------------------------------------------------------------------------
-    def ingest(self, source: str | Path | Iterable[str | Path], format: str,  # noqa: A002
+    def ingest(self, source: str | Path | Iterable[str | Path], format: str,
                progress: Callable[[int], None] | None = None,
                **options: Any) -> IngestReport | list[IngestReport]:
         """Load one file (or several) of the given export ``format``.

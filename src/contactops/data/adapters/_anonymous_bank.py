@@ -22,13 +22,15 @@ Mapping to the canonical record:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from contactops.data._adapter import Chunk, RowBuffer, utc
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from collections.abc import Iterator, Mapping
 
 HEADER = ("vru+line", "call_id", "customer_id", "priority", "type", "date", "vru_entry",
           "vru_exit", "vru_time", "q_start", "q_exit", "q_time", "outcome", "ser_start",
@@ -36,7 +38,7 @@ HEADER = ("vru+line", "call_id", "customer_id", "priority", "type", "date", "vru
 _ZERO = "0:00:00"
 
 
-class _Bad(ValueError):
+class _FieldError(ValueError):
     def __init__(self, field: str, value: str, reason: str) -> None:
         super().__init__(reason)
         self.field = field
@@ -47,17 +49,17 @@ class _Bad(ValueError):
 def _clock(field: str, text: str) -> int:
     parts = text.split(":")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        raise _Bad(field, text, "a clock time H:MM:SS")
+        raise _FieldError(field, text, "a clock time H:MM:SS")
     h, m, s = (int(p) for p in parts)
     if m > 59 or s > 59 or h > 47:
-        raise _Bad(field, text, "a clock time H:MM:SS with minutes and seconds below 60")
+        raise _FieldError(field, text, "a clock time H:MM:SS with minutes and seconds below 60")
     return h * 3600 + m * 60 + s
 
 
 def _int(field: str, text: str) -> int:
     t = text.strip()
     if not t.lstrip("-").isdigit():
-        raise _Bad(field, text, "a whole number")
+        raise _FieldError(field, text, "a whole number")
     return int(t)
 
 
@@ -97,7 +99,7 @@ class AnonymousBank:
                     continue
                 try:
                     row = self._row(dict(zip(HEADER, fields, strict=True)), tz)
-                except _Bad as bad:
+                except _FieldError as bad:
                     buf.reject(lineno, bad.field, bad.value, f"must be {bad.reason}")
                     continue
                 if row is None:
@@ -115,15 +117,15 @@ class AnonymousBank:
         if outcome == "PHANTOM":
             return None
         if outcome not in ("AGENT", "HANG"):
-            raise _Bad("outcome", outcome, "AGENT, HANG or PHANTOM")
+            raise _FieldError("outcome", outcome, "AGENT, HANG or PHANTOM")
         d = r["date"].strip()
         if len(d) != 6 or not d.isdigit():
-            raise _Bad("date", d, "a date YYMMDD")
+            raise _FieldError("date", d, "a date YYMMDD")
         try:
             day = date(1900 + int(d[:2]) if int(d[:2]) >= 50 else 2000 + int(d[:2]),
                        int(d[2:4]), int(d[4:]))
         except ValueError as exc:
-            raise _Bad("date", d, "a real date YYMMDD") from exc
+            raise _FieldError("date", d, "a real date YYMMDD") from exc
         midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
 
         def at(field: str, after: datetime | None = None) -> datetime:
