@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import pytest
 
 from contactops.data import Warehouse
 from tests.conftest import shared_file
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 
 from contactops.data._schema import CHANNELS, INTERACTIONS, INTERVALS, OUTCOMES, SURVEYS
 
 if TYPE_CHECKING:
-    from pathlib import Path
     from collections.abc import Iterator, Mapping, Sequence
+    from pathlib import Path
 
 __all__ = [
     "SCHEMAS",
