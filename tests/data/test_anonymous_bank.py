@@ -61,3 +61,51 @@ def test_outcomes_match_the_source(warehouse: Warehouse) -> None:
     got = {row["outcome"]: row["n"] for row in warehouse.sql(
         "SELECT outcome, count(*) AS n FROM interactions GROUP BY 1").to_pylist()}
     assert got == dict(expected)
+
+
+def _month_type_stats() -> dict[tuple[str, str], dict[str, float]]:
+    """Served share, mean service time and ASA per month and call type, by hand."""
+    acc: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for rel in FILES.values():
+        for r in _plain_rows(shared_file(rel)):
+            if r["outcome"] == "PHANTOM":
+                continue
+            key = ("19" + r["date"][:2] + "-" + r["date"][2:4], r["type"])
+            a = acc[key]
+            queued = r["q_start"] != "0:00:00" or int(r["q_time"]) > 0
+            if r["outcome"] == "AGENT":
+                a["served"] += 1
+                a["wait"] += int(r["q_time"]) if queued else 0
+                if r["ser_start"] != "0:00:00":
+                    a["service_n"] += 1
+                    a["service"] += int(r["ser_time"])
+            elif queued:
+                a["hung_up"] += 1
+    out = {}
+    for key, a in acc.items():
+        offered = a["served"] + a["hung_up"]
+        if offered == 0:
+            continue
+        out[key] = {"served_share": a["served"] / offered,
+                    "mean_service": a["service"] / a["service_n"] if a["service_n"] else None,
+                    "asa": a["wait"] / a["served"] if a["served"] else None,
+                    "offered": offered}
+    return out
+
+
+def test_monthly_kpis_by_call_type_match_plain_python(warehouse: Warehouse) -> None:
+    from contactops.metrics import kpis
+
+    table = kpis(warehouse, by=["month", "queue"], timezone="Asia/Jerusalem").to_pylist()
+    got = {(row["month"].strftime("%Y-%m"), row["queue"]): row for row in table}
+    expected = _month_type_stats()
+    assert set(expected) <= set(got)
+    for key, exp in expected.items():
+        row = got[key]
+        assert row["offered"] == exp["offered"], key
+        assert row["answered"] / row["offered"] == pytest.approx(exp["served_share"], rel=1e-12)
+        assert row["asa"] == pytest.approx(exp["asa"], rel=1e-12)
+        if exp["mean_service"] is None:
+            assert row["aht"] is None
+        else:
+            assert row["aht"] == pytest.approx(exp["mean_service"], rel=1e-12)
