@@ -153,7 +153,7 @@ def _grain_sql(grain: str, interval_minutes: int) -> tuple[str, str]:
     local = "(arrived_at AT TIME ZONE $tz)"
     unit = _TIME_GRAINS[grain]
     if unit in ("day", "week", "month"):
-        return f"date_trunc('{unit}', {local})", grain
+        return f"CAST(date_trunc('{unit}', {local}) AS DATE)", grain
     minutes = interval_minutes if unit is None else int(unit)  # type: ignore[arg-type]
     return f"time_bucket(INTERVAL '{minutes} minutes', {local})", "interval_start"
 

@@ -1,0 +1,181 @@
+"""``contactops ingest``, ``contactops kpi`` and ``contactops rejects``."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from contactops.cli._app import app, console, user_errors
+from contactops.data import FORMATS, Warehouse
+from contactops.errors import InvalidParameterError
+from contactops.metrics import GRAINS, kpis
+from contactops.queueing import DEFAULT_SL_DEFINITION
+from contactops.units import parse_duration
+
+_WAREHOUSE_HELP = "DuckDB warehouse file (default $CONTACTOPS_WAREHOUSE or ./contactops.duckdb)."
+
+
+@app.command("ingest")
+def ingest_command(
+    files: list[Path] = typer.Argument(..., help="Export files to load."),
+    fmt: str = typer.Option(..., "--format", "-f",
+                            help="Export format: " + ", ".join(sorted(FORMATS)) + "."),
+    warehouse: Path | None = typer.Option(None, "--warehouse", "-w", help=_WAREHOUSE_HELP),
+    mapping: Path | None = typer.Option(None, "--mapping",
+                                        help="YAML column mapping (csv, parquet, interval-csv)."),
+    timezone: str | None = typer.Option(None, "--timezone",
+                                        help="Time zone of naive timestamps in the files."),
+    strict: bool = typer.Option(False, "--strict", help="Exit with code 1 when any row was "
+                                "rejected."),
+) -> None:
+    """Load exports into the warehouse; every row is loaded, rejected with its reason,
+    or recognised as a duplicate."""
+    with user_errors():
+        options: dict[str, Any] = {}
+        if mapping is not None:
+            options["mapping"] = str(mapping)
+        if timezone is not None:
+            options["timezone"] = timezone
+        reports = []
+        with Warehouse(warehouse) as wh, Progress(
+                TextColumn("[bold]{task.description}[/]"), BarColumn(),
+                TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
+                console=console, transient=True) as bar:
+            for path in files:
+                size = path.stat().st_size if path.is_file() else 0
+                task = bar.add_task(path.name, total=None if size == 0 else None)
+                report = wh.ingest(path, format=fmt,
+                                   progress=lambda n, t=task: bar.update(t, completed=n),
+                                   **options)
+                reports.append(report)
+                bar.remove_task(task)
+        table = Table(title="ingest report")
+        for col in ("file", "read", "loaded", "replaced", "rejected", "duplicates", "seconds"):
+            table.add_column(col, justify="left" if col == "file" else "right")
+        for r in reports:
+            table.add_row(Path(r.source_file).name, f"{r.read:,}", f"{r.loaded:,}",
+                          f"{r.replaced:,}", f"{r.rejected:,}", f"{r.duplicates:,}",
+                          f"{r.seconds:.2f}")
+        console.print(table)
+        rejected = sum(r.rejected for r in reports)
+        if rejected:
+            console.print(f"{rejected:,} row(s) rejected: see [bold]contactops rejects[/]")
+        if strict and rejected:
+            raise typer.Exit(code=1)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@app.command("kpi")
+def kpi_command(
+    by: str = typer.Option("queue", "--by", help="Comma-separated grains: " + ", ".join(GRAINS)
+                           + " (empty for one row)."),
+    threshold: str = typer.Option("20s", "--threshold", help="Service-level threshold."),
+    sl_definition: str = typer.Option(DEFAULT_SL_DEFINITION, "--sl-definition",
+                                      help="Service-level definition."),
+    short_abandon: str = typer.Option("5s", "--short-abandon",
+                                      help="Abandons within this are 'short'."),
+    exclude_short: bool = typer.Option(False, "--exclude-short-abandons",
+                                       help="Leave short abandons out of every KPI."),
+    fcr_days: float = typer.Option(7.0, "--fcr-days", help="Repeat window for FCR, days."),
+    interval: int = typer.Option(30, "--interval", help="Minutes of the 'interval' grain."),
+    timezone: str = typer.Option("UTC", "--timezone", help="Time zone of days and intervals."),
+    start: str | None = typer.Option(None, "--start", help="From this date/time (inclusive)."),
+    end: str | None = typer.Option(None, "--end", help="To this date/time (exclusive)."),
+    out_format: str = typer.Option("table", "--format", help="table, csv or json."),
+    warehouse: Path | None = typer.Option(None, "--warehouse", "-w", help=_WAREHOUSE_HELP),
+) -> None:
+    """KPIs at any grain: service level, ASA, AHT, abandonment, FCR, CSAT, NPS..."""
+    with user_errors():
+        if out_format not in ("table", "csv", "json"):
+            raise InvalidParameterError("--format", out_format, "table, csv or json",
+                                        "e.g. --format csv")
+        grains = [g.strip() for g in by.split(",") if g.strip()]
+        with Warehouse(warehouse) as wh:
+            result = kpis(wh, by=grains, threshold=parse_duration(threshold),
+                          sl_definition=sl_definition,
+                          short_abandon=parse_duration(short_abandon),
+                          exclude_short_abandons=exclude_short, fcr_days=fcr_days,
+                          interval_minutes=interval, timezone=timezone, start=start, end=end)
+        if out_format == "csv":
+            buf = pa.BufferOutputStream()
+            pacsv.write_csv(result, buf)
+            sys.stdout.write(buf.getvalue().to_pybytes().decode())
+            return
+        if out_format == "json":
+            rows = [{k: _jsonable(v) for k, v in r.items()} for r in result.to_pylist()]
+            typer.echo(json.dumps(rows, indent=2))
+            return
+        shown = [*[c for c in result.column_names if c in grains or c == "interval_start"],
+                 "offered", "answered", "service_level", "asa", "aht", "abandon_rate",
+                 "transfer_rate", "fcr", "csat", "nps"]
+        table = Table(title=f"KPIs by {', '.join(grains) or 'all'} (SL: {sl_definition}, "
+                      f"{threshold})")
+        for col in shown:
+            table.add_column(col, justify="left" if col in grains or col == "interval_start"
+                             else "right")
+        for row in result.to_pylist():
+            table.add_row(*[_cell(col, row[col]) for col in shown])
+        console.print(table)
+
+
+def _cell(col: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    if isinstance(value, datetime | date):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    if col in ("service_level", "abandon_rate", "transfer_rate", "fcr", "csat"):
+        return f"{100 * value:.1f}%"
+    if col in ("asa", "aht"):
+        return f"{value:.1f}s"
+    if col == "nps":
+        return f"{value:+.0f}"
+    if isinstance(value, float):
+        return f"{value:,.0f}"
+    return str(value)
+
+
+@app.command("rejects")
+def rejects_command(
+    warehouse: Path | None = typer.Option(None, "--warehouse", "-w", help=_WAREHOUSE_HELP),
+    limit: int = typer.Option(50, "--limit", help="Rows to show (0: all)."),
+    summary: bool = typer.Option(False, "--summary", help="Count by file and reason instead."),
+) -> None:
+    """What was refused at ingest, and why (file, line, field, value, reason)."""
+    with user_errors(), Warehouse(warehouse) as wh:
+        if summary:
+            rows = wh.sql("SELECT source_file, reason, count(*) AS n FROM rejects "
+                          "GROUP BY 1, 2 ORDER BY 1, 3 DESC").to_pylist()
+            table = Table(title="rejected rows by reason")
+            for col in ("file", "reason", "rows"):
+                table.add_column(col, justify="right" if col == "rows" else "left")
+            for r in rows:
+                table.add_row(Path(r["source_file"]).name, r["reason"], f"{r['n']:,}")
+        else:
+            rows = wh.rejects().to_pylist()
+            total = len(rows)
+            if limit:
+                rows = rows[:limit]
+            table = Table(title=f"rejected rows ({total:,})")
+            for col in ("file", "line", "field", "value", "reason"):
+                table.add_column(col, overflow="fold")
+            for r in rows:
+                table.add_row(Path(r["source_file"]).name, str(r["line"] or "-"),
+                              r["field"] or "-", (r["value"] or "")[:40], r["reason"])
+        console.print(table)

@@ -1,0 +1,51 @@
+"""``contactops ingest``, ``kpi`` and ``rejects`` end to end."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from typer.testing import CliRunner
+
+from contactops.cli import app
+from tests.conftest import shared_file
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+runner = CliRunner()
+JAN = "data/anonymous-bank-1999/january.txt"
+
+
+def test_ingest_kpi_rejects(tmp_path: Path) -> None:
+    wh = str(tmp_path / "w.duckdb")
+    path = str(shared_file(JAN))
+    res = runner.invoke(app, ["ingest", path, "-f", "anonymous-bank", "-w", wh],
+                        env={"COLUMNS": "150"})
+    assert res.exit_code == 0, res.output
+    assert "31,599" in res.output and "31,359" in res.output  # noqa: PT018
+    res = runner.invoke(app, ["ingest", path, "-f", "anonymous-bank", "-w", wh, "--strict"])
+    assert res.exit_code == 1  # the 240 PHANTOM rows are rejected again
+    res = runner.invoke(app, ["kpi", "--by", "month,queue", "--timezone", "Asia/Jerusalem",
+                              "--format", "json", "-w", wh])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)
+    assert {r["month"] for r in rows} == {"1999-01-01"}
+    assert sum(r["answered"] for r in rows) > 25_000
+    res = runner.invoke(app, ["kpi", "--by", "", "--format", "csv", "-w", wh])
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines()[0].startswith('"offered"')
+    res = runner.invoke(app, ["rejects", "-w", wh, "--summary"], env={"COLUMNS": "150"})
+    assert res.exit_code == 0
+    assert "PHANTOM" in res.output and "240" in res.output  # noqa: PT018
+
+
+def test_bad_format_and_definition_exit_2(tmp_path: Path) -> None:
+    f = tmp_path / "x.txt"
+    f.write_text("hello\n", encoding="utf-8")
+    res = runner.invoke(app, ["ingest", str(f), "-f", "nosuch", "-w", str(tmp_path / "w")])
+    assert res.exit_code == 2
+    assert "format must be one of" in res.output
+    res = runner.invoke(app, ["kpi", "--sl-definition", "virtual", "-w", str(tmp_path / "w")])
+    assert res.exit_code == 2
+    assert "observable from contact records" in res.output
