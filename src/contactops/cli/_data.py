@@ -52,8 +52,7 @@ def ingest_command(
                 TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
                 console=console, transient=True) as bar:
             for path in files:
-                size = path.stat().st_size if path.is_file() else 0
-                task = bar.add_task(path.name, total=None if size == 0 else None)
+                task = bar.add_task(path.name, total=None)  # rows are unknown until read
                 report = wh.ingest(path, format=fmt,
                                    progress=lambda n, t=task: bar.update(t, completed=n),
                                    **options)
