@@ -201,13 +201,13 @@ class Warehouse:
         if has_version:
             replaced = int(con.execute(
                 f"DELETE FROM {table} t USING staged_one s WHERE {on} AND s.version IS NOT NULL "
-                "AND (t.version IS NULL OR s.version > t.version)").fetchone()[0])  # type: ignore[index]
+                "AND (t.version IS NULL OR s.version > t.version)").fetchall()[0][0])
         extra = ", ?" if table == "interactions" else ""
         params = [ingest_id] if table == "interactions" else []
         loaded = int(con.execute(
             f"INSERT INTO {table} SELECT s.*{extra} FROM staged_one s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})", params
-        ).fetchone()[0])  # type: ignore[index]
+        ).fetchall()[0][0])
         con.execute("DROP TABLE IF EXISTS staged_one")
         return loaded, replaced
 
@@ -230,7 +230,7 @@ class Warehouse:
         if table not in (*_SCHEMAS, "rejects", "ingests"):
             raise InvalidParameterError("table", table, "a warehouse table",
                                         "interactions, surveys, intervals, rejects, ingests")
-        return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+        return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
 
 def _sha256(path: Path) -> str:

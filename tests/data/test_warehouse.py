@@ -1,0 +1,150 @@
+"""Warehouse guarantees: one transaction per load, accounting, versions, errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from contactops.data import Chunk, Reject, Warehouse, canonical_batch
+from contactops.data import _warehouse as warehouse_module
+from contactops.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from pathlib import Path
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def row(cid: str, version_minutes: float | None = None, wait: float = 1.0) -> dict[str, Any]:
+    return {"contact_id": cid, "initial_contact_id": cid, "channel": "voice", "queue": "q",
+            "arrived_at": T0, "outcome": "answered", "wait_s": wait, "talk_s": 60.0,
+            "source": "fake", "source_ref": f"f:{cid}",
+            "version": None if version_minutes is None else T0 + timedelta(
+                minutes=version_minutes)}
+
+
+class FakeAdapter:
+    name = "fake"
+    description = "test adapter"
+    table = "interactions"
+
+    def __init__(self, chunks: list[list[dict[str, Any]]], fail_after: int | None = None,
+                 rejects: int = 0) -> None:
+        self.chunks = chunks
+        self.fail_after = fail_after
+        self.rejects = rejects
+
+    def read(self, path: Path, options: Mapping[str, Any]) -> Iterator[Chunk]:
+        for k, rows in enumerate(self.chunks):
+            if self.fail_after is not None and k == self.fail_after:
+                raise OSError("disk went away half-way")
+            rej = [Reject(k * 100 + j, "f", "v", "bad") for j in range(self.rejects)]
+            yield Chunk("interactions", canonical_batch(rows), rej, len(rows) + len(rej))
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    holder: dict[str, FakeAdapter] = {}
+    monkeypatch.setattr(warehouse_module, "get_adapter", lambda _name: holder["a"])
+    src = tmp_path / "export.json"
+    src.write_text("{}", encoding="utf-8")
+
+    def use(adapter: FakeAdapter) -> Path:
+        holder["a"] = adapter
+        return src
+    return use
+
+
+def test_an_error_half_way_leaves_the_warehouse_as_it_was(fake: Any) -> None:
+    wh = Warehouse(":memory:")
+    path = fake(FakeAdapter([[row("a"), row("b")]], rejects=1))
+    wh.ingest(path, format="fake")
+    before = (wh.interactions(), wh.rejects(), wh.ingests())
+    path = fake(FakeAdapter([[row("c")], [row("d")], [row("e")]], fail_after=2, rejects=1))
+    with pytest.raises(OSError, match="half-way"):
+        wh.ingest(path, format="fake")
+    assert wh.interactions().equals(before[0])
+    assert wh.rejects().equals(before[1])
+    assert wh.ingests().num_rows == before[2].num_rows
+    # and the warehouse still works
+    report = wh.ingest(fake(FakeAdapter([[row("c")]])), format="fake")
+    assert report.loaded == 1
+
+
+def test_newer_versions_replace_older_in_any_order(fake: Any) -> None:
+    wh = Warehouse(":memory:")
+    r1 = wh.ingest(fake(FakeAdapter([[row("a", 5, wait=5), row("a", 1, wait=1)]])),
+                   format="fake")
+    assert (r1.read, r1.loaded, r1.duplicates) == (2, 1, 1)
+    r2 = wh.ingest(fake(FakeAdapter([[row("a", 3, wait=3)]])), format="fake")
+    assert (r2.loaded, r2.replaced, r2.duplicates) == (0, 0, 1)  # older: ignored
+    r3 = wh.ingest(fake(FakeAdapter([[row("a", 9, wait=9)]])), format="fake")
+    assert (r3.loaded, r3.replaced, r3.duplicates) == (1, 1, 0)
+    assert wh.interactions().column("wait_s").to_pylist() == [9.0]
+
+
+def test_reports_always_add_up(fake: Any) -> None:
+    wh = Warehouse(":memory:")
+    rows = [row(f"c{i % 7}") for i in range(20)]
+    r = wh.ingest(fake(FakeAdapter([rows[:10], rows[10:]], rejects=2)), format="fake")
+    assert r.read == 24
+    assert r.read == r.loaded + r.rejected + r.duplicates
+    assert (r.loaded, r.rejected, r.duplicates) == (7, 4, 13)
+    assert wh.count("rejects") == 4
+    again = wh.ingest(fake(FakeAdapter([rows[:10], rows[10:]], rejects=2)), format="fake")
+    assert (again.loaded, again.rejected, again.duplicates) == (0, 4, 20)
+    assert wh.count("rejects") == 4  # the same rejects are not stored twice
+
+
+def test_warehouse_file_persists(tmp_path: Path, fake: Any) -> None:
+    db = tmp_path / "ws.duckdb"
+    with Warehouse(db) as wh:
+        wh.ingest(fake(FakeAdapter([[row("a"), row("b")]])), format="fake")
+    with Warehouse(db) as wh:
+        assert wh.count() == 2
+        assert wh.ingests().num_rows == 1
+
+
+def test_errors_name_the_problem(tmp_path: Path) -> None:
+    wh = Warehouse(":memory:")
+    with pytest.raises(InvalidParameterError, match="format must be one of"):
+        wh.ingest(tmp_path / "x.txt", format="excel")
+    with pytest.raises(InvalidParameterError, match="an existing file"):
+        wh.ingest(tmp_path / "missing.txt", format="anonymous-bank")
+    with pytest.raises(InvalidParameterError, match="a warehouse table"):
+        wh.count("users")
+    bad = tmp_path / "not-a-db.duckdb"
+    bad.write_text("plain text", encoding="utf-8")
+    with pytest.raises(InvalidParameterError, match="DuckDB"):
+        Warehouse(bad)
+
+
+def test_wrong_format_and_empty_file_are_reported_not_crashed(tmp_path: Path) -> None:
+    wh = Warehouse(":memory:")
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    r = wh.ingest(empty, format="anonymous-bank")
+    assert (r.read, r.loaded, r.rejected) == (0, 0, 0)
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("a,b,c\n1,2,3\n4,5,6\n", encoding="utf-8")
+    r = wh.ingest(wrong, format="anonymous-bank")
+    assert (r.read, r.loaded, r.rejected) == (3, 0, 3)
+    assert "not an anonymous-bank file" in wh.rejects().column("reason")[0].as_py()
+    latin = tmp_path / "latin.txt"
+    header = "\t".join(["vru+line", "call_id", "customer_id", "priority", "type", "date",
+                        "vru_entry", "vru_exit", "vru_time", "q_start", "q_exit", "q_time",
+                        "outcome", "ser_start", "ser_exit", "ser_time", "server"])
+    good = "AA0101\t1\t0\t1\tPS\t990101\t7:00:00\t7:00:05\t5\t7:00:05\t7:00:20\t15\tAGENT\t" \
+           "7:00:20\t7:03:00\t160\tDANI"
+    bad = good.replace("DANI", "DAN\xc9")
+    latin.write_bytes((header + "\r\n" + good + "\r\n").encode() + bad.encode("latin-1")
+                      + b"\r\n" + b"AA0101\t2\t0\t1\tPS\t99013x\t7:00:00" + b"\r\n")
+    r = wh.ingest(latin, format="anonymous-bank")
+    assert (r.read, r.loaded, r.rejected) == (3, 1, 2)
+    reasons = wh.sql("SELECT reason FROM rejects WHERE source_file LIKE '%latin.txt' "
+                     "ORDER BY line").column("reason").to_pylist()
+    assert reasons[0].startswith("not UTF-8")
+    assert "17 tab-separated fields" in reasons[1]
