@@ -137,8 +137,8 @@ def test_wrong_format_and_empty_file_are_reported_not_crashed(tmp_path: Path) ->
     header = "\t".join(["vru+line", "call_id", "customer_id", "priority", "type", "date",
                         "vru_entry", "vru_exit", "vru_time", "q_start", "q_exit", "q_time",
                         "outcome", "ser_start", "ser_exit", "ser_time", "server"])
-    good = "AA0101\t1\t0\t1\tPS\t990101\t7:00:00\t7:00:05\t5\t7:00:05\t7:00:20\t15\tAGENT\t" \
-           "7:00:20\t7:03:00\t160\tDANI"
+    good = ("AA0101\t1\t0\t1\tPS\t990101\t7:00:00\t7:00:05\t5\t7:00:05\t7:00:20\t15\t"
+            "AGENT\t7:00:20\t7:03:00\t160\tDANI")
     bad = good.replace("DANI", "DAN\xc9")
     latin.write_bytes((header + "\r\n" + good + "\r\n").encode() + bad.encode("latin-1")
                       + b"\r\n" + b"AA0101\t2\t0\t1\tPS\t99013x\t7:00:00" + b"\r\n")
