@@ -18,6 +18,7 @@ __all__ = ["FORMATS", "get_adapter"]
 
 # format name -> module
 FORMATS: dict[str, str] = {
+    "amazon-connect": "_amazon_connect",
     "anonymous-bank": "_anonymous_bank",
 }
 
