@@ -20,6 +20,8 @@ __all__ = ["FORMATS", "get_adapter"]
 FORMATS: dict[str, str] = {
     "amazon-connect": "_amazon_connect",
     "anonymous-bank": "_anonymous_bank",
+    "csv": "_flat",
+    "parquet": "_flat",
 }
 
 

@@ -1,0 +1,518 @@
+"""``csv`` and ``parquet``: any flat file of contact legs, one row per leg.
+
+Columns named like the canonical record (``../shared/DESIGN.md``) are read
+as they are; others are named by the ``mapping`` option, a dict or a YAML
+file from canonical column to source column::
+
+    contact_id: CallID
+    arrived_at: {column: StartTime, format: "%d/%m/%Y %H:%M:%S"}
+    channel: {value: voice}                    # a constant
+    outcome: {column: Result, values: {ANS: answered, ABN: abandoned}}
+    wait_s: {column: QueueMs, scale: 0.001}
+
+Options: ``mapping``; ``timezone`` (IANA, default UTC) for naive
+timestamps; ``timestamp_format`` (``strptime``) for every timestamp column
+without its own ``format``; CSV only: ``delimiter`` (default ``,``) and
+``encoding`` (default UTF-8).
+
+Rules, applied to whole batches with ``pyarrow.compute`` (no Python loop per
+row; only refused rows become :class:`Reject` objects):
+
+- required: ``contact_id``, ``arrived_at``, ``channel`` (one of CHANNELS,
+  any case), ``outcome`` (one of OUTCOMES).  Without an outcome column, a leg
+  with ``answered_at`` is ``answered`` and one without is ``abandoned``.
+- ``initial_contact_id`` defaults to ``contact_id``; ``source`` to the format
+  name (``csv``/``parquet``) unless the file or the mapping gives one.
+- timestamps: ISO 8601 text (offset or ``Z`` honoured, naive text is local
+  time in ``timezone``), Arrow timestamps/dates, or integers (Unix seconds).
+- durations ``wait_s``/``talk_s``/``hold_s``/``acw_s`` are numbers >= 0;
+  ``bot_confidence`` is in [0, 1]; ``priority`` a whole number (int16).
+- a refused row is reported once, with the first rule it breaks, its line
+  (CSV: the physical line, exact unless a quoted value spans lines; Parquet:
+  the 0-based row index), field, value and reason.  CSV rows with the wrong
+  number of fields, bytes that are not UTF-8 and files that are not CSV or
+  Parquet at all are refused the same way; nothing is dropped silently.
+- repeats of a ``contact_id`` are left to the warehouse (duplicates).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from contactops.data._adapter import CHUNK_ROWS, Chunk, Reject
+from contactops.data._schema import CHANNELS, INTERACTIONS, OUTCOMES
+from contactops.data.adapters._columns import (
+    as_bool,
+    as_float,
+    as_text,
+    as_timestamp,
+    load_mapping,
+    mask,
+    raw_text,
+    timezone,
+)
+from contactops.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+__all__ = ["ADAPTERS"]
+
+BATCH_ROWS = CHUNK_ROWS
+_TEXT = ("contact_id", "initial_contact_id", "previous_contact_id", "customer_id", "queue",
+         "segment", "agent_id", "team", "site", "transferred_to", "source")
+_ENUMS = {"channel": CHANNELS, "outcome": OUTCOMES}
+_TIMES = ("arrived_at", "queued_at", "answered_at", "ended_at", "version")
+_DURATIONS = ("wait_s", "talk_s", "hold_s", "acw_s")
+_FIELDS = tuple(f.name for f in INTERACTIONS)
+_REQUIRED = ("contact_id", "arrived_at", "channel", "outcome")
+_SPEC_KEYS = {"column", "value", "values", "format", "scale"}
+
+
+class _Field:
+    """How one canonical column is filled: from a source column or a constant."""
+
+    def __init__(self, name: str, spec: Any) -> None:
+        self.name = name
+        self.column: str | None = None
+        self.constant: Any = None
+        self.is_constant = False
+        self.values: dict[str, str] = {}
+        self.format: str | None = None
+        self.scale: float | None = None
+        if isinstance(spec, str):
+            self.column = spec
+            return
+        if not isinstance(spec, dict) or not spec or set(spec) - _SPEC_KEYS \
+                or ("column" in spec) == ("value" in spec):
+            raise InvalidParameterError(
+                f"mapping.{name}", spec,
+                "a source column name or a dict with exactly one of 'column'/'value' "
+                "(and optionally 'values', 'format', 'scale')",
+                "For example {column: Result, values: {ANS: answered}} or {value: voice}.")
+        if "column" in spec:
+            self.column = str(spec["column"])
+        else:
+            self.is_constant = True
+            self.constant = spec["value"]
+        values = spec.get("values") or {}
+        if not isinstance(values, dict):
+            raise InvalidParameterError(f"mapping.{name}.values", values,
+                                        "a dict from source value to canonical value")
+        self.values = {str(k): str(v) for k, v in values.items()}
+        self.format = spec.get("format")
+        if spec.get("scale") is not None:
+            try:
+                self.scale = float(spec["scale"])
+            except (TypeError, ValueError) as exc:
+                raise InvalidParameterError(f"mapping.{name}.scale", spec["scale"],
+                                            "a number") from exc
+
+
+class _Spec:
+    def __init__(self, options: Mapping[str, Any], default_source: str) -> None:
+        mapping = load_mapping(options.get("mapping"))
+        unknown = sorted(set(mapping) - set(_FIELDS))
+        if unknown:
+            raise InvalidParameterError(
+                "mapping", unknown[0], "a canonical column: " + ", ".join(_FIELDS),
+                "Keys are canonical names, values the source columns.")
+        self.fields = {k: _Field(k, v) for k, v in mapping.items()}
+        self.tz: ZoneInfo = timezone(options.get("timezone", "UTC"))
+        self.timestamp_format: str | None = options.get("timestamp_format")
+        self.default_source = default_source
+        self.delimiter = str(options.get("delimiter", ","))
+        self.encoding = str(options.get("encoding", "utf-8"))
+        self.batch_rows = int(options.get("batch_rows", BATCH_ROWS))
+
+    def resolve(self, names: list[str]) -> dict[str, _Field]:
+        """The fields filled for a file with these column names."""
+        fields = dict(self.fields)
+        for name in _FIELDS:
+            if name not in fields and name in names:
+                fields[name] = _Field(name, name)
+        return fields
+
+
+def _broadcast(value: pa.Array, n: int) -> pa.Array:
+    return pa.nulls(n, value.type).fill_null(value[0]) if value[0].is_valid \
+        else pa.nulls(n, value.type)
+
+
+class _Converter:
+    """Turns source record batches into canonical rows plus rejects."""
+
+    def __init__(self, spec: _Spec, names: list[str], adapter: str, ref: str) -> None:
+        self.spec = spec
+        self.names = set(names)
+        self.fields = spec.resolve(names)
+        self.adapter = adapter
+        self.ref = ref
+        self.constants: dict[str, pa.Array] = {}
+        for name, f in self.fields.items():
+            if f.is_constant:
+                arr, bad, reason = self._convert(name, f, pa.array([f.constant]))
+                if bad.any():
+                    raise InvalidParameterError(f"mapping.{name}.value", f.constant, reason)
+                self.constants[name] = arr
+
+    def source_columns(self) -> list[str]:
+        return sorted({f.column for f in self.fields.values()
+                       if f.column is not None and f.column in self.names})
+
+    def _convert(self, name: str, f: _Field, src: pa.Array
+                 ) -> tuple[pa.Array, np.ndarray, str]:
+        if name in _TIMES:
+            arr, bad = as_timestamp(src, self.spec.tz, f.format or self.spec.timestamp_format)
+            fmt = f.format or self.spec.timestamp_format
+            return arr, bad, (f"a timestamp in format {fmt}" if fmt else
+                              "an ISO 8601 timestamp, e.g. 2024-01-31T08:15:00")
+        if name in _DURATIONS or name in ("bot_confidence", "priority"):
+            arr, bad = as_float(src)
+            if f.scale is not None:
+                arr = pc.multiply(arr, f.scale)
+            return arr, bad, "a number"
+        if name == "escalated_from_bot":
+            arr, bad = as_bool(src)
+            return arr, bad, "true/false, yes/no or 1/0"
+        arr, bad = as_text(src)
+        if f.values:
+            keys = pa.array(list(f.values), type=pa.string())
+            mapped = pc.take(pa.array(list(f.values.values()), type=pa.string()),
+                             pc.index_in(arr, value_set=keys))
+            arr = pc.coalesce(mapped, arr)
+        if name in _ENUMS:
+            arr = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
+            known = pc.is_in(arr, value_set=pa.array(_ENUMS[name]))
+            bad |= mask(pc.and_(pc.is_valid(arr), pc.invert(known)))
+            return arr, bad, "one of " + ", ".join(_ENUMS[name])
+        return arr, bad, "UTF-8 text"
+
+    def convert(self, batch: pa.RecordBatch, lines: np.ndarray,
+                extra: list[Reject]) -> Chunk:
+        n = batch.num_rows
+        cols: dict[str, pa.Array] = {}
+        raws: dict[str, pa.Array] = {}
+        checks: list[tuple[str, np.ndarray, str]] = []
+        whole: list[tuple[str, str]] = []  # (field, reason) failing every row
+        for name in _FIELDS:
+            f = self.fields.get(name)
+            if f is None:
+                continue
+            if f.is_constant:
+                cols[name] = _broadcast(self.constants[name], n)
+                continue
+            if f.column not in self.names:
+                reason = f"the column {f.column!r} mapped to {name} is not in the file"
+                whole.append((name, reason + "; fix the mapping"))
+                continue
+            src = batch.column(f.column)
+            arr, bad, reason = self._convert(name, f, src)
+            cols[name] = arr
+            raws[name] = src
+            if bad.any():
+                checks.append((name, bad, f"must be {reason}"))
+        # derived and default columns
+        if "outcome" not in self.fields and "answered_at" in cols:
+            cols["outcome"] = pc.if_else(pc.is_valid(cols["answered_at"]),
+                                         pa.scalar("answered"), pa.scalar("abandoned"))
+        for name in _REQUIRED:
+            if name in cols:
+                checks.append((name, mask(pc.is_null(cols[name])),
+                               f"missing: {name} is required"))
+            elif not any(w[0] == name for w in whole):
+                hint = ("give a constant, e.g. mapping={channel: {value: voice}}"
+                        if name == "channel" else f"map one, e.g. mapping={{{name}: <column>}}")
+                whole.append((name, f"no {name} column in the file: {hint}"))
+        checks.extend((name, mask(pc.less(cols[name], 0.0)), "must be a duration >= 0 seconds")
+                      for name in _DURATIONS if name in cols)
+        if "bot_confidence" in cols:
+            c = cols["bot_confidence"]
+            checks.append(("bot_confidence",
+                           mask(pc.or_(pc.less(c, 0.0), pc.greater(c, 1.0))),
+                           "must be between 0 and 1"))
+        if "priority" in cols:
+            p = cols["priority"]
+            checks.append(("priority", mask(pc.or_(
+                pc.not_equal(pc.floor(p), p),
+                pc.or_(pc.less(p, -32768.0), pc.greater(p, 32767.0)))),
+                "must be a whole number from -32768 to 32767"))
+        if "contact_id" in cols:
+            initial = cols.get("initial_contact_id")
+            cols["initial_contact_id"] = cols["contact_id"] if initial is None \
+                else pc.coalesce(initial, cols["contact_id"])
+        cols["source"] = pc.coalesce(cols["source"], pa.scalar(self.adapter)) \
+            if "source" in cols else _broadcast(pa.array([self.adapter]), n)
+        line_arr = pa.array(lines, type=pa.int64())
+        cols["source_ref"] = pc.binary_join_element_wise(
+            pa.scalar(self.ref + ":"), pc.cast(line_arr, pa.string()), "")
+
+        rejects = list(extra)
+        if whole:
+            good = np.zeros(n, dtype=bool)
+            field_name, reason = whole[0]
+            rejects.extend(Reject(int(lines[i]), field_name, None, reason) for i in range(n))
+        else:
+            bad_any = np.zeros(n, dtype=bool)
+            for _, bad, _ in checks:
+                bad_any |= bad
+            good = ~bad_any
+            for i in np.flatnonzero(bad_any):
+                for name, bad, reason in checks:
+                    if bad[i]:
+                        raw = raws.get(name)
+                        value = None if raw is None else raw_text(raw.slice(i, 1))[0].as_py()
+                        rejects.append(Reject(int(lines[i]), name,
+                                              None if value is None else str(value)[:500],
+                                              reason))
+                        break
+        if good.all():
+            keep = cols
+        else:
+            sel = pa.array(good)
+            keep = {k: pc.filter(v, sel) for k, v in cols.items()}
+        m = int(good.sum())
+        arrays = []
+        for field in INTERACTIONS:
+            a = keep.get(field.name)
+            if a is None:
+                arrays.append(pa.nulls(m, field.type))
+            else:
+                arrays.append(pc.cast(a, field.type))
+        table = pa.Table.from_arrays(arrays, schema=INTERACTIONS)
+        chunk = Chunk("interactions", table, rejects, n + len(extra), 0)
+        chunk.check()
+        return chunk
+
+
+def _empty(rejects: list[Reject] | None = None) -> Chunk:
+    rejects = rejects or []
+    return Chunk("interactions", INTERACTIONS.empty_table(), rejects, len(rejects), 0)
+
+
+def _reject_lines(path: Path, after: int, reason: str) -> Iterator[Chunk]:
+    """Refuse every non-blank physical line after line ``after``, in chunks."""
+    rejects: list[Reject] = []
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if lineno <= after or not raw.strip():
+                continue
+            rejects.append(Reject(lineno, None,
+                                  raw[:200].decode("utf-8", "backslashreplace").rstrip("\r\n"),
+                                  reason))
+            if len(rejects) >= BATCH_ROWS:
+                yield _empty(rejects)
+                rejects = []
+    if rejects:
+        yield _empty(rejects)
+
+
+class _FlatAdapter:
+    table = "interactions"
+
+    def __init__(self, name: str, description: str) -> None:
+        self.name = name
+        self.description = description
+
+    def read(self, path: Path, options: Mapping[str, Any]) -> Iterator[Chunk]:
+        spec = _Spec(options, self.name)
+        if path.stat().st_size == 0:
+            yield _empty()
+            return
+        if self.name == "parquet":
+            yield from self._parquet(path, spec)
+        else:
+            yield from self._csv(path, spec)
+
+    # -- parquet ---------------------------------------------------------------------------
+    def _parquet(self, path: Path, spec: _Spec) -> Iterator[Chunk]:
+        try:
+            pf = pq.ParquetFile(path)
+        except (pa.ArrowException, OSError) as exc:
+            yield _empty([Reject(None, None, None, f"not a Parquet file: {exc}")])
+            return
+        names = pf.schema_arrow.names
+        conv = _Converter(spec, names, self.name, path.name)
+        columns = conv.source_columns() or names[:1]
+        row = 0
+        total = pf.metadata.num_rows
+        try:
+            for batch in pf.iter_batches(batch_size=spec.batch_rows, columns=columns):
+                lines = np.arange(row, row + batch.num_rows, dtype=np.int64)
+                row += batch.num_rows
+                yield conv.convert(batch, lines, [])
+        except (pa.ArrowException, OSError) as exc:
+            reason = f"unreadable Parquet data: {exc}"
+            for start in range(row, total, BATCH_ROWS):
+                yield _empty([Reject(i, None, None, reason)
+                              for i in range(start, min(total, start + BATCH_ROWS))])
+        if row == 0:
+            yield _empty()
+
+    # -- csv -------------------------------------------------------------------------------
+    def _csv(self, path: Path, spec: _Spec) -> Iterator[Chunk]:
+        with path.open("rb") as fh:
+            first = fh.readline()
+        try:
+            header_text = first.decode(spec.encoding).lstrip("\ufeff").rstrip("\r\n")
+        except (UnicodeDecodeError, LookupError) as exc:
+            yield from _reject_lines(path, 0, f"not a {spec.encoding} CSV file: the header "
+                                              f"does not decode ({exc})")
+            return
+        names = next(csv.reader(io.StringIO(header_text), delimiter=spec.delimiter), [])
+        if not names:
+            yield from _reject_lines(path, 1, "not a CSV file: the first line is empty, "
+                                              "where the header should be")
+            return
+        conv = _Converter(spec, names, self.name, path.name)
+        if spec.encoding.replace("-", "").lower() in ("utf8", "utf_8") and not _is_utf8(path):
+            # pyarrow cannot report a malformed row holding bytes that are not UTF-8; the
+            # csv module can, so such files are read in Python (slower, complete)
+            yield from _python_csv(path, spec, conv, names)
+            return
+        invalid: list[Reject] = []
+        invalid_lines: list[int] = []
+        n_cols = len(names)
+
+        def on_invalid(row: Any) -> str:
+            number = row.number
+            try:
+                text: str | None = str(row.text)[:500]
+            except UnicodeDecodeError:  # pyarrow decodes the row's bytes to give the text
+                text = None
+            if number is not None:
+                invalid_lines.append(number)
+            invalid.append(Reject(number, None, text,
+                                  f"{n_cols} fields like the header "
+                                  f"(got {row.actual_columns})"))
+            return "skip"
+
+        wanted = conv.source_columns()
+        read_options = pacsv.ReadOptions(use_threads=False, block_size=1 << 22, skip_rows=1,
+                                         column_names=names, encoding=spec.encoding)
+        parse_options = pacsv.ParseOptions(delimiter=spec.delimiter,
+                                           invalid_row_handler=on_invalid)
+        convert_options = pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.binary()), include_columns=wanted or None,
+            strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True)
+        good_rows = 0
+        last_line = 1
+        try:
+            reader = pacsv.open_csv(path, read_options=read_options,
+                                    parse_options=parse_options,
+                                    convert_options=convert_options)
+            for batch in reader:
+                lines = _physical_lines(good_rows, batch.num_rows, invalid_lines)
+                good_rows += batch.num_rows
+                extra, invalid[:] = list(invalid), []
+                if batch.num_rows:
+                    last_line = max(last_line, int(lines[-1]))
+                last_line = max([last_line, *(r.line or 0 for r in extra)])
+                yield conv.convert(batch, lines, extra)
+        except (pa.ArrowException, UnicodeDecodeError) as exc:
+            if invalid:
+                yield _empty(list(invalid))
+                last_line = max([last_line, *(r.line or 0 for r in invalid)])
+                invalid.clear()
+            yield from _reject_lines(path, last_line, f"not readable as CSV: {exc}")
+            return
+        if invalid:
+            yield _empty(list(invalid))
+        if good_rows == 0:
+            yield _empty()
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether the whole file decodes as UTF-8 (read in blocks, in C)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _python_csv(path: Path, spec: _Spec, conv: _Converter, names: list[str]
+                ) -> Iterator[Chunk]:
+    """Read a CSV file with the csv module; undecodable bytes stay bytes (and are refused)."""
+    wanted = conv.source_columns()
+    index = [names.index(c) for c in wanted]
+    n_cols = len(names)
+    rows: list[list[bytes]] = []
+    lines: list[int] = []
+    invalid: list[Reject] = []
+
+    def flush() -> Chunk:
+        batch = pa.RecordBatch.from_arrays(
+            [pa.array([r[i] for r in rows], type=pa.binary()) for i in range(len(wanted))]
+            or [pa.nulls(len(rows))], names=wanted or ["_"])
+        chunk = conv.convert(batch, np.asarray(lines, dtype=np.int64), list(invalid))
+        rows.clear()
+        lines.clear()
+        invalid.clear()
+        return chunk
+
+    with path.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
+        reader = csv.reader(fh, delimiter=spec.delimiter)
+        line = 1
+        try:
+            next(reader, None)  # the header
+            line = reader.line_num
+            for record in reader:
+                start, line = line + 1, reader.line_num
+                if not record:
+                    continue
+                if len(record) != n_cols:
+                    invalid.append(Reject(start, None, spec.delimiter.join(record)[:500].encode(
+                        "utf-8", "surrogateescape").decode("utf-8", "backslashreplace"),
+                        f"{n_cols} fields like the header (got {len(record)})"))
+                    continue
+                rows.append([None if record[i] == "" else record[i].encode(
+                    "utf-8", "surrogateescape") for i in index])
+                lines.append(start)
+                if len(rows) >= spec.batch_rows:
+                    yield flush()
+        except csv.Error as exc:
+            yield flush()
+            yield from _reject_lines(path, line, f"not readable as CSV: {exc}")
+            return
+    yield flush()
+
+
+def _physical_lines(start: int, n: int, invalid_lines: list[int]) -> np.ndarray:
+    """Line numbers of valid records ``start .. start+n-1`` (0-based), header on line 1.
+
+    Skipped invalid rows shift the records after them down by one line each.
+    """
+    base = np.arange(start, start + n, dtype=np.int64) + 2
+    if not invalid_lines:
+        return base
+    inv = np.sort(np.asarray(invalid_lines, dtype=np.int64))
+    lines = base
+    for _ in range(len(inv) + 1):
+        shifted = base + np.searchsorted(inv, lines, side="right")
+        if np.array_equal(shifted, lines):
+            break
+        lines = shifted
+    return lines
+
+
+ADAPTERS = {
+    "csv": _FlatAdapter("csv", "Any CSV file of contact legs, with a column mapping"),
+    "parquet": _FlatAdapter("parquet", "Any Parquet file of contact legs, with a column "
+                                       "mapping"),
+}
