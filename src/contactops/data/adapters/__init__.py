@@ -20,6 +20,7 @@ __all__ = ["FORMATS", "get_adapter"]
 FORMATS: dict[str, str] = {
     "amazon-connect": "_amazon_connect",
     "anonymous-bank": "_anonymous_bank",
+    "genesys": "_genesys",
     "csv": "_flat",
     "parquet": "_flat",
 }

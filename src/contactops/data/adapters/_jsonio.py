@@ -160,12 +160,12 @@ def timestamp(field: str, value: Any) -> datetime | None:
     return utc(dt)
 
 
-def seconds(field: str, value: Any, scale: float = 1.0) -> float | None:
-    """A non-negative duration as float seconds (``scale`` 0.001 for milliseconds)."""
+def seconds(field: str, value: Any, units_per_second: float = 1.0) -> float | None:
+    """A non-negative duration as float seconds (``units_per_second`` 1000 for ms)."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise FieldError(field, json.dumps(value)[:200], "must be a number")
     if value < 0:
         raise FieldError(field, value, "must be a duration of zero or more")
-    return float(value) * scale
+    return float(value) / units_per_second
