@@ -177,3 +177,14 @@ def test_bad_arguments(kwargs: dict[str, Any], name: str) -> None:
     with pytest.raises(InvalidParameterError) as info:
         kpis(load(ROWS), **kwargs)
     assert info.value.name == name
+
+
+def test_a_selection_of_kpis_gives_the_same_values() -> None:
+    wh = load(ROWS)
+    full = one(kpis(wh, by=[]))
+    some = one(kpis(wh, by=[], metrics=["service_level", "asa", "fcr"]))
+    assert set(some) == {"service_level", "asa", "fcr"}
+    for name, value in some.items():
+        assert value == full[name]
+    with pytest.raises(InvalidParameterError, match="metrics must be one of"):
+        kpis(wh, metrics=["speed"])

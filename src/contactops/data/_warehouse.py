@@ -11,6 +11,7 @@ reason.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -127,36 +128,32 @@ class Warehouse:
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM {table} LIMIT 0")
-            if table == "interactions":
-                con.execute("ALTER TABLE staged DROP COLUMN ingest_id")
-            con.execute("CREATE OR REPLACE TEMP TABLE staged_rejects AS "
-                        "SELECT source, source_file, line, field, value, reason FROM rejects "
-                        "LIMIT 0")
+            # chunks stay Arrow (columnar, not Python objects) until one set-based merge
+            batches: list[pa.Table] = []
+            reject_tables: list[pa.Table] = []
             adapter_duplicates = 0
             for chunk in adapter.read(path, options):
                 chunk.check()
                 report.read += chunk.rows_read
                 adapter_duplicates += chunk.duplicates
                 if chunk.batch.num_rows:
-                    con.register("chunk_rows", chunk.batch.select(schema.names))
-                    con.execute("INSERT INTO staged SELECT * FROM chunk_rows")
-                    con.unregister("chunk_rows")
+                    batches.append(chunk.batch.select(schema.names).cast(schema))
                 if chunk.rejects:
-                    rej = pa.table({
+                    reject_tables.append(pa.table({
                         "source": [adapter.name] * len(chunk.rejects),
                         "source_file": [str(path)] * len(chunk.rejects),
                         "line": [r.line for r in chunk.rejects],
                         "field": [r.field for r in chunk.rejects],
                         "value": [r.value for r in chunk.rejects],
                         "reason": [r.reason for r in chunk.rejects],
-                    }, schema=REJECTS)
-                    con.register("chunk_rejects", rej)
-                    con.execute("INSERT INTO staged_rejects SELECT * FROM chunk_rejects")
-                    con.unregister("chunk_rejects")
+                    }, schema=REJECTS))
                     report.rejected += len(chunk.rejects)
                 if progress is not None:
                     progress(report.read)
+            con.register("staged", pa.concat_tables(batches) if batches
+                         else schema.empty_table())
+            con.register("staged_rejects", pa.concat_tables(reject_tables) if reject_tables
+                         else REJECTS.empty_table())
             report.loaded, report.replaced = self._merge(table, key, report.ingest_id)
             report.duplicates = report.read - report.loaded - report.rejected
             con.execute(
@@ -176,8 +173,9 @@ class Warehouse:
             con.execute("ROLLBACK")
             raise
         finally:
-            con.execute("DROP TABLE IF EXISTS staged")
-            con.execute("DROP TABLE IF EXISTS staged_rejects")
+            for view in ("staged", "staged_rejects"):
+                with contextlib.suppress(duckdb.Error):  # not registered: the error came first
+                    con.unregister(view)
         if report.duplicates < adapter_duplicates:
             raise ContactopsError("ingest accounting broken: fewer duplicates than the "
                                   "adapter reported")
@@ -193,19 +191,24 @@ class Warehouse:
         part = ", ".join(key)
         has_version = table == "interactions"
         order = "version DESC NULLS LAST, source_ref" if has_version else "source_ref"
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE staged_one AS SELECT * EXCLUDE (rn) FROM ("
-            f"SELECT *, row_number() OVER (PARTITION BY {part} ORDER BY {order}) AS rn "
-            "FROM staged) WHERE rn = 1")
+        n_staged, n_keys = con.execute(
+            f"SELECT count(*), count(DISTINCT ({part})) FROM staged").fetchall()[0]
+        if n_keys < n_staged:  # repeats in the file: keep the newest version of each
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE staged_one AS SELECT * FROM staged QUALIFY "
+                f"row_number() OVER (PARTITION BY {part} ORDER BY {order}) = 1")
+            source = "staged_one"
+        else:
+            source = "staged"
         replaced = 0
         if has_version:
             replaced = int(con.execute(
-                f"DELETE FROM {table} t USING staged_one s WHERE {on} AND s.version IS NOT NULL "
+                f"DELETE FROM {table} t USING {source} s WHERE {on} AND s.version IS NOT NULL "
                 "AND (t.version IS NULL OR s.version > t.version)").fetchall()[0][0])
         extra = ", ?" if table == "interactions" else ""
         params = [ingest_id] if table == "interactions" else []
         loaded = int(con.execute(
-            f"INSERT INTO {table} SELECT s.*{extra} FROM staged_one s "
+            f"INSERT INTO {table} SELECT s.*{extra} FROM {source} s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})", params
         ).fetchall()[0][0])
         con.execute("DROP TABLE IF EXISTS staged_one")

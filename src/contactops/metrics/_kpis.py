@@ -163,7 +163,7 @@ def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
          sl_definition: str = DEFAULT_SL_DEFINITION, short_abandon: float = 5.0,
          exclude_short_abandons: bool = False, fcr_days: float = 7.0,
          interval_minutes: int = 30, timezone: str = "UTC", min_surveys: int = 30,
-         ) -> pa.Table:
+         metrics: list[str] | tuple[str, ...] | None = None) -> pa.Table:
     """Every KPI at the requested grain, one row per group.
 
     Parameters
@@ -180,6 +180,9 @@ def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
     sl_definition : str
         One of the service-level definitions (``virtual`` is not observable
         from contact records).
+    metrics : list of str, optional
+        KPI names to compute (default: all of :data:`KPIS`); the repeat
+        window and the survey join run only when a KPI needs them.
     """
     import pyarrow as pa  # noqa: PLC0415  (kept out of import time of the package)
 
@@ -208,6 +211,16 @@ def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
         raise InvalidParameterError("min_surveys", min_surveys, "a whole number >= 1",
                                     "Fewest responses to report CSAT/NPS.")
 
+    known = [k.name for k in KPIS]
+    wanted = known if metrics is None else list(metrics)
+    for m in wanted:
+        if m not in known:
+            raise InvalidParameterError("metrics", m, "one of " + ", ".join(known),
+                                        "Name KPIs from contactops.metrics.KPIS.")
+    selected = [k for k in KPIS if k.name in wanted]
+    need_repeat = any(k.name in ("fcr", "repeat_rate") for k in selected)
+    need_surveys = any(k.name in ("csat", "nps") for k in selected)
+
     exprs = [_grain_sql(g, interval_minutes) for g in grains]
     group_cols = [f"{e} AS {name}" for e, name in exprs]
     group_names = [name for _, name in exprs]
@@ -222,35 +235,43 @@ def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
     if end is not None:
         where.append("arrived_at < $end")
         params["end"] = _as_ts(end, timezone)
-    base_sql = ",\n  ".join(f"{expr} AS {name}" for name, expr in BASE.items())
+    survey_cols = ("surveys_csat", "csat_good", "surveys_nps", "promoters", "detractors")
+    base_sql = ",\n  ".join(
+        f"{expr} AS {name}" if need_surveys or name not in survey_cols else f"0 AS {name}"
+        for name, expr in BASE.items()
+        if need_repeat or name not in ("initial_known", "repeated"))
     select_grain = ", ".join(group_cols)
     group_by = (" GROUP BY " + ", ".join(str(i + 1) for i in range(len(grains)))) if grains else ""
     order_by = (" ORDER BY " + ", ".join(str(i + 1) for i in range(len(grains)))) if grains else ""
     kpi_cols = []
-    for k in KPIS:
+    for k in selected:
         formula = _SL_FORMULAS[sl_definition] if k.name == "service_level" else k.formula
         if k.name in ("csat", "nps"):
             n = "surveys_csat" if k.name == "csat" else "surveys_nps"
             formula = f"CASE WHEN {n} >= $min_surveys THEN {formula} END"
         kpi_cols.append(f"({formula})::DOUBLE AS {k.name}")
-    query = f"""
-WITH legs AS (
-  SELECT i.*,
+    repeat_sql = """,
     (i.contact_id = i.initial_contact_id) AS is_initial,
     (i.customer_id IS NOT NULL AND i.contact_id = i.initial_contact_id AND
      lead(i.arrived_at) OVER (PARTITION BY i.customer_id, (i.contact_id = i.initial_contact_id)
                               ORDER BY i.arrived_at)
-       <= i.arrived_at + to_microseconds(CAST($fcr_days * 86400e6 AS BIGINT))) AS repeat_within,
+       <= i.arrived_at + to_microseconds(CAST($fcr_days * 86400e6 AS BIGINT))) AS repeat_within
+""" if need_repeat else ""
+    survey_sql = """,
     coalesce(s.n_csat, 0) AS n_csat, coalesce(s.n_csat_good, 0) AS n_csat_good,
     coalesce(s.n_nps, 0) AS n_nps, coalesce(s.n_promoters, 0) AS n_promoters,
-    coalesce(s.n_detractors, 0) AS n_detractors
-  FROM interactions i
+    coalesce(s.n_detractors, 0) AS n_detractors""" if need_surveys else ""
+    survey_join = """
   LEFT JOIN (
     SELECT contact_id,
       count(csat) AS n_csat, count(*) FILTER (WHERE csat >= 4) AS n_csat_good,
       count(nps) AS n_nps, count(*) FILTER (WHERE nps >= 9) AS n_promoters,
       count(*) FILTER (WHERE nps <= 6) AS n_detractors
-    FROM surveys GROUP BY contact_id) s USING (contact_id)
+    FROM surveys GROUP BY contact_id) s USING (contact_id)""" if need_surveys else ""
+    query = f"""
+WITH legs AS (
+  SELECT i.*{repeat_sql}{survey_sql}
+  FROM interactions i{survey_join}
   {"WHERE " + " AND ".join(where) if where else ""}
 ), base AS (
   SELECT {select_grain + "," if grains else ""}
@@ -265,7 +286,10 @@ SELECT {", ".join(group_names) + "," if grains else ""}
 FROM base{order_by}
 """
     table = warehouse.con.sql(query, params=_used(query, params)).to_arrow_table()
-    return _with_survey_intervals(table, pa, min_surveys)
+    if need_surveys:
+        return _with_survey_intervals(table, pa, min_surveys, [k.name for k in selected])
+    return table.drop_columns(["csat_responses", "nps_responses", "csat_good_n",
+                               "promoters_n", "detractors_n"])
 
 
 def _used(query: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -273,7 +297,8 @@ def _used(query: str, params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if f"${k}" in query}
 
 
-def _with_survey_intervals(table: pa.Table, pa_mod: Any, min_surveys: int) -> pa.Table:
+def _with_survey_intervals(table: pa.Table, pa_mod: Any, min_surveys: int,
+                           names: list[str]) -> pa.Table:
     """95% intervals for CSAT (Wilson) and NPS (normal), null below ``min_surveys``."""
     import numpy as np  # noqa: PLC0415
 
@@ -294,12 +319,14 @@ def _with_survey_intervals(table: pa.Table, pa_mod: Any, min_surveys: int) -> pa
         ok_n = m >= min_surveys
         nps_lo = np.where(ok_n, 100 * (pp - pd - z * np.sqrt(var)), np.nan)
         nps_hi = np.where(ok_n, 100 * (pp - pd + z * np.sqrt(var)), np.nan)
-    i = table.schema.get_field_index("csat") + 1
-    table = table.add_column(i, "csat_lo", pa_mod.array(lo, from_pandas=True))
-    table = table.add_column(i + 1, "csat_hi", pa_mod.array(hi, from_pandas=True))
-    j = table.schema.get_field_index("nps") + 1
-    table = table.add_column(j, "nps_lo", pa_mod.array(nps_lo, from_pandas=True))
-    table = table.add_column(j + 1, "nps_hi", pa_mod.array(nps_hi, from_pandas=True))
+    if "csat" in names:
+        i = table.schema.get_field_index("csat") + 1
+        table = table.add_column(i, "csat_lo", pa_mod.array(lo, from_pandas=True))
+        table = table.add_column(i + 1, "csat_hi", pa_mod.array(hi, from_pandas=True))
+    if "nps" in names:
+        j = table.schema.get_field_index("nps") + 1
+        table = table.add_column(j, "nps_lo", pa_mod.array(nps_lo, from_pandas=True))
+        table = table.add_column(j + 1, "nps_hi", pa_mod.array(nps_hi, from_pandas=True))
     drop = ["csat_good_n", "promoters_n", "detractors_n"]
     return table.drop_columns(drop)
 
