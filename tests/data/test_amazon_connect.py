@@ -268,6 +268,17 @@ def test_broken_element_of_a_pretty_array_costs_only_itself(tmp_path: Path) -> N
     assert set(_rows(wh)) == {"p-1", "p-3"}
 
 
+def test_broken_firehose_object_costs_only_itself(tmp_path: Path) -> None:
+    glued = [json.dumps(_ctr(f"f-{k}")) for k in range(1, 5)]
+    glued[1] = glued[1][:40]  # truncated mid-record, the next one glued on
+    path = tmp_path / "firehose"
+    path.write_text("".join(glued), encoding="utf-8")
+    wh = Warehouse(":memory:")
+    report = _ingest(wh, path)
+    assert (report.read, report.loaded, report.rejected) == (4, 3, 1)
+    assert set(_rows(wh)) == {"f-1", "f-3", "f-4"}
+
+
 def test_latin1_bytes_reject_the_record_that_holds_them(tmp_path: Path) -> None:
     good = json.dumps(_ctr("e-1", Queue={"Name": "Ventes"})).encode()
     bad = json.dumps(_ctr("e-2", Queue={"Name": "\u00c9quipe"}),

@@ -310,6 +310,13 @@ def test_malformed_lines_latin1_empty_and_wrong_files(tmp_path: Path) -> None:
     assert wh.sql("SELECT value FROM rejects WHERE field = 'conversationId'").to_pylist() == [
         {"value": "g-\\xe9"}]
 
+    pretty = tmp_path / "pretty.json"  # a broken conversation in an indented list
+    text = json.dumps([ivr_only(), answered_voice(), abandoned_voice()], indent=2)
+    pretty.write_text(text.replace('"purpose": "agent",', '"purpose": "agent"'),
+                      encoding="utf-8")
+    r = _ingest(Warehouse(":memory:"), pretty)
+    assert (r.read, r.loaded, r.rejected) == (3, 2, 1)
+
     for name, content in [("empty.json", b""), ("none.json", b'{"totalHits": 0}')]:
         (tmp_path / name).write_bytes(content)
         r = _ingest(wh, tmp_path / name)

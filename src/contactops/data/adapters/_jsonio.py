@@ -10,7 +10,9 @@ turns text it cannot parse into a :class:`JsonError` instead of stopping:
   they are in can be rejected by the field that holds them (:func:`text`);
 - after a parse error, reading resumes at the next line whose first
   character is ``{`` or ``[`` at the same or a smaller indentation than the
-  broken value; the skipped text is one :class:`JsonError`.  A file that is
+  broken value, or, if sooner, at the next object that opens with the same
+  first key as the broken one (records back to back on one line); the
+  skipped text is one :class:`JsonError`.  A file that is
   not JSON at all (a CSV, a tab-separated log) is therefore one error.
 
 The whole file is held in memory: contact-record exports are batches of
@@ -38,6 +40,7 @@ __all__ = ["FieldError", "JsonError", "JsonValue", "clean", "iter_json", "second
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _WS = " \t\r\n"
 _NEXT_VALUE = re.compile(r"\n([ \t]*)[\[{]")
+_FIRST_KEY = re.compile(r'\{\s*("(?:[^"\\]|\\.)*")\s*:')
 TIMESTAMP_RULE = "an ISO-8601 timestamp with a time of day, e.g. 2024-05-01T09:30:00Z"
 
 
@@ -123,10 +126,20 @@ def iter_json(path: Path) -> Iterator[JsonValue | JsonError]:
 def _resync(doc: str, pos: int) -> int:
     """Where to resume after a value starting at ``pos`` failed to parse."""
     col = pos - (doc.rfind("\n", 0, pos) + 1)
+    nxt = len(doc)
     for m in _NEXT_VALUE.finditer(doc, pos):
         if len(m.group(1)) <= col:
-            return m.end(1)
-    return len(doc)
+            nxt = m.end(1)
+            break
+    # records back to back on one line (Firehose): the next object that opens with the
+    # same first key as the broken one, when that comes first
+    first = _FIRST_KEY.match(doc, pos)
+    if first:
+        same = re.compile(r"\{\s*" + re.escape(first.group(1)) + r"\s*:")
+        found = same.search(doc, pos + 1, nxt)
+        if found:
+            return found.start()
+    return nxt
 
 
 # -- values --------------------------------------------------------------------------------
