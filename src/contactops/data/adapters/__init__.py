@@ -23,6 +23,7 @@ FORMATS: dict[str, str] = {
     "genesys": "_genesys",
     "csv": "_flat",
     "parquet": "_flat",
+    "interval-csv": "_interval_csv",
 }
 
 

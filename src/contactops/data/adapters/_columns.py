@@ -28,6 +28,7 @@ __all__ = [
     "as_text",
     "as_timestamp",
     "load_mapping",
+    "localise",
     "mask",
     "raw_text",
     "timezone",
@@ -163,7 +164,8 @@ def as_bool(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return out, bad
 
 
-def _localise(naive: pa.Array, tz: ZoneInfo) -> pa.Array:
+def localise(naive: pa.Array, tz: ZoneInfo) -> pa.Array:
+    """Naive local times in ``tz`` as UTC (a repeated hour: the first; a skipped one: after)."""
     if str(tz) == "UTC":
         return pc.cast(naive, TS)
     local = pc.assume_timezone(naive, timezone=str(tz), ambiguous="earliest",
@@ -201,10 +203,10 @@ def as_timestamp(arr: pa.Array, tz: ZoneInfo, fmt: str | None = None
     n = len(arr)
     if pa.types.is_timestamp(arr.type):
         if arr.type.tz is None:
-            return _localise(pc.cast(arr, pa.timestamp("us"), safe=False), tz), _no_bad(n)
+            return localise(pc.cast(arr, pa.timestamp("us"), safe=False), tz), _no_bad(n)
         return pc.cast(arr, TS, safe=False), _no_bad(n)
     if pa.types.is_date(arr.type):
-        return _localise(pc.cast(arr, pa.timestamp("us")), tz), _no_bad(n)
+        return localise(pc.cast(arr, pa.timestamp("us")), tz), _no_bad(n)
     if pa.types.is_integer(arr.type):
         return pc.cast(pc.multiply(pc.cast(arr, pa.int64()), 1_000_000), TS), _no_bad(n)
     text, bad = as_text(arr)
@@ -215,13 +217,13 @@ def as_timestamp(arr: pa.Array, tz: ZoneInfo, fmt: str | None = None
         bad |= mask(pc.and_(pc.is_valid(text), pc.is_null(parsed)))
         if has_zone:
             return pc.cast(parsed, TS), bad
-        return _localise(parsed, tz), bad
+        return localise(parsed, tz), bad
     offset = pc.match_substring_regex(text, _HAS_OFFSET)
     try:
         with_zone = pc.cast(pc.if_else(offset, text, pa.scalar(None, pa.string())), TS)
         naive = pc.cast(pc.if_else(offset, pa.scalar(None, pa.string()), text),
                         pa.timestamp("us"))
-        out = pc.if_else(offset, with_zone, _localise(naive, tz))
+        out = pc.if_else(offset, with_zone, localise(naive, tz))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         out, more = _python_parse(text, tz, None)
         bad |= more

@@ -40,7 +40,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -48,7 +48,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from contactops.data._adapter import CHUNK_ROWS, Chunk, Reject
+from contactops.data._adapter import CHUNK_ROWS, SCHEMAS, Chunk, Reject
 from contactops.data._schema import CHANNELS, INTERACTIONS, OUTCOMES
 from contactops.data.adapters._columns import (
     as_bool,
@@ -63,11 +63,11 @@ from contactops.data.adapters._columns import (
 from contactops.errors import InvalidParameterError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
     from pathlib import Path
     from zoneinfo import ZoneInfo
 
-__all__ = ["ADAPTERS"]
+__all__ = ["ADAPTERS", "csv_chunks"]
 
 BATCH_ROWS = CHUNK_ROWS
 _TEXT = ("contact_id", "initial_contact_id", "previous_contact_id", "customer_id", "queue",
@@ -135,6 +135,7 @@ class _Spec:
         self.delimiter = str(options.get("delimiter", ","))
         self.encoding = str(options.get("encoding", "utf-8"))
         self.batch_rows = int(options.get("batch_rows", BATCH_ROWS))
+        self.table = "interactions"
 
     def resolve(self, names: list[str]) -> dict[str, _Field]:
         """The fields filled for a file with these column names."""
@@ -296,12 +297,13 @@ class _Converter:
         return chunk
 
 
-def _empty(rejects: list[Reject] | None = None) -> Chunk:
+def _empty(rejects: list[Reject] | None = None, table: str = "interactions") -> Chunk:
     rejects = rejects or []
-    return Chunk("interactions", INTERACTIONS.empty_table(), rejects, len(rejects), 0)
+    return Chunk(table, SCHEMAS[table].empty_table(), rejects, len(rejects), 0)
 
 
-def _reject_lines(path: Path, after: int, reason: str) -> Iterator[Chunk]:
+def _reject_lines(path: Path, after: int, reason: str, table: str = "interactions"
+                  ) -> Iterator[Chunk]:
     """Refuse every non-blank physical line after line ``after``, in chunks."""
     rejects: list[Reject] = []
     with path.open("rb") as fh:
@@ -312,10 +314,10 @@ def _reject_lines(path: Path, after: int, reason: str) -> Iterator[Chunk]:
                                   raw[:200].decode("utf-8", "backslashreplace").rstrip("\r\n"),
                                   reason))
             if len(rejects) >= BATCH_ROWS:
-                yield _empty(rejects)
+                yield _empty(rejects, table)
                 rejects = []
     if rejects:
-        yield _empty(rejects)
+        yield _empty(rejects, table)
 
 
 class _FlatAdapter:
@@ -333,7 +335,8 @@ class _FlatAdapter:
         if self.name == "parquet":
             yield from self._parquet(path, spec)
         else:
-            yield from self._csv(path, spec)
+            yield from csv_chunks(
+                path, spec, lambda names: _Converter(spec, names, self.name, path.name))
 
     # -- parquet ---------------------------------------------------------------------------
     def _parquet(self, path: Path, spec: _Spec) -> Iterator[Chunk]:
@@ -360,77 +363,110 @@ class _FlatAdapter:
         if row == 0:
             yield _empty()
 
-    # -- csv -------------------------------------------------------------------------------
-    def _csv(self, path: Path, spec: _Spec) -> Iterator[Chunk]:
-        with path.open("rb") as fh:
-            first = fh.readline()
-        try:
-            header_text = first.decode(spec.encoding).lstrip("\ufeff").rstrip("\r\n")
-        except (UnicodeDecodeError, LookupError) as exc:
-            yield from _reject_lines(path, 0, f"not a {spec.encoding} CSV file: the header "
-                                              f"does not decode ({exc})")
-            return
-        names = next(csv.reader(io.StringIO(header_text), delimiter=spec.delimiter), [])
-        if not names:
-            yield from _reject_lines(path, 1, "not a CSV file: the first line is empty, "
-                                              "where the header should be")
-            return
-        conv = _Converter(spec, names, self.name, path.name)
-        if spec.encoding.replace("-", "").lower() in ("utf8", "utf_8") and not _is_utf8(path):
-            # pyarrow cannot report a malformed row holding bytes that are not UTF-8; the
-            # csv module can, so such files are read in Python (slower, complete)
-            yield from _python_csv(path, spec, conv, names)
-            return
-        invalid: list[Reject] = []
-        invalid_lines: list[int] = []
-        n_cols = len(names)
 
-        def on_invalid(row: Any) -> str:
-            number = row.number
-            try:
-                text: str | None = str(row.text)[:500]
-            except UnicodeDecodeError:  # pyarrow decodes the row's bytes to give the text
-                text = None
-            if number is not None:
-                invalid_lines.append(number)
-            invalid.append(Reject(number, None, text,
-                                  f"{n_cols} fields like the header "
-                                  f"(got {row.actual_columns})"))
-            return "skip"
+class CsvConverter(Protocol):
+    """What :func:`csv_chunks` needs from an adapter: its columns, and batch conversion."""
 
-        wanted = conv.source_columns()
-        read_options = pacsv.ReadOptions(use_threads=False, block_size=1 << 22, skip_rows=1,
-                                         column_names=names, encoding=spec.encoding)
-        parse_options = pacsv.ParseOptions(delimiter=spec.delimiter,
-                                           invalid_row_handler=on_invalid)
-        convert_options = pacsv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.binary()), include_columns=wanted or None,
-            strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True)
-        good_rows = 0
-        last_line = 1
+    def source_columns(self) -> list[str]: ...
+
+    def convert(self, batch: pa.RecordBatch, lines: np.ndarray, extra: list[Reject]
+                ) -> Chunk: ...
+
+
+class CsvOptions(Protocol):
+    delimiter: str
+    encoding: str
+    batch_rows: int
+    table: str
+
+
+def csv_chunks(path: Path, spec: CsvOptions, make_converter: Callable[[list[str]], CsvConverter]
+               ) -> Iterator[Chunk]:
+    """Stream a CSV file (header on line 1) through a converter, accounting for every line.
+
+    Columns are read as bytes with pyarrow's streaming reader; rows with the
+    wrong number of fields are refused with their physical line; files that are
+    not UTF-8 go through the csv module instead (see :func:`_python_csv`).
+    """
+    table = spec.table
+    if path.stat().st_size == 0:
+        yield _empty(None, table)
+        return
+    with path.open("rb") as fh:
+        first = fh.readline()
+    try:
+        header_text = first.decode(spec.encoding).lstrip("\ufeff").rstrip("\r\n")
+    except (UnicodeDecodeError, LookupError) as exc:
+        yield from _reject_lines(path, 0, f"not a {spec.encoding} CSV file: the header "
+                                          f"does not decode ({exc})", table)
+        return
+    names = next(csv.reader(io.StringIO(header_text), delimiter=spec.delimiter), [])
+    if not names:
+        yield from _reject_lines(path, 1, "not a CSV file: the first line is empty, "
+                                          "where the header should be", table)
+        return
+    conv = make_converter(names)
+    if spec.encoding.replace("-", "").lower() in ("utf8", "utf_8") and not _is_utf8(path):
+        # pyarrow cannot report a malformed row holding bytes that are not UTF-8; the
+        # csv module can, so such files are read in Python (slower, complete)
+        yield from _python_csv(path, spec, conv, names)
+        return
+    invalid: list[Reject] = []
+    invalid_lines: list[int] = []
+    n_cols = len(names)
+
+    def on_invalid(row: Any) -> str:
+        number = row.number
         try:
-            reader = pacsv.open_csv(path, read_options=read_options,
-                                    parse_options=parse_options,
-                                    convert_options=convert_options)
-            for batch in reader:
-                lines = _physical_lines(good_rows, batch.num_rows, invalid_lines)
-                good_rows += batch.num_rows
-                extra, invalid[:] = list(invalid), []
-                if batch.num_rows:
-                    last_line = max(last_line, int(lines[-1]))
-                last_line = max([last_line, *(r.line or 0 for r in extra)])
-                yield conv.convert(batch, lines, extra)
+            text: str | None = str(row.text)[:500]
+        except UnicodeDecodeError:  # pyarrow decodes the row's bytes to give the text
+            text = None
+        if number is not None:
+            invalid_lines.append(number)
+        invalid.append(Reject(number, None, text,
+                              f"{n_cols} fields like the header "
+                              f"(got {row.actual_columns})"))
+        return "skip"
+
+    wanted = conv.source_columns()
+    read_options = pacsv.ReadOptions(use_threads=False, block_size=1 << 22, skip_rows=1,
+                                     column_names=names, encoding=spec.encoding)
+    parse_options = pacsv.ParseOptions(delimiter=spec.delimiter,
+                                       invalid_row_handler=on_invalid)
+    convert_options = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.binary()), include_columns=wanted or None,
+        strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True)
+    good_rows = 0
+    last_line = 1
+    reader = None
+    while True:
+        # only reading is guarded: an error converting a batch is a bug, and must surface
+        try:
+            if reader is None:
+                reader = pacsv.open_csv(path, read_options=read_options,
+                                        parse_options=parse_options,
+                                        convert_options=convert_options)
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
         except (pa.ArrowException, UnicodeDecodeError) as exc:
             if invalid:
-                yield _empty(list(invalid))
+                yield _empty(list(invalid), table)
                 last_line = max([last_line, *(r.line or 0 for r in invalid)])
                 invalid.clear()
-            yield from _reject_lines(path, last_line, f"not readable as CSV: {exc}")
+            yield from _reject_lines(path, last_line, f"not readable as CSV: {exc}", table)
             return
-        if invalid:
-            yield _empty(list(invalid))
-        if good_rows == 0:
-            yield _empty()
+        lines = _physical_lines(good_rows, batch.num_rows, invalid_lines)
+        good_rows += batch.num_rows
+        extra, invalid[:] = list(invalid), []
+        if batch.num_rows:
+            last_line = max(last_line, int(lines[-1]))
+        last_line = max([last_line, *(r.line or 0 for r in extra)])
+        yield conv.convert(batch, lines, extra)
+    if invalid:
+        yield _empty(list(invalid), table)
+    if good_rows == 0:
+        yield _empty(None, table)
 
 
 def _is_utf8(path: Path) -> bool:
@@ -446,7 +482,7 @@ def _is_utf8(path: Path) -> bool:
     return True
 
 
-def _python_csv(path: Path, spec: _Spec, conv: _Converter, names: list[str]
+def _python_csv(path: Path, spec: CsvOptions, conv: CsvConverter, names: list[str]
                 ) -> Iterator[Chunk]:
     """Read a CSV file with the csv module; undecodable bytes stay bytes (and are refused)."""
     wanted = conv.source_columns()
@@ -488,7 +524,7 @@ def _python_csv(path: Path, spec: _Spec, conv: _Converter, names: list[str]
                     yield flush()
         except csv.Error as exc:
             yield flush()
-            yield from _reject_lines(path, line, f"not readable as CSV: {exc}")
+            yield from _reject_lines(path, line, f"not readable as CSV: {exc}", spec.table)
             return
     yield flush()
 

@@ -1,0 +1,338 @@
+"""``interval-csv``: ACD interval reports (Avaya CMS hsplit/isplit, Cisco UCCE
+Call_Type_Interval, or any CSV of per-queue interval counts) into ``intervals``.
+
+A mapping (option ``mapping``: a dict or a YAML file; or ``preset=avaya`` /
+``preset=cisco``, which a mapping then overrides key by key) names, for each
+canonical value, the source column, a constant, or a list of columns to add::
+
+    queue: SPLIT
+    date: ROW_DATE            # with time: STARTTIME (HH:MM[:SS] or HHMM);
+    time: STARTTIME           # or one datetime: column
+    interval_minutes: 30      # or a column (Avaya INTRVL)
+    offered: CALLSOFFERED
+    answered: ACDCALLS
+    abandoned: ABNCALLS
+    answered_within: ACCEPTABLE
+    abandoned_within: SLVLABNS
+    threshold_s: 20           # or a column (Avaya SERVICELEVEL)
+    handle_s: [ACDTIME, ACWTIME]
+    wait_s: ANSTIME
+    abandon_wait_s: ABNTIME
+    transferred: TRANSFERRED
+    timezone: America/New_York
+    date_format: "%m/%d/%Y"   # strptime; also datetime_format; default ISO 8601
+
+Settings (``timezone``, ``date_format``, ``datetime_format``,
+``interval_minutes``, ``threshold_s``, ``delimiter``, ``encoding``,
+``source``) may also be given as ingest options, which win.
+
+Canonical values: counts (``offered``, ``answered``, ``abandoned``,
+``answered_within``, ``abandoned_within``, ``transferred``) are whole numbers
+>= 0; ``handle_s``, ``wait_s`` and ``abandon_wait_s`` are the interval's
+*total* seconds (Avaya ACDTIME+ACWTIME, ANSTIME, ABNTIME; Cisco HandleTime,
+AnswerWaitTime), so ASA = wait_s / answered and AHT = handle_s / answered;
+columns added together treat a blank as 0.  ``interval_start`` is the local
+start in ``timezone`` (default UTC) stored as UTC; in the repeated hour of a
+DST change the first occurrence is taken.
+
+Refused rows (with line, field, value, reason): no queue, a date or time that
+does not parse, a count that is not a whole number >= 0, a negative time, an
+interval length that does not divide a day, answered > offered.  The
+preset's optional columns (e.g. SERVICELEVEL, TRANSFERRED) may be absent
+(null); a column the user's mapping names must be in the file.  ``source`` is
+``interval-csv`` unless the ``source`` option names the system.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from contactops.data._adapter import CHUNK_ROWS, Chunk, Reject
+from contactops.data._schema import INTERVALS
+from contactops.data.adapters._columns import (
+    as_float,
+    as_text,
+    as_timestamp,
+    load_mapping,
+    localise,
+    mask,
+    raw_text,
+    timezone,
+)
+from contactops.data.adapters._flat import csv_chunks
+from contactops.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+__all__ = ["ADAPTER", "PRESETS"]
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # Avaya CMS hsplit/isplit (README: ASA = ANSTIME/ACDCALLS, AHT = (ACDTIME+ACWTIME)/ACDCALLS)
+    "avaya": {
+        "queue": "SPLIT", "date": "ROW_DATE", "time": "STARTTIME", "interval_minutes": "INTRVL",
+        "offered": "CALLSOFFERED", "answered": "ACDCALLS", "abandoned": "ABNCALLS",
+        "answered_within": "ACCEPTABLE", "abandoned_within": "SLVLABNS",
+        "threshold_s": "SERVICELEVEL", "handle_s": ["ACDTIME", "ACWTIME"], "wait_s": "ANSTIME",
+        "abandon_wait_s": "ABNTIME", "transferred": "TRANSFERRED", "date_format": "%m/%d/%Y",
+    },
+    # Cisco UCCE Call_Type_Interval
+    "cisco": {
+        "queue": "CallTypeID", "datetime": "DateTime", "interval_minutes": 30,
+        "offered": "CallsOffered", "answered": "CallsHandled", "abandoned": "TotalCallsAband",
+        "answered_within": "ServiceLevelCalls", "abandoned_within": "ServiceLevelAband",
+        "wait_s": "AnswerWaitTime", "handle_s": "HandleTime",
+    },
+}
+_COUNTS = ("offered", "answered", "abandoned", "answered_within", "abandoned_within",
+           "transferred")
+_SECONDS = ("handle_s", "wait_s", "abandon_wait_s", "threshold_s")
+_VALUES = ("queue", "date", "time", "datetime", "interval_minutes", *_COUNTS, *_SECONDS)
+_SETTINGS = ("timezone", "date_format", "datetime_format", "delimiter", "encoding", "source")
+_OVERRIDES = ("timezone", "date_format", "datetime_format", "interval_minutes", "threshold_s",
+              "delimiter", "encoding", "source")
+_CLOCK = r"^\s*(?P<h>\d{1,2}):(?P<m>\d\d)(?::(?P<s>\d\d))?\s*$"
+_HHMM = r"^\s*\d{1,4}\s*$"
+
+
+class _Settings:
+    """The resolved mapping and settings of one ingest."""
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        preset = options.get("preset")
+        if preset is not None and preset not in PRESETS:
+            raise InvalidParameterError("preset", preset, "one of " + ", ".join(PRESETS),
+                                        "Or give a mapping of your own.")
+        base = dict(PRESETS[preset]) if preset else {}
+        user = load_mapping(options.get("mapping"))
+        unknown = sorted(set(user) - set(_VALUES) - set(_SETTINGS))
+        if unknown:
+            raise InvalidParameterError("mapping", unknown[0], "one of " + ", ".join(
+                (*_VALUES, *_SETTINGS)), "Keys are canonical names, values source columns.")
+        merged = {**base, **user}
+        for key in _OVERRIDES:
+            if options.get(key) is not None:
+                merged[key] = options[key]
+        self.user_columns = {k for k, v in user.items() if k in _VALUES} | {
+            k for k in _OVERRIDES if options.get(k) is not None and k in _VALUES}
+        self.values = {k: merged[k] for k in _VALUES if merged.get(k) is not None}
+        if "queue" not in self.values or "offered" not in self.values or not (
+                "datetime" in self.values or "date" in self.values):
+            raise InvalidParameterError(
+                "mapping", user or None, "a mapping naming at least queue, date (and time) or "
+                "datetime, and offered", "Give preset=avaya or preset=cisco, or a mapping.")
+        if "interval_minutes" not in self.values:
+            raise InvalidParameterError("interval_minutes", None, "a number of minutes or a "
+                                        "column", "Say interval_minutes=15, 30 or 60.")
+        self.tz: ZoneInfo = timezone(merged.get("timezone", "UTC"))
+        self.date_format: str | None = merged.get("date_format")
+        self.datetime_format: str | None = merged.get("datetime_format")
+        self.delimiter = str(merged.get("delimiter", ","))
+        self.encoding = str(merged.get("encoding", "utf-8"))
+        self.source = str(merged.get("source", "interval-csv"))
+        self.batch_rows = int(options.get("batch_rows", CHUNK_ROWS))
+        self.table = "intervals"
+
+
+def _clock_seconds(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Clock times (``H:MM``, ``H:MM:SS``, or ``HHMM`` as text or a number) as seconds."""
+    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
+        arr = pc.cast(arr, pa.string())
+    text, bad = as_text(arr)
+    parts = pc.extract_regex(pc.fill_null(text, ""), _CLOCK)
+    matched = pc.is_valid(parts)
+    h = pc.cast(pc.if_else(matched, pc.struct_field(parts, "h"), "0"), pa.int64())
+    m = pc.cast(pc.if_else(matched, pc.struct_field(parts, "m"), "0"), pa.int64())
+    s_text = pc.if_else(matched, pc.struct_field(parts, "s"), "0")
+    s = pc.cast(pc.if_else(pc.equal(pc.utf8_length(s_text), 0), "0", s_text), pa.int64())
+    digits = pc.match_substring_regex(text, _HHMM)
+    num = pc.cast(pc.if_else(digits, pc.utf8_trim_whitespace(text), "0"), pa.int64())
+    h = pc.if_else(digits, pc.divide(num, 100), h)
+    m = pc.if_else(digits, pc.subtract(num, pc.multiply(pc.divide(num, 100), 100)), m)
+    ok = pc.and_(pc.or_(matched, digits),
+                 pc.and_(pc.less(h, 24), pc.and_(pc.less(m, 60), pc.less(s, 60))))
+    bad |= mask(pc.and_(pc.is_valid(text), pc.invert(ok)))
+    seconds = pc.add(pc.add(pc.multiply(h, 3600), pc.multiply(m, 60)), s)
+    return pc.if_else(ok, seconds, pa.scalar(None, pa.int64())), bad
+
+
+class _Converter:
+    def __init__(self, settings: _Settings, names: list[str], ref: str) -> None:
+        self.s = settings
+        self.names = set(names)
+        self.ref = ref
+
+    def _columns(self, key: str) -> list[str]:
+        value = self.s.values.get(key)
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list | tuple):
+            return [str(v) for v in value]
+        if isinstance(value, dict) and "column" in value:
+            return [str(value["column"])]
+        return []
+
+    def source_columns(self) -> list[str]:
+        return sorted({c for k in self.s.values for c in self._columns(k) if c in self.names})
+
+    def _constant(self, key: str) -> Any:
+        value = self.s.values.get(key)
+        if isinstance(value, dict) and "value" in value:
+            return value["value"]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        return None
+
+    def convert(self, batch: pa.RecordBatch, lines: np.ndarray, extra: list[Reject]) -> Chunk:
+        n = batch.num_rows
+        s = self.s
+        cols: dict[str, pa.Array] = {}
+        raws: dict[str, pa.Array] = {}
+        checks: list[tuple[str, np.ndarray, str]] = []
+        whole: tuple[str, str] | None = None
+
+        def source(key: str) -> list[pa.Array] | None:
+            nonlocal whole
+            names = self._columns(key)
+            missing = [c for c in names if c not in self.names]
+            if missing:
+                required = key in ("queue", "date", "time", "datetime", "offered",
+                                   "interval_minutes")
+                if (required or key in s.user_columns) and whole is None:
+                    whole = (key, f"the column {missing[0]!r} for {key} is not in the file")
+                return None
+            arrays = [batch.column(c) for c in names]
+            if arrays:
+                raws[key] = arrays[0]
+            return arrays
+
+        def number(key: str) -> pa.Array | None:
+            const = self._constant(key)
+            if const is not None:
+                try:
+                    return pa.nulls(n, pa.float64()).fill_null(float(const))
+                except (TypeError, ValueError) as exc:
+                    raise InvalidParameterError(key, const, "a number") from exc
+            arrays = source(key)
+            if not arrays:
+                return None
+            total: pa.Array | None = None
+            any_valid: pa.Array | None = None
+            for a in arrays:
+                v, bad = as_float(a)
+                if bad.any():
+                    checks.append((key, bad, "must be a number"))
+                total = v if total is None else pc.add(pc.fill_null(total, 0.0),
+                                                      pc.fill_null(v, 0.0))
+                any_valid = pc.is_valid(v) if any_valid is None else pc.or_(any_valid,
+                                                                             pc.is_valid(v))
+            if len(arrays) > 1 and total is not None and any_valid is not None:
+                total = pc.if_else(any_valid, total, pa.scalar(None, pa.float64()))
+            return total
+
+        # queue
+        q = source("queue")
+        if q:
+            cols["queue"], bad = as_text(q[0])
+            checks.append(("queue", bad | mask(pc.is_null(cols["queue"])),
+                           "must be a queue / split / call type name"))
+        # interval start
+        if "datetime" in s.values:
+            d = source("datetime")
+            if d:
+                cols["interval_start"], bad = as_timestamp(d[0], s.tz, s.datetime_format)
+                checks.append(("datetime", bad | mask(pc.is_null(cols["interval_start"])),
+                               "must be a date and time"
+                               + (f" in format {s.datetime_format}" if s.datetime_format
+                                  else " (ISO 8601)")))
+        else:
+            d = source("date")
+            t = source("time") if "time" in s.values else None
+            if d and (t or "time" not in s.values):
+                utc_midnight, bad = as_timestamp(d[0], timezone("UTC"), s.date_format)
+                checks.append(("date", bad | mask(pc.is_null(utc_midnight)),
+                               "must be a date" + (f" in format {s.date_format}"
+                                                   if s.date_format else " (ISO 8601)")))
+                naive = pc.cast(utc_midnight, pa.timestamp("us"))
+                if t:
+                    secs, tbad = _clock_seconds(t[0])
+                    checks.append(("time", tbad | mask(pc.is_null(secs)),
+                                   "must be a clock time H:MM, H:MM:SS or HHMM"))
+                    micros = pc.cast(pc.multiply(secs, 1_000_000), pa.duration("us"))
+                    naive = pc.add(naive, micros)
+                cols["interval_start"] = localise(naive, s.tz)
+        # interval length
+        minutes = number("interval_minutes")
+        if minutes is not None:
+            ok = pc.and_(pc.greater(minutes, 0.0),
+                         pc.equal(pc.divide(1440.0, minutes),
+                                  pc.floor(pc.divide(1440.0, minutes))))
+            checks.append(("interval_minutes", mask(pc.invert(pc.fill_null(ok, False))),
+                           "must be a whole number of minutes dividing a day (15, 30, 60)"))
+            cols["interval_s"] = pc.multiply(minutes, 60.0)
+        for key in _COUNTS:
+            v = number(key)
+            if v is None:
+                continue
+            cols[key] = v
+            checks.append((key, mask(pc.or_(pc.less(v, 0.0), pc.not_equal(pc.floor(v), v))),
+                           "must be a whole number >= 0"))
+        for key in _SECONDS:
+            v = number(key)
+            if v is None:
+                continue
+            cols[key] = v
+            checks.append((key, mask(pc.less(v, 0.0)), "must be seconds >= 0"))
+        if "answered" in cols and "offered" in cols:
+            checks.append(("answered", mask(pc.greater(cols["answered"], cols["offered"])),
+                           "must not exceed offered"))
+        cols["source"] = pa.nulls(n, pa.string()).fill_null(s.source)
+        cols["source_ref"] = pc.binary_join_element_wise(
+            pa.scalar(self.ref + ":"), pc.cast(pa.array(lines, pa.int64()), pa.string()), "")
+
+        rejects = list(extra)
+        if whole is not None:
+            good = np.zeros(n, dtype=bool)
+            rejects.extend(Reject(int(lines[i]), whole[0], None, whole[1]) for i in range(n))
+        else:
+            bad_any = np.zeros(n, dtype=bool)
+            for _, bad, _ in checks:
+                bad_any |= bad
+            good = ~bad_any
+            for i in np.flatnonzero(bad_any):
+                for key, bad, reason in checks:
+                    if bad[i]:
+                        raw = raws.get(key)
+                        value = None if raw is None else raw_text(raw.slice(i, 1))[0].as_py()
+                        rejects.append(Reject(int(lines[i]), key,
+                                              None if value is None else str(value)[:500],
+                                              reason))
+                        break
+        sel = pa.array(good)
+        m = int(good.sum())
+        arrays = [pc.cast(pc.filter(cols[f.name], sel), f.type) if f.name in cols
+                  else pa.nulls(m, f.type) for f in INTERVALS]
+        chunk = Chunk("intervals", pa.Table.from_arrays(arrays, schema=INTERVALS), rejects,
+                      n + len(extra), 0)
+        chunk.check()
+        return chunk
+
+
+class IntervalCsv:
+    name = "interval-csv"
+    description = "ACD interval report CSV (Avaya CMS, Cisco UCCE or mapped columns)"
+    table = "intervals"
+
+    def read(self, path: Path, options: Mapping[str, Any]) -> Iterator[Chunk]:
+        settings = _Settings(options)
+        yield from csv_chunks(path, settings,
+                              lambda names: _Converter(settings, names, path.name))
+
+
+ADAPTER = IntervalCsv()
