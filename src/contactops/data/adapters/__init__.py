@@ -24,6 +24,7 @@ FORMATS: dict[str, str] = {
     "csv": "_flat",
     "parquet": "_flat",
     "interval-csv": "_interval_csv",
+    "zendesk": "_zendesk",
 }
 
 
