@@ -25,6 +25,7 @@ FORMATS: dict[str, str] = {
     "parquet": "_flat",
     "interval-csv": "_interval_csv",
     "zendesk": "_zendesk",
+    "freshdesk": "_freshdesk",
 }
 
 
