@@ -488,7 +488,7 @@ def _python_csv(path: Path, spec: CsvOptions, conv: CsvConverter, names: list[st
     wanted = conv.source_columns()
     index = [names.index(c) for c in wanted]
     n_cols = len(names)
-    rows: list[list[bytes]] = []
+    rows: list[list[bytes | None]] = []
     lines: list[int] = []
     invalid: list[Reject] = []
 

@@ -67,7 +67,8 @@ def ticket_row(t: Mapping[str, Any]) -> dict[str, Any]:
     priority = None if t.get("priority") is None else _whole("priority", t["priority"], 1, 4)
     source = t.get("source")
     channel = "ticket" if source is None else CHANNELS.get(_whole("source", source), "ticket")
-    stats = t.get("stats") if isinstance(t.get("stats"), dict) else {}
+    raw_stats = t.get("stats")
+    stats: dict[str, Any] = raw_stats if isinstance(raw_stats, dict) else {}
     first = timestamp("stats.first_responded_at", stats.get("first_responded_at"))
     if first is not None and first < created:
         raise FieldError("stats.first_responded_at", first.isoformat(),
@@ -76,7 +77,8 @@ def ticket_row(t: Mapping[str, Any]) -> dict[str, Any]:
     ended = timestamp(ended_field, stats.get(ended_field.split(".")[1]))
     if ended is not None and ended < created:
         raise FieldError(ended_field, ended.isoformat(), "must not be before created_at")
-    requester = t.get("requester") if isinstance(t.get("requester"), dict) else {}
+    raw_requester = t.get("requester")
+    requester: dict[str, Any] = raw_requester if isinstance(raw_requester, dict) else {}
     return {
         "contact_id": cid,
         "initial_contact_id": cid,
