@@ -235,11 +235,10 @@ def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
     if end is not None:
         where.append("arrived_at < $end")
         params["end"] = _as_ts(end, timezone)
+    repeat_cols = ("initial_known", "repeated")
     survey_cols = ("surveys_csat", "csat_good", "surveys_nps", "promoters", "detractors")
-    base_sql = ",\n  ".join(
-        f"{expr} AS {name}" if need_surveys or name not in survey_cols else f"0 AS {name}"
-        for name, expr in BASE.items()
-        if need_repeat or name not in ("initial_known", "repeated"))
+    core_sql = ",\n  ".join(f"{expr} AS {name}" for name, expr in BASE.items()
+                            if name not in repeat_cols + survey_cols)
     select_grain = ", ".join(group_cols)
     group_by = (" GROUP BY " + ", ".join(str(i + 1) for i in range(len(grains)))) if grains else ""
     order_by = (" ORDER BY " + ", ".join(str(i + 1) for i in range(len(grains)))) if grains else ""
@@ -250,33 +249,49 @@ def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
             n = "surveys_csat" if k.name == "csat" else "surveys_nps"
             formula = f"CASE WHEN {n} >= $min_surveys THEN {formula} END"
         kpi_cols.append(f"({formula})::DOUBLE AS {k.name}")
-    repeat_sql = """,
-    (i.contact_id = i.initial_contact_id) AS is_initial,
-    (i.customer_id IS NOT NULL AND i.contact_id = i.initial_contact_id AND
-     lead(i.arrived_at) OVER (PARTITION BY i.customer_id, (i.contact_id = i.initial_contact_id)
-                              ORDER BY i.arrived_at)
-       <= i.arrived_at + to_microseconds(CAST($fcr_days * 86400e6 AS BIGINT))) AS repeat_within
-""" if need_repeat else ""
-    survey_sql = """,
-    coalesce(s.n_csat, 0) AS n_csat, coalesce(s.n_csat_good, 0) AS n_csat_good,
-    coalesce(s.n_nps, 0) AS n_nps, coalesce(s.n_promoters, 0) AS n_promoters,
-    coalesce(s.n_detractors, 0) AS n_detractors""" if need_surveys else ""
-    survey_join = """
-  LEFT JOIN (
-    SELECT contact_id,
-      count(csat) AS n_csat, count(*) FILTER (WHERE csat >= 4) AS n_csat_good,
-      count(nps) AS n_nps, count(*) FILTER (WHERE nps >= 9) AS n_promoters,
-      count(*) FILTER (WHERE nps <= 6) AS n_detractors
-    FROM surveys GROUP BY contact_id) s USING (contact_id)""" if need_surveys else ""
+    filt = ("WHERE " + " AND ".join(where)) if where else ""
+    # three narrow parts, each grouped by the grain, joined on it (NULL-safe)
+    parts = [f"core AS (SELECT {select_grain + ',' if grains else ''}\n  {core_sql}\n"
+             f"  FROM interactions {filt}{group_by})"]
+    joins = ""
+    on = " AND ".join(f"core.{g} IS NOT DISTINCT FROM {{t}}.{g}" for g in group_names) or "true"
+    if need_repeat:
+        # the repeat window sees every contact (a repeat may fall after ``end``); only the
+        # customer, times and grain columns travel through the sort
+        inner_where = filt.replace("arrived_at", "r.arrived_at")
+        parts.append(f"""rep AS (
+  SELECT {", ".join(f"r.{g}" for g in group_names) + "," if grains else ""}
+    count(*) AS initial_known,
+    count(*) FILTER (WHERE r.repeat_within) AS repeated
+  FROM (
+    SELECT {select_grain + "," if grains else ""} arrived_at,
+      lead(arrived_at) OVER (PARTITION BY customer_id ORDER BY arrived_at)
+        <= arrived_at + to_microseconds(CAST($fcr_days * 86400e6 AS BIGINT))
+        AS repeat_within
+    FROM interactions
+    WHERE customer_id IS NOT NULL AND contact_id = initial_contact_id) r
+  {inner_where}{group_by})""")
+        joins += " LEFT JOIN rep ON " + on.format(t="rep")
+    if need_surveys:
+        parts.append(f"""sur AS (
+  SELECT {", ".join(f"i.{g}" for g in group_names) + "," if grains else ""}
+    count(s.csat) AS surveys_csat, count(*) FILTER (WHERE s.csat >= 4) AS csat_good,
+    count(s.nps) AS surveys_nps, count(*) FILTER (WHERE s.nps >= 9) AS promoters,
+    count(*) FILTER (WHERE s.nps <= 6) AS detractors
+  FROM surveys s JOIN (SELECT contact_id{", " + select_grain if grains else ""}
+                       FROM interactions {filt}) i USING (contact_id){group_by})""")
+        joins += " LEFT JOIN sur ON " + on.format(t="sur")
+    zero = "0::BIGINT"
+    extra = [f"coalesce(rep.{c}, 0) AS {c}" if need_repeat else f"{zero} AS {c}"
+             for c in repeat_cols]
+    extra += [f"coalesce(sur.{c}, 0) AS {c}" if need_surveys else f"{zero} AS {c}"
+              for c in survey_cols]
+    ctes = ",\n".join(parts)
     query = f"""
-WITH legs AS (
-  SELECT i.*{repeat_sql}{survey_sql}
-  FROM interactions i{survey_join}
-  {"WHERE " + " AND ".join(where) if where else ""}
-), base AS (
-  SELECT {select_grain + "," if grains else ""}
-  {base_sql}
-  FROM legs{group_by}
+WITH {ctes},
+base AS (
+  SELECT core.*, {", ".join(extra)}
+  FROM core{joins}
 )
 SELECT {", ".join(group_names) + "," if grains else ""}
   {", ".join(kpi_cols)},
