@@ -79,6 +79,9 @@ class Warehouse:
         except duckdb.Error as exc:
             raise InvalidParameterError("path", self.path, "a DuckDB database file",
                                         f"DuckDB could not open it: {exc}") from exc
+        # rows carry no meaning in their stored order (every read orders explicitly);
+        # letting DuckDB write them in any order makes large loads ~25% faster
+        self.con.execute("SET preserve_insertion_order = false")
         for name, schema in _SCHEMAS.items():
             extra = "ingest_id VARCHAR" if name == "interactions" else ""
             self.con.execute(ddl(name, schema, extra))

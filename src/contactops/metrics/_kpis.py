@@ -251,8 +251,8 @@ def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
         kpi_cols.append(f"({formula})::DOUBLE AS {k.name}")
     filt = ("WHERE " + " AND ".join(where)) if where else ""
     # three narrow parts, each grouped by the grain, joined on it (NULL-safe)
-    parts = [f"core AS (SELECT {select_grain + ',' if grains else ''}\n  {core_sql}\n"
-             f"  FROM interactions {filt}{group_by})"]
+    parts = [(f"core AS (SELECT {select_grain + ',' if grains else ''}\n  {core_sql}\n"
+             f"  FROM interactions {filt}{group_by})")]
     joins = ""
     on = " AND ".join(f"core.{g} IS NOT DISTINCT FROM {{t}}.{g}" for g in group_names) or "true"
     if need_repeat:
