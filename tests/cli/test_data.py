@@ -49,3 +49,19 @@ def test_bad_format_and_definition_exit_2(tmp_path: Path) -> None:
     res = runner.invoke(app, ["kpi", "--sl-definition", "virtual", "-w", str(tmp_path / "w")])
     assert res.exit_code == 2
     assert "observable from contact records" in res.output
+
+
+def test_kpi_from_interval_reports(tmp_path: Path) -> None:
+    src = tmp_path / "hsplit.csv"
+    src.write_text("ROW_DATE,STARTTIME,INTRVL,SPLIT,CALLSOFFERED,ACDCALLS,ABNCALLS,ACCEPTABLE,"
+                   "SLVLABNS,ANSTIME,ABNTIME,ACDTIME,ACWTIME,HOLDTIME,TRANSFERRED\n"
+                   "03/04/2024,0800,30,101,10,8,2,6,1,120,40,1600,400,30,1\n", encoding="utf-8")
+    wh = str(tmp_path / "w.duckdb")
+    res = runner.invoke(app, ["ingest", str(src), "-f", "interval-csv", "-w", wh,
+                              "-o", "preset=avaya", "-o", "threshold_s=20"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["kpi", "--from", "intervals", "--by", "queue", "--format", "json",
+                              "-w", wh])
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.output)[0]
+    assert (row["offered"], row["service_level"], row["asa"]) == (10, 0.6, 15.0)

@@ -18,7 +18,7 @@ from rich.table import Table
 from contactops.cli._app import app, console, user_errors
 from contactops.data import FORMATS, Warehouse
 from contactops.errors import InvalidParameterError
-from contactops.metrics import GRAINS, kpis
+from contactops.metrics import GRAINS, interval_kpis, kpis
 from contactops.queueing import DEFAULT_SL_DEFINITION
 from contactops.units import parse_duration
 
@@ -35,6 +35,9 @@ def ingest_command(
                                         help="YAML column mapping (csv, parquet, interval-csv)."),
     timezone: str | None = typer.Option(None, "--timezone",
                                         help="Time zone of naive timestamps in the files."),
+    option: list[str] = typer.Option([], "--option", "-o",
+                                     help="Adapter option KEY=VALUE, repeatable (e.g. "
+                                     "-o preset=avaya -o threshold_s=20)."),
     strict: bool = typer.Option(False, "--strict", help="Exit with code 1 when any row was "
                                 "rejected."),
 ) -> None:
@@ -46,6 +49,12 @@ def ingest_command(
             options["mapping"] = str(mapping)
         if timezone is not None:
             options["timezone"] = timezone
+        for item in option:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise InvalidParameterError("--option", item, "KEY=VALUE",
+                                            "e.g. --option preset=avaya")
+            options[key.strip()] = _option_value(value.strip())
         reports = []
         with Warehouse(warehouse) as wh, Progress(
                 TextColumn("[bold]{task.description}[/]"), BarColumn(),
@@ -73,6 +82,19 @@ def ingest_command(
             raise typer.Exit(code=1)
 
 
+def _option_value(text: str) -> Any:
+    """Numbers as numbers, true/false as booleans, the rest as text."""
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -98,6 +120,8 @@ def kpi_command(
     start: str | None = typer.Option(None, "--start", help="From this date/time (inclusive)."),
     end: str | None = typer.Option(None, "--end", help="To this date/time (exclusive)."),
     out_format: str = typer.Option("table", "--format", help="table, csv or json."),
+    from_table: str = typer.Option("contacts", "--from", help="contacts (contact records) or "
+                                   "intervals (ACD interval reports)."),
     warehouse: Path | None = typer.Option(None, "--warehouse", "-w", help=_WAREHOUSE_HELP),
 ) -> None:
     """KPIs at any grain: service level, ASA, AHT, abandonment, FCR, CSAT, NPS..."""
@@ -106,12 +130,22 @@ def kpi_command(
             raise InvalidParameterError("--format", out_format, "table, csv or json",
                                         "e.g. --format csv")
         grains = [g.strip() for g in by.split(",") if g.strip()]
+        if from_table not in ("contacts", "intervals"):
+            raise InvalidParameterError("--from", from_table, "contacts or intervals",
+                                        "e.g. --from intervals for ACD interval reports")
         with Warehouse(warehouse) as wh:
-            result = kpis(wh, by=grains, threshold=parse_duration(threshold),
-                          sl_definition=sl_definition,
-                          short_abandon=parse_duration(short_abandon),
-                          exclude_short_abandons=exclude_short, fcr_days=fcr_days,
-                          interval_minutes=interval, timezone=timezone, start=start, end=end)
+            if from_table == "intervals":
+                result = interval_kpis(wh, by=grains, threshold=None if threshold == "20s"
+                                       else parse_duration(threshold),
+                                       sl_definition=sl_definition, interval_minutes=interval,
+                                       timezone=timezone, start=start, end=end)
+            else:
+                result = kpis(wh, by=grains, threshold=parse_duration(threshold),
+                              sl_definition=sl_definition,
+                              short_abandon=parse_duration(short_abandon),
+                              exclude_short_abandons=exclude_short, fcr_days=fcr_days,
+                              interval_minutes=interval, timezone=timezone, start=start,
+                              end=end)
         if out_format == "csv":
             buf = pa.BufferOutputStream()
             pacsv.write_csv(result, buf)
@@ -122,8 +156,9 @@ def kpi_command(
             typer.echo(json.dumps(rows, indent=2))
             return
         shown = [*[c for c in result.column_names if c in grains or c == "interval_start"],
-                 "offered", "answered", "service_level", "asa", "aht", "abandon_rate",
-                 "transfer_rate", "fcr", "csat", "nps"]
+                 *[c for c in ("offered", "answered", "service_level", "asa", "aht",
+                               "abandon_rate", "transfer_rate", "fcr", "csat", "nps")
+                   if c in result.column_names]]
         table = Table(title=f"KPIs by {', '.join(grains) or 'all'} (SL: {sl_definition}, "
                       f"{threshold})")
         for col in shown:
