@@ -26,6 +26,7 @@ FORMATS: dict[str, str] = {
     "interval-csv": "_interval_csv",
     "zendesk": "_zendesk",
     "freshdesk": "_freshdesk",
+    "surveys": "_surveys",
 }
 
 
