@@ -148,3 +148,13 @@ def test_wrong_format_and_empty_file_are_reported_not_crashed(tmp_path: Path) ->
                      "ORDER BY line").column("reason").to_pylist()
     assert reasons[0].startswith("not UTF-8")
     assert "17 tab-separated fields" in reasons[1]
+
+
+def test_of_two_copies_in_a_file_the_first_read_wins(fake: Any) -> None:
+    wh = Warehouse(":memory:")
+    rows = [row(f"x{i}", wait=float(i)) for i in range(12)]
+    first = row("dup", wait=1.0) | {"source_ref": "f:10"}
+    second = row("dup", wait=2.0) | {"source_ref": "f:2"}  # sorts first as text, read second
+    wh.ingest(fake(FakeAdapter([[*rows, first], [second]])), format="fake")
+    kept = wh.sql("SELECT wait_s FROM interactions WHERE contact_id = 'dup'").to_pylist()
+    assert kept == [{"wait_s": 1.0}]

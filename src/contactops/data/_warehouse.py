@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from contactops.data._schema import INTERACTIONS, INTERVALS, REJECTS, SURVEYS, ddl
@@ -153,8 +154,10 @@ class Warehouse:
                     report.rejected += len(chunk.rejects)
                 if progress is not None:
                     progress(report.read)
-            con.register("staged", pa.concat_tables(batches) if batches
-                         else schema.empty_table())
+            staged = pa.concat_tables(batches) if batches else schema.empty_table()
+            # file order, so that of two copies with the same version the first one read wins
+            staged = staged.append_column("_pos", pa.array(np.arange(staged.num_rows)))
+            con.register("staged", staged)
             con.register("staged_rejects", pa.concat_tables(reject_tables) if reject_tables
                          else REJECTS.empty_table())
             report.loaded, report.replaced = self._merge(table, key, report.ingest_id)
@@ -193,7 +196,7 @@ class Warehouse:
         on = " AND ".join(f"t.{k} = s.{k}" for k in key)
         part = ", ".join(key)
         has_version = table == "interactions"
-        order = "version DESC NULLS LAST, source_ref" if has_version else "source_ref"
+        order = "version DESC NULLS LAST, _pos" if has_version else "_pos"
         n_staged, n_keys = con.execute(
             f"SELECT count(*), count(DISTINCT ({part})) FROM staged").fetchall()[0]
         if n_keys < n_staged:  # repeats in the file: keep the newest version of each
@@ -211,7 +214,7 @@ class Warehouse:
         extra = ", ?" if table == "interactions" else ""
         params = [ingest_id] if table == "interactions" else []
         loaded = int(con.execute(
-            f"INSERT INTO {table} SELECT s.*{extra} FROM {source} s "
+            f"INSERT INTO {table} SELECT s.* EXCLUDE (_pos){extra} FROM {source} s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})", params
         ).fetchall()[0][0])
         con.execute("DROP TABLE IF EXISTS staged_one")
@@ -227,7 +230,7 @@ class Warehouse:
                         "ORDER BY source, contact_id")
 
     def rejects(self) -> pa.Table:
-        return self.sql("SELECT * FROM rejects ORDER BY source_file, line, field")
+        return self.sql("SELECT * FROM rejects ORDER BY source_file, line, field, reason, value")
 
     def ingests(self) -> pa.Table:
         return self.sql("SELECT * FROM ingests ORDER BY started_at")
