@@ -16,6 +16,7 @@ import hashlib
 import os
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,6 +131,9 @@ class Warehouse:
         started = datetime.now(tz=UTC)
         t0 = time.perf_counter()
         con = self.con
+        # the file's hash (lineage) is computed alongside the read; hashlib releases the GIL
+        hasher = ThreadPoolExecutor(max_workers=1)
+        digest = hasher.submit(_sha256, path)
         con.execute("BEGIN TRANSACTION")
         try:
             # chunks stay Arrow (columnar, not Python objects) until one set-based merge
@@ -171,7 +175,7 @@ class Warehouse:
             report.seconds = time.perf_counter() - t0
             con.execute(
                 "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [report.ingest_id, str(path), _sha256(path), fmt, table, report.read,
+                [report.ingest_id, str(path), digest.result(), fmt, table, report.read,
                  report.loaded, report.replaced, report.rejected, report.duplicates, started,
                  report.seconds])
             con.execute("COMMIT")
@@ -179,6 +183,7 @@ class Warehouse:
             con.execute("ROLLBACK")
             raise
         finally:
+            hasher.shutdown(wait=True)
             for view in ("staged", "staged_rejects"):
                 with contextlib.suppress(duckdb.Error):  # not registered: the error came first
                     con.unregister(view)
