@@ -74,3 +74,34 @@ def test_refusals(wh: Warehouse) -> None:
         interval_kpis(wh, sl_definition="virtual")
     with pytest.raises(InvalidParameterError, match="by must be"):
         interval_kpis(wh, by=["agent"])
+
+
+def test_occupancy_where_agent_time_is_reported(tmp_path: Path) -> None:
+    src = tmp_path / "hsplit_staffed.csv"
+    src.write_text(AVAYA.rstrip("\n") + ",STAFFTIME\n"
+                   + "03/04/2024,0800,30,101,10,8,2,6,1,120,40,1600,400,30,1,9000\n"
+                   + "03/04/2024,0830,30,101,20,18,2,12,1,300,30,3600,600,0,2,9000\n"
+                   + "03/04/2024,0800,30,102,5,5,0,5,0,10,0,1000,0,0,0,\n", encoding="utf-8")
+    w = Warehouse(":memory:")
+    report = w.ingest(src, format="interval-csv", preset="avaya", threshold_s=20,
+                      mapping={"staffed_s": "STAFFTIME"})
+    assert (report.loaded, report.rejected) == (3, 0)
+    rows = {r["queue"]: r for r in interval_kpis(w, by=["queue"]).to_pylist()}
+    # handle = ACDTIME + ACWTIME over the agents' available time
+    assert rows["101"]["occupancy"] == pytest.approx((2000 + 4200) / 18000)
+    assert rows["102"]["occupancy"] is None  # no agent time reported
+    total = interval_kpis(w, by=[]).to_pylist()[0]
+    assert total["occupancy"] == pytest.approx((2000 + 4200) / 18000)  # only where reported
+
+
+def test_old_warehouse_files_gain_the_new_column(tmp_path: Path) -> None:
+    db = tmp_path / "old.duckdb"
+    with Warehouse(db) as w:
+        w.con.execute("ALTER TABLE intervals DROP COLUMN staffed_s")  # as created before
+    src = tmp_path / "h.csv"
+    src.write_text(AVAYA + ROWS, encoding="utf-8")
+    with Warehouse(db) as w:
+        w.ingest(src, format="interval-csv", preset="avaya", threshold_s=20)
+        row = {r["queue"]: r for r in interval_kpis(w, by=["queue"]).to_pylist()}["101"]
+        assert (row["offered"], row["answered"]) == (60, 53)
+        assert row["asa"] == pytest.approx((120 + 300 + 270) / 53)

@@ -157,7 +157,8 @@ def kpi_command(
             return
         shown = [*[c for c in result.column_names if c in grains or c == "interval_start"],
                  *[c for c in ("offered", "answered", "service_level", "asa", "aht",
-                               "abandon_rate", "transfer_rate", "fcr", "csat", "nps")
+                               "abandon_rate", "transfer_rate", "occupancy", "fcr", "csat",
+                               "nps")
                    if c in result.column_names]]
         table = Table(title=f"KPIs by {', '.join(grains) or 'all'} (SL: {sl_definition}, "
                       f"{threshold})")
@@ -174,7 +175,7 @@ def _cell(col: str, value: Any) -> str:
         return "-"
     if isinstance(value, datetime | date):
         return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
-    if col in ("service_level", "abandon_rate", "transfer_rate", "fcr", "csat"):
+    if col in ("service_level", "abandon_rate", "transfer_rate", "occupancy", "fcr", "csat"):
         return f"{100 * value:.1f}%"
     if col in ("asa", "aht"):
         return f"{value:.1f}s"

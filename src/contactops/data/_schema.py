@@ -83,6 +83,8 @@ INTERVALS: Final = pa.schema([
     pa.field("wait_s", pa.float64()),
     pa.field("abandon_wait_s", pa.float64()),
     pa.field("transferred", pa.float64()),
+    # agent-seconds available for contacts (staffed minus breaks/aux), when reported
+    pa.field("staffed_s", pa.float64()),
     pa.field("source", pa.string(), nullable=False),
     pa.field("source_ref", pa.string(), nullable=False),
 ])

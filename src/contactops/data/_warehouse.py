@@ -88,6 +88,8 @@ class Warehouse:
         for name, schema in _SCHEMAS.items():
             extra = "ingest_id VARCHAR" if name == "interactions" else ""
             self.con.execute(ddl(name, schema, extra))
+        # columns added since a warehouse file was created (inserts name their columns)
+        self.con.execute("ALTER TABLE intervals ADD COLUMN IF NOT EXISTS staffed_s DOUBLE")
         self.con.execute(ddl("rejects", REJECTS, "ingest_id VARCHAR, rejected_at TIMESTAMPTZ"))
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS ingests (ingest_id VARCHAR, source_file VARCHAR, "
@@ -218,12 +220,15 @@ class Warehouse:
         replaced = 0
         extra = ", ?" if table == "interactions" else ""
         params = [ingest_id] if table == "interactions" else []
+        names = list(_SCHEMAS[table].names)
+        target = f"{table} (" + ", ".join(names + (["ingest_id"] if extra else [])) + ")"
+        picked = ", ".join(f"s.{n}" for n in names)
         placeholders = ", ".join("?" for _ in sources) or "NULL"
         overlap = con.execute(f"SELECT count(*) FROM {table} WHERE source IN ({placeholders})",
                               sources).fetchall()[0][0]
         if not overlap:  # nothing of these sources stored yet: a plain append
             loaded = int(con.execute(
-                f"INSERT INTO {table} SELECT s.* EXCLUDE (_pos){extra} FROM {source} s",
+                f"INSERT INTO {target} SELECT {picked}{extra} FROM {source} s",
                 params).fetchall()[0][0])
             con.execute("DROP TABLE IF EXISTS staged_one")
             return loaded, 0
@@ -232,7 +237,7 @@ class Warehouse:
                 f"DELETE FROM {table} t USING {source} s WHERE {on} AND s.version IS NOT NULL "
                 "AND (t.version IS NULL OR s.version > t.version)").fetchall()[0][0])
         loaded = int(con.execute(
-            f"INSERT INTO {table} SELECT s.* EXCLUDE (_pos){extra} FROM {source} s "
+            f"INSERT INTO {target} SELECT {picked}{extra} FROM {source} s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})", params
         ).fetchall()[0][0])
         con.execute("DROP TABLE IF EXISTS staged_one")

@@ -4,7 +4,10 @@ Interval reports hold counts and sums per queue and interval, not contacts,
 so only the KPIs those totals determine are available: offered, answered,
 abandoned, abandonment, service level at the report's own threshold (under
 each definition the counts allow), ASA, AHT and transfer rate.  Summing
-intervals to a coarser grain is exact for every one of them.
+intervals to a coarser grain is exact for every one of them.  Where the
+reports carry the agents' available time (``staffed_s``: staffed minus breaks
+and aux, e.g. Avaya's I_STAFFTIME less aux, Cisco's logged-on time less not-ready),
+occupancy = handle time / that time, over the intervals that report it.
 """
 
 from __future__ import annotations
@@ -105,6 +108,8 @@ SELECT {cols + "," if grains else ""}
   sum(wait_s) / nullif(sum(answered), 0) AS asa,
   sum(handle_s) / nullif(sum(answered), 0) AS aht,
   sum(transferred) / nullif(sum(answered), 0) AS transfer_rate,
+  sum(handle_s) FILTER (WHERE staffed_s IS NOT NULL) / nullif(sum(staffed_s), 0)
+    AS occupancy,
   count(*) AS report_rows
 FROM intervals {filt}{group}
 {"ORDER BY " + ", ".join(str(i + 1) for i in range(len(grains))) if grains else ""}

@@ -92,7 +92,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 _COUNTS = ("offered", "answered", "abandoned", "answered_within", "abandoned_within",
            "transferred")
-_SECONDS = ("handle_s", "wait_s", "abandon_wait_s", "threshold_s")
+_SECONDS = ("handle_s", "wait_s", "abandon_wait_s", "threshold_s", "staffed_s")
 _VALUES = ("queue", "date", "time", "datetime", "interval_minutes", *_COUNTS, *_SECONDS)
 _SETTINGS = ("timezone", "date_format", "datetime_format", "delimiter", "encoding", "source")
 _OVERRIDES = ("timezone", "date_format", "datetime_format", "interval_minutes", "threshold_s",
