@@ -11,6 +11,8 @@ import pytest
 
 from contactops.data import IngestReport, Warehouse
 
+pytestmark = pytest.mark.usefixtures("json_blocks")
+
 FIXTURE = Path(__file__).parent / "fixtures" / "amazon_connect_ctr.json"
 FMT = "amazon-connect"
 
@@ -327,3 +329,4 @@ def test_ingesting_again_adds_nothing(tmp_path: Path) -> None:
     again = _ingest(wh, FIXTURE)
     assert (again.read, again.loaded, again.duplicates) == (first.read, 0, first.loaded)
     assert wh.count() == 8
+

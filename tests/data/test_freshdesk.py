@@ -6,8 +6,12 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import pytest
+
 from contactops.data import IngestReport, Warehouse
 from tests.conftest import shared_file
+
+pytestmark = pytest.mark.usefixtures("json_blocks")
 
 if TYPE_CHECKING:
     from pathlib import Path

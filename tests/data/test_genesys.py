@@ -12,6 +12,8 @@ import pytest
 from contactops.data import IngestReport, Warehouse
 from tests.conftest import shared_file
 
+pytestmark = pytest.mark.usefixtures("json_blocks")
+
 if TYPE_CHECKING:
     from pathlib import Path
 

@@ -21,6 +21,7 @@ megabytes, and the adapters need the whole file to collapse repeats anyway.
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 import re
@@ -77,50 +78,92 @@ def clean(s: str) -> str:
         return s.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+BLOCK = 8 << 20  # characters read at a time; a value may span blocks
+
+
 def iter_json(path: Path) -> Iterator[JsonValue | JsonError]:
-    """Each top-level JSON value of the file (each element of a top-level array)."""
-    data = path.read_bytes()
-    doc = data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
+    """Each top-level JSON value of the file (each element of a top-level array).
+
+    The file is read in blocks: only the text not yet parsed is held, so a
+    file of a million records is never in memory at once (one top-level
+    value, such as ``{"conversations": [...]}``, still is).  A parse failure
+    is only judged once enough text is at hand: if it might just be the end
+    of the block, more is read first.
+    """
     decoder = json.JSONDecoder()
-    n = len(doc)
+    reader = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+    doc = ""
+    eof = False
+    first = True
     pos = 0
     in_array = False
-    line, line_pos = 1, 0
+    mark, mark_line = 0, 1  # doc[mark] is on line mark_line; marks only move forward
 
     def line_of(p: int) -> int:
-        nonlocal line, line_pos
-        if p >= line_pos:
-            line += doc.count("\n", line_pos, p)
-        else:  # never happens while scanning forwards; kept correct anyway
-            line = doc.count("\n", 0, p) + 1
-        line_pos = p
-        return line
+        nonlocal mark, mark_line
+        mark_line += doc.count("\n", mark, p)
+        mark = p
+        return mark_line
 
-    while True:
-        while pos < n and (doc[pos] in _WS or doc[pos] == ","):
-            pos += 1
-        if pos >= n:
-            return
-        if doc[pos] == "[" and not in_array:
-            in_array = True  # read the elements one by one: a bad one costs only itself
-            pos += 1
-            continue
-        if doc[pos] == "]" and in_array:
-            in_array = False
-            pos += 1
-            continue
-        try:
-            value, end = decoder.raw_decode(doc, pos)
-        except json.JSONDecodeError as exc:
-            nxt = _resync(doc, pos)
-            where = line_of(pos)
-            excerpt = clean(doc[pos:min(nxt, pos + 200)]).strip()
-            yield JsonError(where, excerpt,
-                            f"must be JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
-            pos = nxt
-            continue
-        yield JsonValue(line_of(pos), value)
-        pos = end
+    with path.open("rb") as fh:
+
+        def more() -> bool:
+            """Append the next block; False at the end of the file."""
+            nonlocal doc, pos, eof, first, mark
+            if eof:
+                return False
+            raw = fh.read(BLOCK)
+            text = reader.decode(raw, final=not raw)
+            if first:
+                text = text.removeprefix("\ufeff")
+                first = False
+            # drop what is parsed, keeping the line count right
+            line_of(pos)
+            doc = doc[pos:] + text
+            pos = 0
+            mark = 0
+            if not raw:
+                eof = True
+            return True
+
+        more()
+        while True:
+            while True:
+                while pos < len(doc) and (doc[pos] in _WS or doc[pos] == ","):
+                    pos += 1
+                if pos < len(doc) or not more():
+                    break
+            if pos >= len(doc):
+                return
+            if doc[pos] == "[" and not in_array:
+                in_array = True  # read the elements one by one: a bad one costs only itself
+                pos += 1
+                continue
+            if doc[pos] == "]" and in_array:
+                in_array = False
+                pos += 1
+                continue
+            try:
+                value, end = decoder.raw_decode(doc, pos)
+            except json.JSONDecodeError as exc:
+                nxt = _resync(doc, pos)
+                if not eof and (nxt >= len(doc) or exc.pos >= len(doc) - 1):
+                    more()  # perhaps only cut by the block: judge with more text
+                    continue
+                where = line_of(pos)
+                excerpt = clean(doc[pos:min(nxt, pos + 200)]).strip()
+                # exc.lineno counts from the start of the text held: use exc.pos instead
+                yield JsonError(where, excerpt,
+                                f"must be JSON: {exc.msg} at line "
+                                f"{where + doc.count(chr(10), pos, exc.pos)} column {exc.colno}")
+                pos = nxt
+                continue
+            if end >= len(doc) and not eof:
+                # a number or literal cut by the block would parse short: read on
+                more()
+                continue
+            yield JsonValue(line_of(pos), value)
+            pos = end
 
 
 def _resync(doc: str, pos: int) -> int:
