@@ -357,6 +357,7 @@ def simulate_one(
     for g in range(n_g):
         g_off[g + 1] = g_off[g] + g_pool[g]
     n_a = g_off[n_g]
+    a_group = np.repeat(np.arange(n_g), g_pool)  # each agent's group
     a_state = np.zeros(n_a, np.int8)  # 0 offline, 1 online, 2 logging off
     a_load = np.zeros(n_a, np.int64)
     a_since = np.zeros(n_a)
@@ -423,8 +424,8 @@ def simulate_one(
         rng, max_arrivals, stat_len, n_stat, hist_per_interval, n_hist, record,
         q_rate, rate_len, trace_ptr, trace_times, q_int, q_flt, xfer_cum, d_par, emp_ptr,
         emp_vals, g_conc, g_stretch, qg_ptr, qg_list, qg_rank, gq_ptr, gq_list, sc_time,
-        sc_staff, sc_interval, qstats, gstats, hist, g_off, a_state, a_load, a_since, a_stamp,
-        a_chats, g_online, g_present, g_busy, g_avail, g_last, ring_cap, idle_a, idle_s,
+        sc_staff, sc_interval, qstats, gstats, hist, g_off, a_group, a_state, a_load, a_since,
+        a_stamp, a_chats, g_online, g_present, g_busy, g_avail, g_last, ring_cap, idle_a, idle_s,
         idle_head, idle_n, cf, ci, free, n_free, wq_cap, wq_slot, wq_stamp, wq_head, wq_n,
         q_len, h_cap, ht, hv, hn, r_cap, rec_f, rec_i, trace_pos)
     return qstats, gstats, hist, rec_f, rec_i, n_rec, n_events, status
@@ -435,8 +436,8 @@ def _loop(  # type: ignore[no-untyped-def]
         rng, max_arrivals, stat_len, n_stat, hist_per_interval, n_hist, record,
         q_rate, rate_len, trace_ptr, trace_times, q_int, q_flt, xfer_cum, d_par, emp_ptr,
         emp_vals, g_conc, g_stretch, qg_ptr, qg_list, qg_rank, gq_ptr, gq_list, sc_time,
-        sc_staff, sc_interval, qstats, gstats, hist, g_off, a_state, a_load, a_since, a_stamp,
-        a_chats, g_online, g_present, g_busy, g_avail, g_last, ring_cap, idle_a, idle_s,
+        sc_staff, sc_interval, qstats, gstats, hist, g_off, a_group, a_state, a_load, a_since,
+        a_stamp, a_chats, g_online, g_present, g_busy, g_avail, g_last, ring_cap, idle_a, idle_s,
         idle_head, idle_n, cf, ci, free, n_free, wq_cap, wq_slot, wq_stamp, wq_head, wq_n,
         q_len, h_cap, ht, hv, hn, r_cap, rec_f, rec_i, trace_pos,
 ) -> tuple[int, int, int]:
@@ -490,12 +491,7 @@ def _loop(  # type: ignore[no-untyped-def]
 
         if kind in (E_CHANGE, E_STOP):
             for g in range(n_g):
-                if cur_int >= 0:
-                    dt = t - g_last[g]
-                    gstats[g, cur_int, GS_STAFFED] += g_present[g] * dt
-                    gstats[g, cur_int, GS_BUSY] += g_busy[g] * dt
-                    gstats[g, cur_int, GS_CAPACITY] += g_present[g] * g_conc[g] * dt
-                g_last[g] = t
+                _flush(g, t, cur_int, gstats, g_present, g_busy, g_conc, g_last)
             if kind == E_STOP:
                 cur_int = -1
                 stopped = True
@@ -661,19 +657,11 @@ def _loop(  # type: ignore[no-untyped-def]
                     n_rec = _write(s, t, O_DEFLECTED, -1, cf, ci, rec_f, rec_i, n_rec)
                 if q_flt[q, QF_REPEAT_P] > 0.0 and rng.random() < q_flt[q, QF_REPEAT_P]:
                     # the same customer comes back later with a new contact
-                    ci[s, CI_STAMP] += 1
-                    ci[s, CI_STATE] = S_PENDING
-                    ci[s, CI_LEG] = next_leg
-                    ci[s, CI_INITIAL] = next_leg
-                    ci[s, CI_PREV] = -1
-                    next_leg += 1
+                    next_leg = _come_back(s, ci, next_leg)
                     tr = t + draw(rng, q_int[q, QI_REPEAT_DELAY], d_par, emp_ptr, emp_vals)
                     hn = _heap_push(ht, hv, hn, tr, _pack(E_RETURN, s, ci[s, CI_STAMP]))
                 else:
-                    ci[s, CI_STATE] = S_FREE
-                    ci[s, CI_STAMP] += 1
-                    free[n_free] = s
-                    n_free += 1
+                    n_free = _release(s, ci, free, n_free)
 
         elif kind == E_ABANDON:
             if ci[slot, CI_STAMP] != stamp or ci[slot, CI_STATE] != S_WAITING:
@@ -694,19 +682,11 @@ def _loop(  # type: ignore[no-untyped-def]
             if record and iv >= 0:
                 n_rec = _write(s, t, O_ABANDONED, -1, cf, ci, rec_f, rec_i, n_rec)
             if q_flt[q, QF_REDIAL_P] > 0.0 and rng.random() < q_flt[q, QF_REDIAL_P]:
-                ci[s, CI_STAMP] += 1
-                ci[s, CI_STATE] = S_PENDING
-                ci[s, CI_LEG] = next_leg
-                ci[s, CI_INITIAL] = next_leg
-                ci[s, CI_PREV] = -1
-                next_leg += 1
+                next_leg = _come_back(s, ci, next_leg)
                 tr = t + draw(rng, q_int[q, QI_REDIAL_DELAY], d_par, emp_ptr, emp_vals)
                 hn = _heap_push(ht, hv, hn, tr, _pack(E_RETURN, s, ci[s, CI_STAMP]))
             else:
-                ci[s, CI_STATE] = S_FREE
-                ci[s, CI_STAMP] += 1
-                free[n_free] = s
-                n_free += 1
+                n_free = _release(s, ci, free, n_free)
 
         elif kind == E_DEPART:
             if ci[slot, CI_STAMP] != stamp or ci[slot, CI_STATE] != S_SERVICE:
@@ -714,7 +694,7 @@ def _loop(  # type: ignore[no-untyped-def]
             s = slot
             q = ci[s, CI_QUEUE]
             a = ci[s, CI_AGENT]
-            g = _group_of(a, g_off)
+            g = a_group[a]
             iv = ci[s, CI_INTERVAL]
             talk = t - cf[s, CF_ANSWERED]
             # transfer onwards?
@@ -734,12 +714,7 @@ def _loop(  # type: ignore[no-untyped-def]
                 n_rec = _write(s, t, O_ANSWERED, r_to, cf, ci, rec_f, rec_i, n_rec)
             # release the agent's slot
             m = g_conc[g]
-            if cur_int >= 0:
-                dt = t - g_last[g]
-                gstats[g, cur_int, GS_STAFFED] += g_present[g] * dt
-                gstats[g, cur_int, GS_BUSY] += g_busy[g] * dt
-                gstats[g, cur_int, GS_CAPACITY] += g_present[g] * m * dt
-            g_last[g] = t
+            _flush(g, t, cur_int, gstats, g_present, g_busy, g_conc, g_last)
             g_busy[g] -= 1
             old_load = a_load[a]
             a_load[a] = old_load - 1
@@ -783,10 +758,7 @@ def _loop(  # type: ignore[no-untyped-def]
                     qstats[r_to, ci[s, CI_INTERVAL], QS_ARRIVED] += 1
                 to_q = s
             else:
-                ci[s, CI_STATE] = S_FREE
-                ci[s, CI_STAMP] += 1
-                free[n_free] = s
-                n_free += 1
+                n_free = _release(s, ci, free, n_free)
 
         # ---- a leg joins the human queue
         s = to_q
@@ -813,10 +785,7 @@ def _loop(  # type: ignore[no-untyped-def]
                     qstats[q, iv, QS_BLOCKED] += 1
                 if record and iv >= 0:
                     n_rec = _write(s, t, O_BLOCKED, -1, cf, ci, rec_f, rec_i, n_rec)
-                ci[s, CI_STATE] = S_FREE
-                ci[s, CI_STAMP] += 1
-                free[n_free] = s
-                n_free += 1
+                n_free = _release(s, ci, free, n_free)
             else:
                 ci[s, CI_STATE] = S_WAITING
                 p = (wq_head[q] + wq_n[q]) % wq_cap
@@ -832,7 +801,7 @@ def _loop(  # type: ignore[no-untyped-def]
         # ---- an agent freed capacity: it takes the best waiting contact
         a = freed_agent
         if a >= 0:
-            g = _group_of(a, g_off)
+            g = a_group[a]
             s2 = _pop_waiting(g, gq_ptr, gq_list, q_int, cf, ci, wq_slot, wq_stamp, wq_head,
                               wq_n, q_len, wq_cap)
             if s2 >= 0:
@@ -909,11 +878,35 @@ def _pop_waiting(g: int, gq_ptr: np.ndarray, gq_list: np.ndarray, q_int: np.ndar
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _group_of(a: int, g_off: np.ndarray) -> int:
-    g = 0
-    while g_off[g + 1] <= a:
-        g += 1
-    return g
+def _flush(g: int, t: float, cur_int: int, gstats: np.ndarray, g_present: np.ndarray,
+           g_busy: np.ndarray, g_conc: np.ndarray, g_last: np.ndarray) -> None:
+    """Bring group ``g``'s time integrals (staffed, busy, capacity) up to ``t``."""
+    if cur_int >= 0:
+        dt = t - g_last[g]
+        gstats[g, cur_int, GS_STAFFED] += g_present[g] * dt
+        gstats[g, cur_int, GS_BUSY] += g_busy[g] * dt
+        gstats[g, cur_int, GS_CAPACITY] += g_present[g] * g_conc[g] * dt
+    g_last[g] = t
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _release(s: int, ci: np.ndarray, free: np.ndarray, n_free: int) -> int:
+    """The contact in slot ``s`` has left: the slot goes back to the pool."""
+    ci[s, CI_STATE] = S_FREE
+    ci[s, CI_STAMP] += 1
+    free[n_free] = s
+    return n_free + 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _come_back(s: int, ci: np.ndarray, next_leg: int) -> int:
+    """Slot ``s`` waits as a new contact of the same customer (redial, repeat)."""
+    ci[s, CI_STAMP] += 1
+    ci[s, CI_STATE] = S_PENDING
+    ci[s, CI_LEG] = next_leg
+    ci[s, CI_INITIAL] = next_leg
+    ci[s, CI_PREV] = -1
+    return next_leg + 1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -1101,12 +1094,7 @@ def _start(h: float, s: int, a: int, g: int, t: float, cf: np.ndarray,
     cf[s, CF_ANSWERED] = t
     h *= cf[s, CF_FACTOR]
     m = g_conc[g]
-    if cur_int >= 0:
-        dt = t - g_last[g]
-        gstats[g, cur_int, GS_STAFFED] += g_present[g] * dt
-        gstats[g, cur_int, GS_BUSY] += g_busy[g] * dt
-        gstats[g, cur_int, GS_CAPACITY] += g_present[g] * m * dt
-    g_last[g] = t
+    _flush(g, t, cur_int, gstats, g_present, g_busy, g_conc, g_last)
     g_busy[g] += 1
     old_load = a_load[a]
     a_load[a] = old_load + 1
