@@ -20,17 +20,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
+from contactops.data._adapter import Chunk, Reject
 from contactops.errors import InvalidParameterError
 
 __all__ = [
+    "MappedField",
     "as_bool",
     "as_float",
     "as_text",
     "as_timestamp",
+    "broadcast",
+    "build_chunk",
+    "gather",
     "load_mapping",
     "localise",
     "mask",
     "raw_text",
+    "resolve_fields",
+    "settle",
+    "source_refs",
     "timezone",
 ]
 
@@ -228,3 +236,149 @@ def as_timestamp(arr: pa.Array, tz: ZoneInfo, fmt: str | None = None
         out, more = _python_parse(text, tz, None)
         bad |= more
     return out, bad
+
+
+# -- mapping a canonical column to its source, and settling a batch -------------------------
+class MappedField:
+    """How one canonical column is filled: from a source column or a constant.
+
+    ``spec`` is a source column name, or a dict with exactly one of ``column``
+    and ``value``, and optionally ``values`` (a value map), ``format`` (a
+    timestamp format) and, where ``scale`` is allowed, ``scale``.
+    """
+
+    def __init__(self, name: str, spec: Any, *, scale: bool = True,
+                 strip_keys: bool = False, example: str = "") -> None:
+        self.name = name
+        self.column: str | None = None
+        self.constant: Any = None
+        self.is_constant = False
+        self.values: dict[str, Any] = {}
+        self.format: str | None = None
+        self.scale: float | None = None
+        if isinstance(spec, str):
+            self.column = spec
+            return
+        keys = {"column", "value", "values", "format"} | ({"scale"} if scale else set())
+        if not isinstance(spec, dict) or not spec or set(spec) - keys \
+                or ("column" in spec) == ("value" in spec):
+            optional = "'values', 'format', 'scale'" if scale else "'values', 'format'"
+            raise InvalidParameterError(
+                f"mapping.{name}", spec,
+                "a source column name or a dict with exactly one of 'column'/'value' "
+                f"(and optionally {optional})", example)
+        if "column" in spec:
+            self.column = str(spec["column"])
+        else:
+            self.is_constant = True
+            self.constant = spec["value"]
+        values = spec.get("values") or {}
+        if not isinstance(values, dict):
+            raise InvalidParameterError(f"mapping.{name}.values", values,
+                                        "a dict from source value to canonical value",
+                                        example)
+        self.values = {(str(k).strip() if strip_keys else str(k)): v for k, v in values.items()}
+        self.format = spec.get("format")
+        if scale and spec.get("scale") is not None:
+            try:
+                self.scale = float(spec["scale"])
+            except (TypeError, ValueError) as exc:
+                raise InvalidParameterError(f"mapping.{name}.scale", spec["scale"],
+                                            "a number") from exc
+
+
+def resolve_fields(fields: dict[str, MappedField], canonical: tuple[str, ...],
+                   names: list[str], make: Any) -> dict[str, MappedField]:
+    """The mapped fields plus every canonical column the file has under its own name."""
+    out = dict(fields)
+    for name in canonical:
+        if name not in out and name in names:
+            out[name] = make(name, name)
+    return out
+
+
+def broadcast(value: pa.Array, n: int) -> pa.Array:
+    """A one-value array repeated ``n`` times (null stays null)."""
+    return pa.nulls(n, value.type).fill_null(value[0]) if value[0].is_valid \
+        else pa.nulls(n, value.type)
+
+
+Check = tuple[str, np.ndarray, str]  # (field, rows failing, reason)
+
+
+def gather(canonical: tuple[str, ...], fields: dict[str, MappedField],
+           constants: dict[str, pa.Array], names: set[str], batch: pa.RecordBatch,
+           convert: Any) -> tuple[dict[str, pa.Array], dict[str, pa.Array], list[Check],
+                                  list[tuple[str, str]]]:
+    """Convert the mapped columns of ``batch``.
+
+    Returns the converted columns, the raw source columns (for reject values),
+    the per-row checks that failed somewhere, and the (field, reason) failures
+    that hit every row (a mapped column missing from the file).
+    """
+    n = batch.num_rows
+    cols: dict[str, pa.Array] = {}
+    raws: dict[str, pa.Array] = {}
+    checks: list[Check] = []
+    whole: list[tuple[str, str]] = []
+    for name in canonical:
+        f = fields.get(name)
+        if f is None:
+            continue
+        if f.is_constant:
+            cols[name] = broadcast(constants[name], n)
+            continue
+        if f.column not in names:
+            reason = f"the column {f.column!r} mapped to {name} is not in the file"
+            whole.append((name, reason + "; fix the mapping"))
+            continue
+        src = batch.column(f.column)
+        arr, bad, reason = convert(name, f, src)
+        cols[name] = arr
+        raws[name] = src
+        if bad.any():
+            checks.append((name, bad, f"must be {reason}"))
+    return cols, raws, checks, whole
+
+
+def source_refs(ref: str, lines: np.ndarray) -> pa.Array:
+    """``file:line`` for each row."""
+    return pc.binary_join_element_wise(
+        pa.scalar(ref + ":"), pc.cast(pa.array(lines, type=pa.int64()), pa.string()), "")
+
+
+def settle(n: int, lines: np.ndarray, extra: list[Reject], whole: list[tuple[str, str]],
+           checks: list[Check], raws: dict[str, pa.Array]) -> tuple[np.ndarray, list[Reject]]:
+    """Which rows pass, and a reject for each that does not (its first failed check).
+
+    A failure in ``whole`` refuses every row with that reason.
+    """
+    rejects = list(extra)
+    if whole:
+        field_name, reason = whole[0]
+        rejects.extend(Reject(int(lines[i]), field_name, None, reason) for i in range(n))
+        return np.zeros(n, dtype=bool), rejects
+    bad_any = np.zeros(n, dtype=bool)
+    for _, bad, _ in checks:
+        bad_any |= bad
+    for i in np.flatnonzero(bad_any):
+        for name, bad, reason in checks:
+            if bad[i]:
+                raw = raws.get(name)
+                value = None if raw is None else raw_text(raw.slice(i, 1))[0].as_py()
+                rejects.append(Reject(int(lines[i]), name,
+                                      None if value is None else str(value)[:500], reason))
+                break
+    return ~bad_any, rejects
+
+
+def build_chunk(table: str, schema: pa.Schema, cols: dict[str, pa.Array], good: np.ndarray,
+                rejects: list[Reject], rows_read: int) -> Chunk:
+    """The chunk of the rows that passed, in ``schema``, with the rejects."""
+    keep = cols if good.all() else {k: pc.filter(v, pa.array(good)) for k, v in cols.items()}
+    m = int(good.sum())
+    arrays = [pc.cast(keep[f.name], f.type) if f.name in keep else pa.nulls(m, f.type)
+              for f in schema]
+    chunk = Chunk(table, pa.Table.from_arrays(arrays, schema=schema), rejects, rows_read, 0)
+    chunk.check()
+    return chunk

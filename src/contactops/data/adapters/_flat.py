@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -51,13 +52,19 @@ import pyarrow.parquet as pq
 from contactops.data._adapter import CHUNK_ROWS, SCHEMAS, Chunk, Reject
 from contactops.data._schema import CHANNELS, INTERACTIONS, OUTCOMES
 from contactops.data.adapters._columns import (
+    MappedField,
     as_bool,
     as_float,
     as_text,
     as_timestamp,
+    broadcast,
+    build_chunk,
+    gather,
     load_mapping,
     mask,
-    raw_text,
+    resolve_fields,
+    settle,
+    source_refs,
     timezone,
 )
 from contactops.errors import InvalidParameterError
@@ -67,7 +74,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from zoneinfo import ZoneInfo
 
-__all__ = ["ADAPTERS", "csv_chunks"]
+__all__ = ["ADAPTERS", "csv_chunks", "parquet_chunks"]
 
 BATCH_ROWS = CHUNK_ROWS
 _TEXT = ("contact_id", "initial_contact_id", "previous_contact_id", "customer_id", "queue",
@@ -77,47 +84,11 @@ _TIMES = ("arrived_at", "queued_at", "answered_at", "ended_at", "version")
 _DURATIONS = ("wait_s", "talk_s", "hold_s", "acw_s")
 _FIELDS = tuple(f.name for f in INTERACTIONS)
 _REQUIRED = ("contact_id", "arrived_at", "channel", "outcome")
-_SPEC_KEYS = {"column", "value", "values", "format", "scale"}
 
 
-class _Field:
-    """How one canonical column is filled: from a source column or a constant."""
-
-    def __init__(self, name: str, spec: Any) -> None:
-        self.name = name
-        self.column: str | None = None
-        self.constant: Any = None
-        self.is_constant = False
-        self.values: dict[str, str] = {}
-        self.format: str | None = None
-        self.scale: float | None = None
-        if isinstance(spec, str):
-            self.column = spec
-            return
-        if not isinstance(spec, dict) or not spec or set(spec) - _SPEC_KEYS \
-                or ("column" in spec) == ("value" in spec):
-            raise InvalidParameterError(
-                f"mapping.{name}", spec,
-                "a source column name or a dict with exactly one of 'column'/'value' "
-                "(and optionally 'values', 'format', 'scale')",
-                "For example {column: Result, values: {ANS: answered}} or {value: voice}.")
-        if "column" in spec:
-            self.column = str(spec["column"])
-        else:
-            self.is_constant = True
-            self.constant = spec["value"]
-        values = spec.get("values") or {}
-        if not isinstance(values, dict):
-            raise InvalidParameterError(f"mapping.{name}.values", values,
-                                        "a dict from source value to canonical value")
-        self.values = {str(k): str(v) for k, v in values.items()}
-        self.format = spec.get("format")
-        if spec.get("scale") is not None:
-            try:
-                self.scale = float(spec["scale"])
-            except (TypeError, ValueError) as exc:
-                raise InvalidParameterError(f"mapping.{name}.scale", spec["scale"],
-                                            "a number") from exc
+_field = functools.partial(
+    MappedField, example="For example {column: Result, values: {ANS: answered}} or "
+                         "{value: voice}.")
 
 
 class _Spec:
@@ -128,7 +99,7 @@ class _Spec:
             raise InvalidParameterError(
                 "mapping", unknown[0], "a canonical column: " + ", ".join(_FIELDS),
                 "Keys are canonical names, values the source columns.")
-        self.fields = {k: _Field(k, v) for k, v in mapping.items()}
+        self.fields = {k: _field(k, v) for k, v in mapping.items()}
         self.tz: ZoneInfo = timezone(options.get("timezone", "UTC"))
         self.timestamp_format: str | None = options.get("timestamp_format")
         self.default_source = default_source
@@ -137,18 +108,9 @@ class _Spec:
         self.batch_rows = int(options.get("batch_rows", BATCH_ROWS))
         self.table = "interactions"
 
-    def resolve(self, names: list[str]) -> dict[str, _Field]:
+    def resolve(self, names: list[str]) -> dict[str, MappedField]:
         """The fields filled for a file with these column names."""
-        fields = dict(self.fields)
-        for name in _FIELDS:
-            if name not in fields and name in names:
-                fields[name] = _Field(name, name)
-        return fields
-
-
-def _broadcast(value: pa.Array, n: int) -> pa.Array:
-    return pa.nulls(n, value.type).fill_null(value[0]) if value[0].is_valid \
-        else pa.nulls(n, value.type)
+        return resolve_fields(self.fields, _FIELDS, names, _field)
 
 
 class _Converter:
@@ -172,7 +134,7 @@ class _Converter:
         return sorted({f.column for f in self.fields.values()
                        if f.column is not None and f.column in self.names})
 
-    def _convert(self, name: str, f: _Field, src: pa.Array
+    def _convert(self, name: str, f: MappedField, src: pa.Array
                  ) -> tuple[pa.Array, np.ndarray, str]:
         if name in _TIMES:
             arr, bad = as_timestamp(src, self.spec.tz, f.format or self.spec.timestamp_format)
@@ -190,7 +152,7 @@ class _Converter:
         arr, bad = as_text(src)
         if f.values:
             keys = pa.array(list(f.values), type=pa.string())
-            mapped = pc.take(pa.array(list(f.values.values()), type=pa.string()),
+            mapped = pc.take(pa.array([str(v) for v in f.values.values()], type=pa.string()),
                              pc.index_in(arr, value_set=keys))
             arr = pc.coalesce(mapped, arr)
         if name in _ENUMS:
@@ -203,27 +165,8 @@ class _Converter:
     def convert(self, batch: pa.RecordBatch, lines: np.ndarray,
                 extra: list[Reject]) -> Chunk:
         n = batch.num_rows
-        cols: dict[str, pa.Array] = {}
-        raws: dict[str, pa.Array] = {}
-        checks: list[tuple[str, np.ndarray, str]] = []
-        whole: list[tuple[str, str]] = []  # (field, reason) failing every row
-        for name in _FIELDS:
-            f = self.fields.get(name)
-            if f is None:
-                continue
-            if f.is_constant:
-                cols[name] = _broadcast(self.constants[name], n)
-                continue
-            if f.column not in self.names:
-                reason = f"the column {f.column!r} mapped to {name} is not in the file"
-                whole.append((name, reason + "; fix the mapping"))
-                continue
-            src = batch.column(f.column)
-            arr, bad, reason = self._convert(name, f, src)
-            cols[name] = arr
-            raws[name] = src
-            if bad.any():
-                checks.append((name, bad, f"must be {reason}"))
+        cols, raws, checks, whole = gather(_FIELDS, self.fields, self.constants, self.names,
+                                           batch, self._convert)
         # derived and default columns
         if "outcome" not in self.fields and "answered_at" in cols:
             cols["outcome"] = pc.if_else(pc.is_valid(cols["answered_at"]),
@@ -254,47 +197,11 @@ class _Converter:
             cols["initial_contact_id"] = cols["contact_id"] if initial is None \
                 else pc.coalesce(initial, cols["contact_id"])
         cols["source"] = pc.coalesce(cols["source"], pa.scalar(self.adapter)) \
-            if "source" in cols else _broadcast(pa.array([self.adapter]), n)
-        line_arr = pa.array(lines, type=pa.int64())
-        cols["source_ref"] = pc.binary_join_element_wise(
-            pa.scalar(self.ref + ":"), pc.cast(line_arr, pa.string()), "")
+            if "source" in cols else broadcast(pa.array([self.adapter]), n)
+        cols["source_ref"] = source_refs(self.ref, lines)
 
-        rejects = list(extra)
-        if whole:
-            good = np.zeros(n, dtype=bool)
-            field_name, reason = whole[0]
-            rejects.extend(Reject(int(lines[i]), field_name, None, reason) for i in range(n))
-        else:
-            bad_any = np.zeros(n, dtype=bool)
-            for _, bad, _ in checks:
-                bad_any |= bad
-            good = ~bad_any
-            for i in np.flatnonzero(bad_any):
-                for name, bad, reason in checks:
-                    if bad[i]:
-                        raw = raws.get(name)
-                        value = None if raw is None else raw_text(raw.slice(i, 1))[0].as_py()
-                        rejects.append(Reject(int(lines[i]), name,
-                                              None if value is None else str(value)[:500],
-                                              reason))
-                        break
-        if good.all():
-            keep = cols
-        else:
-            sel = pa.array(good)
-            keep = {k: pc.filter(v, sel) for k, v in cols.items()}
-        m = int(good.sum())
-        arrays = []
-        for field in INTERACTIONS:
-            a = keep.get(field.name)
-            if a is None:
-                arrays.append(pa.nulls(m, field.type))
-            else:
-                arrays.append(pc.cast(a, field.type))
-        table = pa.Table.from_arrays(arrays, schema=INTERACTIONS)
-        chunk = Chunk("interactions", table, rejects, n + len(extra), 0)
-        chunk.check()
-        return chunk
+        good, rejects = settle(n, lines, extra, whole, checks, raws)
+        return build_chunk("interactions", INTERACTIONS, cols, good, rejects, n + len(extra))
 
 
 def _empty(rejects: list[Reject] | None = None, table: str = "interactions") -> Chunk:
@@ -332,36 +239,44 @@ class _FlatAdapter:
         if path.stat().st_size == 0:
             yield _empty()
             return
-        if self.name == "parquet":
-            yield from self._parquet(path, spec)
-        else:
-            yield from csv_chunks(
-                path, spec, lambda names: _Converter(spec, names, self.name, path.name))
+        def make(names: list[str]) -> _Converter:
+            return _Converter(spec, names, self.name, path.name)
 
-    # -- parquet ---------------------------------------------------------------------------
-    def _parquet(self, path: Path, spec: _Spec) -> Iterator[Chunk]:
-        try:
-            pf = pq.ParquetFile(path)
-        except (pa.ArrowException, OSError) as exc:
-            yield _empty([Reject(None, None, None, f"not a Parquet file: {exc}")])
-            return
-        names = pf.schema_arrow.names
-        conv = _Converter(spec, names, self.name, path.name)
-        columns = conv.source_columns() or names[:1]
-        row = 0
-        total = pf.metadata.num_rows
-        try:
-            for batch in pf.iter_batches(batch_size=spec.batch_rows, columns=columns):
-                lines = np.arange(row, row + batch.num_rows, dtype=np.int64)
-                row += batch.num_rows
-                yield conv.convert(batch, lines, [])
-        except (pa.ArrowException, OSError) as exc:
-            reason = f"unreadable Parquet data: {exc}"
-            for start in range(row, total, BATCH_ROWS):
-                yield _empty([Reject(i, None, None, reason)
-                              for i in range(start, min(total, start + BATCH_ROWS))])
-        if row == 0:
-            yield _empty()
+        reader = parquet_chunks if self.name == "parquet" else csv_chunks
+        yield from reader(path, spec, make)
+
+
+def parquet_chunks(path: Path, spec: CsvOptions,
+                   make_converter: Callable[[list[str]], CsvConverter]) -> Iterator[Chunk]:
+    """Stream a Parquet file through a converter, accounting for every row.
+
+    Only the columns the converter reads are decoded; a file that is not
+    Parquet is one reject, and rows past a point where the data cannot be
+    read are refused with that reason (their line is the 0-based row index).
+    """
+    table = spec.table
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        yield _empty([Reject(None, None, None, f"not a Parquet file: {exc}")], table)
+        return
+    names = pf.schema_arrow.names
+    conv = make_converter(names)
+    columns = conv.source_columns() or names[:1]
+    row = 0
+    total = pf.metadata.num_rows
+    try:
+        for batch in pf.iter_batches(batch_size=spec.batch_rows, columns=columns):
+            lines = np.arange(row, row + batch.num_rows, dtype=np.int64)
+            row += batch.num_rows
+            yield conv.convert(batch, lines, [])
+    except (pa.ArrowException, OSError) as exc:
+        reason = f"unreadable Parquet data: {exc}"
+        for start in range(row, total, BATCH_ROWS):
+            yield _empty([Reject(i, None, None, reason)
+                          for i in range(start, min(total, start + BATCH_ROWS))], table)
+    if row == 0:
+        yield _empty(None, table)
 
 
 class CsvConverter(Protocol):

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -57,10 +56,12 @@ from contactops.data.adapters._columns import (
     as_float,
     as_text,
     as_timestamp,
+    build_chunk,
     load_mapping,
     localise,
     mask,
-    raw_text,
+    settle,
+    source_refs,
     timezone,
 )
 from contactops.data.adapters._flat import csv_chunks
@@ -70,6 +71,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from pathlib import Path
     from zoneinfo import ZoneInfo
+
+    import numpy as np
 
 __all__ = ["ADAPTER", "PRESETS"]
 
@@ -293,35 +296,10 @@ class _Converter:
             checks.append(("answered", mask(pc.greater(cols["answered"], cols["offered"])),
                            "must not exceed offered"))
         cols["source"] = pa.nulls(n, pa.string()).fill_null(s.source)
-        cols["source_ref"] = pc.binary_join_element_wise(
-            pa.scalar(self.ref + ":"), pc.cast(pa.array(lines, pa.int64()), pa.string()), "")
-
-        rejects = list(extra)
-        if whole is not None:
-            good = np.zeros(n, dtype=bool)
-            rejects.extend(Reject(int(lines[i]), whole[0], None, whole[1]) for i in range(n))
-        else:
-            bad_any = np.zeros(n, dtype=bool)
-            for _, bad, _ in checks:
-                bad_any |= bad
-            good = ~bad_any
-            for i in np.flatnonzero(bad_any):
-                for key, bad, reason in checks:
-                    if bad[i]:
-                        raw = raws.get(key)
-                        value = None if raw is None else raw_text(raw.slice(i, 1))[0].as_py()
-                        rejects.append(Reject(int(lines[i]), key,
-                                              None if value is None else str(value)[:500],
-                                              reason))
-                        break
-        sel = pa.array(good)
-        m = int(good.sum())
-        arrays = [pc.cast(pc.filter(cols[f.name], sel), f.type) if f.name in cols
-                  else pa.nulls(m, f.type) for f in INTERVALS]
-        chunk = Chunk("intervals", pa.Table.from_arrays(arrays, schema=INTERVALS), rejects,
-                      n + len(extra), 0)
-        chunk.check()
-        return chunk
+        cols["source_ref"] = source_refs(self.ref, lines)
+        good, rejects = settle(n, lines, extra, [whole] if whole is not None else [], checks,
+                               raws)
+        return build_chunk("intervals", INTERVALS, cols, good, rejects, n + len(extra))
 
 
 class IntervalCsv:

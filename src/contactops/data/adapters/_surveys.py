@@ -49,25 +49,30 @@ ingest of it counts as a duplicate.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from contactops.data._adapter import CHUNK_ROWS, Chunk, Reject
 from contactops.data._schema import SURVEYS
 from contactops.data.adapters._columns import (
+    MappedField,
     as_float,
     as_text,
     as_timestamp,
+    build_chunk,
+    gather,
     load_mapping,
     mask,
-    raw_text,
+    resolve_fields,
+    settle,
+    source_refs,
     timezone,
 )
-from contactops.data.adapters._flat import csv_chunks
+from contactops.data.adapters._flat import csv_chunks, parquet_chunks
 from contactops.errors import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -82,45 +87,15 @@ _FIELDS = tuple(f.name for f in SURVEYS if f.name != "source_ref")
 _TEXT = ("contact_id", "customer_id", "verbatim", "source")
 _SCORES = {"csat": (1, 5), "nps": (0, 10)}
 _ANSWERS = ("csat", "nps", "verbatim")
-_SPEC_KEYS = {"column", "value", "values", "format"}
 _FILE_FORMATS = ("csv", "parquet")
 _SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "csv",
              ".txt": "csv"}
 
 
-class _Field:
-    """How one canonical column is filled: a source column or a constant, maybe a value map."""
-
-    def __init__(self, name: str, spec: Any) -> None:
-        self.name = name
-        self.column: str | None = None
-        self.constant: Any = None
-        self.is_constant = False
-        self.values: dict[str, Any] = {}
-        self.format: str | None = None
-        if isinstance(spec, str):
-            self.column = spec
-            return
-        if not isinstance(spec, dict) or not spec or set(spec) - _SPEC_KEYS \
-                or ("column" in spec) == ("value" in spec):
-            raise InvalidParameterError(
-                f"mapping.{name}", spec,
-                "a source column name or a dict with exactly one of 'column'/'value' "
-                "(and optionally 'values', 'format')",
-                "For example {column: Q1, values: {'Very satisfied': 5}} or "
-                "{value: qualtrics}.")
-        if "column" in spec:
-            self.column = str(spec["column"])
-        else:
-            self.is_constant = True
-            self.constant = spec["value"]
-        values = spec.get("values") or {}
-        if not isinstance(values, dict):
-            raise InvalidParameterError(f"mapping.{name}.values", values,
-                                        "a dict from source value to canonical value",
-                                        "For example {'Very satisfied': 5, 'N/A': null}.")
-        self.values = {str(k).strip(): v for k, v in values.items()}
-        self.format = spec.get("format")
+_field = functools.partial(
+    MappedField, scale=False, strip_keys=True,
+    example="For example {column: Q1, values: {'Very satisfied': 5, 'N/A': null}} or "
+            "{value: qualtrics}.")
 
 
 class _Spec:
@@ -133,7 +108,7 @@ class _Spec:
             raise InvalidParameterError(
                 "mapping", unknown[0], "a survey column: " + ", ".join(_FIELDS),
                 "Keys are canonical names, values the source columns.")
-        self.fields = {k: _Field(k, v) for k, v in mapping.items()}
+        self.fields = {k: _field(k, v) for k, v in mapping.items()}
         file_format = options.get("file_format")
         if file_format is not None and file_format not in _FILE_FORMATS:
             raise InvalidParameterError("file_format", file_format, "csv or parquet",
@@ -146,13 +121,9 @@ class _Spec:
         self.batch_rows = int(options.get("batch_rows", CHUNK_ROWS))
         self.table = "surveys"
 
-    def resolve(self, names: list[str]) -> dict[str, _Field]:
+    def resolve(self, names: list[str]) -> dict[str, MappedField]:
         """The fields filled for a file with these column names."""
-        fields = dict(self.fields)
-        for name in _FIELDS:
-            if name not in fields and name in names:
-                fields[name] = _Field(name, name)
-        return fields
+        return resolve_fields(self.fields, _FIELDS, names, _field)
 
 
 def _map_values(arr: pa.Array, values: dict[str, Any]) -> tuple[pa.Array, np.ndarray]:
@@ -189,7 +160,7 @@ class _Converter:
         return sorted({f.column for f in self.fields.values()
                        if f.column is not None and f.column in self.names})
 
-    def _convert(self, name: str, f: _Field, src: pa.Array
+    def _convert(self, name: str, f: MappedField, src: pa.Array
                  ) -> tuple[pa.Array, np.ndarray, str]:
         if f.values:
             src, bad_text = _map_values(src, f.values)
@@ -216,29 +187,8 @@ class _Converter:
 
     def convert(self, batch: pa.RecordBatch, lines: np.ndarray, extra: list[Reject]) -> Chunk:
         n = batch.num_rows
-        cols: dict[str, pa.Array] = {}
-        raws: dict[str, pa.Array] = {}
-        checks: list[tuple[str, np.ndarray, str]] = []
-        whole: list[tuple[str, str]] = []  # (field, reason) failing every row
-        for name in _FIELDS:
-            f = self.fields.get(name)
-            if f is None:
-                continue
-            if f.is_constant:
-                value = self.constants[name]
-                cols[name] = pa.nulls(n, value.type).fill_null(value[0]) \
-                    if value[0].is_valid else pa.nulls(n, value.type)
-                continue
-            if f.column not in self.names:
-                missing = f"the column {f.column!r} mapped to {name} is not in the file"
-                whole.append((name, missing + "; fix the mapping"))
-                continue
-            src = batch.column(f.column)
-            arr, bad, reason = self._convert(name, f, src)
-            cols[name] = arr
-            raws[name] = src
-            if bad.any():
-                checks.append((name, bad, f"must be {reason}"))
+        cols, raws, checks, whole = gather(_FIELDS, self.fields, self.constants, self.names,
+                                           batch, self._convert)
         if "contact_id" in cols:
             checks.append(("contact_id", mask(pc.is_null(cols["contact_id"])),
                            "missing: contact_id is required (the contact the survey rates)"))
@@ -259,37 +209,10 @@ class _Converter:
             cols["source"] = pc.coalesce(cols["source"], pa.scalar(NAME))
         else:
             cols["source"] = pa.nulls(n, pa.string()).fill_null(NAME)
-        cols["source_ref"] = pc.binary_join_element_wise(
-            pa.scalar(self.ref + ":"), pc.cast(pa.array(lines, type=pa.int64()), pa.string()),
-            "")
+        cols["source_ref"] = source_refs(self.ref, lines)
 
-        rejects = list(extra)
-        if whole:
-            good = np.zeros(n, dtype=bool)
-            field_name, reason = whole[0]
-            rejects.extend(Reject(int(lines[i]), field_name, None, reason) for i in range(n))
-        else:
-            bad_any = np.zeros(n, dtype=bool)
-            for _, bad, _ in checks:
-                bad_any |= bad
-            good = ~bad_any
-            for i in np.flatnonzero(bad_any):
-                for name, bad, reason in checks:
-                    if bad[i]:
-                        raw = raws.get(name)
-                        value = None if raw is None else raw_text(raw.slice(i, 1))[0].as_py()
-                        rejects.append(Reject(int(lines[i]), name,
-                                              None if value is None else str(value)[:500],
-                                              reason))
-                        break
-        sel = pa.array(good)
-        m = int(good.sum())
-        arrays = [pc.cast(pc.filter(cols[f.name], sel), f.type) if f.name in cols
-                  else pa.nulls(m, f.type) for f in SURVEYS]
-        chunk = Chunk("surveys", pa.Table.from_arrays(arrays, schema=SURVEYS), rejects,
-                      n + len(extra), 0)
-        chunk.check()
-        return chunk
+        good, rejects = settle(n, lines, extra, whole, checks, raws)
+        return build_chunk("surveys", SURVEYS, cols, good, rejects, n + len(extra))
 
 
 def _empty(rejects: list[Reject] | None = None) -> Chunk:
@@ -318,36 +241,11 @@ class Surveys:
         if path.stat().st_size == 0:
             yield _empty()
             return
-        if _file_format(path, spec) == "parquet":
-            yield from self._parquet(path, spec)
-        else:
-            yield from csv_chunks(path, spec,
-                                  lambda names: _Converter(spec, names, path.name))
+        def make(names: list[str]) -> _Converter:
+            return _Converter(spec, names, path.name)
 
-    @staticmethod
-    def _parquet(path: Path, spec: _Spec) -> Iterator[Chunk]:
-        try:
-            pf = pq.ParquetFile(path)
-        except (pa.ArrowException, OSError) as exc:
-            yield _empty([Reject(None, None, None, f"not a Parquet file: {exc}")])
-            return
-        names = pf.schema_arrow.names
-        conv = _Converter(spec, names, path.name)
-        columns = conv.source_columns() or names[:1]
-        row = 0
-        total = pf.metadata.num_rows
-        try:
-            for batch in pf.iter_batches(batch_size=spec.batch_rows, columns=columns):
-                lines = np.arange(row, row + batch.num_rows, dtype=np.int64)
-                row += batch.num_rows
-                yield conv.convert(batch, lines, [])
-        except (pa.ArrowException, OSError) as exc:
-            reason = f"unreadable Parquet data: {exc}"
-            for start in range(row, total, CHUNK_ROWS):
-                yield _empty([Reject(i, None, None, reason)
-                              for i in range(start, min(total, start + CHUNK_ROWS))])
-        if row == 0:
-            yield _empty()
+        reader = parquet_chunks if _file_format(path, spec) == "parquet" else csv_chunks
+        yield from reader(path, spec, make)
 
 
 ADAPTER = Surveys()
