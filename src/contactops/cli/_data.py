@@ -107,7 +107,9 @@ def _jsonable(value: Any) -> Any:
 def kpi_command(
     by: str = typer.Option("queue", "--by", help="Comma-separated grains: " + ", ".join(GRAINS)
                            + " (empty for one row)."),
-    threshold: str = typer.Option("20s", "--threshold", help="Service-level threshold."),
+    threshold: str | None = typer.Option(None, "--threshold",
+                                         help="Service-level threshold (default 20s; with "
+                                         "--from intervals, the reports' own)."),
     sl_definition: str = typer.Option(DEFAULT_SL_DEFINITION, "--sl-definition",
                                       help="Service-level definition."),
     short_abandon: str = typer.Option("5s", "--short-abandon",
@@ -135,12 +137,12 @@ def kpi_command(
                                         "e.g. --from intervals for ACD interval reports")
         with Warehouse(warehouse) as wh:
             if from_table == "intervals":
-                result = interval_kpis(wh, by=grains, threshold=None if threshold == "20s"
+                result = interval_kpis(wh, by=grains, threshold=None if threshold is None
                                        else parse_duration(threshold),
                                        sl_definition=sl_definition, interval_minutes=interval,
                                        timezone=timezone, start=start, end=end)
             else:
-                result = kpis(wh, by=grains, threshold=parse_duration(threshold),
+                result = kpis(wh, by=grains, threshold=parse_duration(threshold or "20s"),
                               sl_definition=sl_definition,
                               short_abandon=parse_duration(short_abandon),
                               exclude_short_abandons=exclude_short, fcr_days=fcr_days,
@@ -161,7 +163,7 @@ def kpi_command(
                                "nps")
                    if c in result.column_names]]
         table = Table(title=f"KPIs by {', '.join(grains) or 'all'} (SL: {sl_definition}, "
-                      f"{threshold})")
+                      f"{threshold or ('20s' if from_table == 'contacts' else 'as reported')})")
         for col in shown:
             table.add_column(col, justify="left" if col in grains or col == "interval_start"
                              else "right")

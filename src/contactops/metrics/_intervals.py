@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from contactops.errors import InvalidParameterError
-from contactops.metrics._kpis import _as_ts, _grain_sql, _used
+from contactops.metrics._kpis import _TIME_GRAINS, _as_ts, _grain_sql, _used
 from contactops.queueing._definitions import (
     ANSWERED_WITHIN_T_OVER_ANSWERED,
     ANSWERED_WITHIN_T_OVER_OFFERED,
@@ -93,8 +93,8 @@ def interval_kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queu
     if grains and any(g.startswith("interval") for g in grains):
         # a report interval longer than the requested one cannot be split
         longest = warehouse.con.sql("SELECT max(interval_s) FROM intervals").fetchall()[0][0]
-        want = interval_minutes * 60 if "interval" in grains else int(
-            next(g for g in grains if g.startswith("interval"))[8:] or interval_minutes) * 60
+        grain = next(g for g in grains if g.startswith("interval"))
+        want = int(_TIME_GRAINS[grain] or interval_minutes) * 60
         if longest is not None and longest > want:
             raise InvalidParameterError(
                 "by", grains, f"intervals no shorter than the reports' ({longest / 60:g} min)",

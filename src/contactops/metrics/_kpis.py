@@ -31,6 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+import numpy as np
+import pyarrow as pa
+
 from contactops.errors import InvalidParameterError
 from contactops.queueing._definitions import (
     ANSWERED_WITHIN_T_OVER_ANSWERED,
@@ -43,8 +46,6 @@ from contactops.queueing._definitions import (
 )
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from contactops.data import Warehouse
 
 __all__ = ["GRAINS", "KPI", "KPIS", "interval_history", "kpis"]
@@ -62,7 +63,8 @@ class KPI:
     description: str
 
 
-# base aggregates over contact legs; {T} threshold, {S} short-abandon limit (seconds)
+# base aggregates over contact legs ($threshold and $short are bound parameters); the
+# repeat-window and survey counts have their own parts of the query (see kpis)
 _OFFERED_ROW = "outcome IN ('answered', 'abandoned', 'blocked', 'callback_requested')"
 _SHORT_ROW = "outcome = 'abandoned' AND coalesce(wait_s, 0) <= $short"
 BASE: Final[dict[str, str]] = {
@@ -85,13 +87,6 @@ BASE: Final[dict[str, str]] = {
     "bot_handled": "count(*) FILTER (WHERE bot_confidence IS NOT NULL "
                    "OR coalesce(escalated_from_bot, false))",
     "escalated": "count(*) FILTER (WHERE coalesce(escalated_from_bot, false))",
-    "initial_known": "count(*) FILTER (WHERE is_initial AND customer_id IS NOT NULL)",
-    "repeated": "count(*) FILTER (WHERE is_initial AND repeat_within)",
-    "surveys_csat": "sum(n_csat)",
-    "csat_good": "sum(n_csat_good)",
-    "surveys_nps": "sum(n_nps)",
-    "promoters": "sum(n_promoters)",
-    "detractors": "sum(n_detractors)",
 }
 
 _SHORT = "(CASE WHEN $exclude_short THEN short_abandoned ELSE 0 END)"
@@ -184,8 +179,6 @@ def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
         KPI names to compute (default: all of :data:`KPIS`); the repeat
         window and the survey join run only when a KPI needs them.
     """
-    import pyarrow as pa  # noqa: PLC0415  (kept out of import time of the package)
-
     grains = list(by)
     for g in grains:
         if g not in GRAINS:
@@ -237,8 +230,7 @@ def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
         params["end"] = _as_ts(end, timezone)
     repeat_cols = ("initial_known", "repeated")
     survey_cols = ("surveys_csat", "csat_good", "surveys_nps", "promoters", "detractors")
-    core_sql = ",\n  ".join(f"{expr} AS {name}" for name, expr in BASE.items()
-                            if name not in repeat_cols + survey_cols)
+    core_sql = ",\n  ".join(f"{expr} AS {name}" for name, expr in BASE.items())
     select_grain = ", ".join(group_cols)
     group_by = (" GROUP BY " + ", ".join(str(i + 1) for i in range(len(grains)))) if grains else ""
     order_by = (" ORDER BY " + ", ".join(str(i + 1) for i in range(len(grains)))) if grains else ""
@@ -302,7 +294,7 @@ FROM base{order_by}
 """
     table = warehouse.con.sql(query, params=_used(query, params)).to_arrow_table()
     if need_surveys:
-        return _with_survey_intervals(table, pa, min_surveys, [k.name for k in selected])
+        return _with_survey_intervals(table, min_surveys, [k.name for k in selected])
     return table.drop_columns(["csat_responses", "nps_responses", "csat_good_n",
                                "promoters_n", "detractors_n"])
 
@@ -312,11 +304,9 @@ def _used(query: str, params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if f"${k}" in query}
 
 
-def _with_survey_intervals(table: pa.Table, pa_mod: Any, min_surveys: int,
+def _with_survey_intervals(table: pa.Table, min_surveys: int,
                            names: list[str]) -> pa.Table:
     """95% intervals for CSAT (Wilson) and NPS (normal), null below ``min_surveys``."""
-    import numpy as np  # noqa: PLC0415
-
     z = 1.959963984540054
     n = table.column("csat_responses").to_numpy(zero_copy_only=False).astype(float)
     good = table.column("csat_good_n").to_numpy(zero_copy_only=False).astype(float)
@@ -336,12 +326,12 @@ def _with_survey_intervals(table: pa.Table, pa_mod: Any, min_surveys: int,
         nps_hi = np.where(ok_n, 100 * (pp - pd + z * np.sqrt(var)), np.nan)
     if "csat" in names:
         i = table.schema.get_field_index("csat") + 1
-        table = table.add_column(i, "csat_lo", pa_mod.array(lo, from_pandas=True))
-        table = table.add_column(i + 1, "csat_hi", pa_mod.array(hi, from_pandas=True))
+        table = table.add_column(i, "csat_lo", pa.array(lo, from_pandas=True))
+        table = table.add_column(i + 1, "csat_hi", pa.array(hi, from_pandas=True))
     if "nps" in names:
         j = table.schema.get_field_index("nps") + 1
-        table = table.add_column(j, "nps_lo", pa_mod.array(nps_lo, from_pandas=True))
-        table = table.add_column(j + 1, "nps_hi", pa_mod.array(nps_hi, from_pandas=True))
+        table = table.add_column(j, "nps_lo", pa.array(nps_lo, from_pandas=True))
+        table = table.add_column(j + 1, "nps_hi", pa.array(nps_hi, from_pandas=True))
     drop = ["csat_good_n", "promoters_n", "detractors_n"]
     return table.drop_columns(drop)
 
