@@ -406,8 +406,13 @@ def compile_center(center: Center, *, days: int | None, warmup: float,
     if dry_run:
         return None  # type: ignore[return-value]
 
-    # staffing change points: every interval start plus scenario edges
-    times = set((np.arange(n_int) * interval).tolist())
+    # change points: every staffing interval and statistics interval start (they split
+    # the agents' time integrals), plus scenario and shift edges
+    stat = float(stat_len if stat_len is not None else interval)
+    n_st = int(n_stat if n_stat is not None else n_int)
+    stat_starts = np.arange(n_st) * stat
+    staff_starts = np.arange(n_int) * interval
+    times = {*staff_starts.tolist(), *stat_starts.tolist()}
     for s0, s1, *_ in changes:
         times.update(x for x in (s0, s1) if 0.0 <= x < horizon)
     times.discard(horizon)
@@ -415,9 +420,14 @@ def compile_center(center: Center, *, days: int | None, warmup: float,
     if warmup > 0:
         pts = [-float(warmup), *pts]
     sc_time = np.asarray(pts, dtype=float)
-    sc_interval = np.where(sc_time < 0, -1, np.minimum(sc_time // interval, n_int - 1)
+    # the interval a point falls in, against the boundaries themselves (t // width can
+    # land one short of a boundary computed as k * width)
+    sc_interval = np.where(sc_time < 0, -1,
+                           np.searchsorted(stat_starts, sc_time, side="right") - 1
                            ).astype(np.int64)
-    base = staff[:, np.maximum(sc_interval, 0)]  # (G, K)
+    staff_index = np.maximum(np.searchsorted(staff_starts, sc_time, side="right") - 1, 0
+                             ).astype(np.int64)
+    base = staff[:, staff_index]  # (G, K)
     t_eval = np.maximum(sc_time, 0.0)  # warm-up runs with the first instant's staffing
     for s0, s1, kind, who, x in changes:
         if kind == 3:
@@ -473,8 +483,8 @@ def compile_center(center: Center, *, days: int | None, warmup: float,
         "t_start": -float(warmup),
         "horizon": horizon if max_arrivals < 0 else math.inf,
         "max_arrivals": int(max_arrivals),
-        "stat_len": float(stat_len if stat_len is not None else interval),
-        "n_stat": int(n_stat if n_stat is not None else n_int),
+        "stat_len": stat,
+        "n_stat": n_st,
         "q_rate": np.ascontiguousarray(q_rate),
         "rate_len": interval if max_arrivals < 0 else math.inf,
         "trace_ptr": trace_ptr,

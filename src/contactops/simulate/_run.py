@@ -280,13 +280,6 @@ def simulate_queue(arrival_rate: float, aht: float, agents: int,
     batch_len = n_contacts / rate / batches
     compiled = compile_center(center, days=1, warmup=warm, max_arrivals=int(n_contacts),
                               stat_len=batch_len, n_stat=batches)
-    # staffing is constant; change points at batch boundaries split agent time by batch
-    a = compiled.arrays
-    k = np.arange(batches) * batch_len
-    times = np.r_[a["sc_time"][a["sc_time"] < 0], k]
-    a["sc_time"] = times
-    a["sc_interval"] = np.r_[np.full((times < 0).sum(), -1), np.arange(batches)].astype(np.int64)
-    a["sc_staff"] = np.repeat(a["sc_staff"][:1], times.size, axis=0)
     t0 = time.perf_counter()
     reps = _run(compiled, seed=seed, replications=replications, record=contacts,
                 hist_per_interval=True, workers=workers, progress=None)
