@@ -18,16 +18,13 @@ Results go to ``benchmarks/results/queueing.{md,json}`` (``--quick`` writes
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import platform
 import shlex
 import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +41,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-import contactops.queueing
+from _machine import fmt_s
+from _machine import machine as base_machine
 from contactops.queueing import ErlangA, ErlangC, Targets, required_agents
 from contactops.queueing._staffing import _staff
 
@@ -290,56 +288,10 @@ def explain_differences(work: Workload, ours: np.ndarray, theirs: np.ndarray
     return rows
 
 
-# -- machine ----------------------------------------------------------------------------
-def pkg_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "not installed"
-
-
-def cpu_model() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
-def source_fingerprint() -> str:
-    """sha256 (first 12 hex digits) of contactops.queueing's sources: the code timed."""
-    digest = hashlib.sha256()
-    package = Path(contactops.queueing.__file__).parent
-    for path in sorted(package.glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
+# -- machine and report -----------------------------------------------------------------
 def machine() -> dict[str, Any]:
-    return {
-        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
-        "cpu": cpu_model(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-        "numba_threads": numba.get_num_threads(),
-        "contactops": pkg_version("contactops"),
-        "contactops_queueing_sha256": source_fingerprint(),
-        "pyworkforce": pkg_version("pyworkforce"),
-    }
-
-
-# -- report -----------------------------------------------------------------------------
-def fmt_s(seconds: float) -> str:
-    if seconds >= 60:
-        return f"{seconds:,.1f} s ({seconds / 60:.1f} min)"
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    return f"{seconds * 1e3:.3g} ms"
+    return base_machine({"contactops_queueing_sha256": "contactops.queueing"},
+                        ("pyworkforce",))
 
 
 def _machine_md(r: dict[str, Any]) -> list[str]:

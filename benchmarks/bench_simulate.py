@@ -24,7 +24,6 @@ import importlib
 import json
 import math
 import os
-import platform
 import resource
 import shlex
 import subprocess
@@ -33,11 +32,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import psutil
 from rich.console import Console
 from rich.progress import (
@@ -48,6 +45,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from _machine import fmt_s, source_fingerprint
+from _machine import machine as base_machine
 from peers_simulate import BATCHES, PEERS, THRESHOLD_S, Tally
 
 if TYPE_CHECKING:
@@ -458,53 +457,10 @@ def ratios(rows: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- machine ----------------------------------------------------------------------------
-def pkg_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "not installed"
-
-
-def cpu_model() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
-def source_fingerprint(package: str) -> str | None:
-    """sha256 (first 12 hex digits) of a package's ``.py`` sources: the code timed."""
-    try:
-        module = importlib.import_module(package)
-    except ImportError:
-        return None
-    digest = hashlib.sha256()
-    root = Path(module.__file__ or "").parent
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def machine() -> dict[str, Any]:
-    import numba
-
     return {
-        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
-        "cpu": cpu_model(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-        "numba_threads": numba.get_num_threads(),
-        "contactops": pkg_version("contactops"),
-        "contactops_simulate_sha256": source_fingerprint("contactops.simulate"),
-        "simpy": pkg_version("simpy"),
-        "ciw": pkg_version("ciw"),
-        "psutil": pkg_version("psutil"),
+        **base_machine({"contactops_simulate_sha256": "contactops.simulate"},
+                       ("simpy", "ciw", "psutil")),
         "peers_simulate_sha256": hashlib.sha256(
             (HERE / "peers_simulate.py").read_bytes()).hexdigest()[:12],
     }
@@ -616,14 +572,6 @@ SECTIONS: dict[str, tuple[Callable[[argparse.Namespace], dict[str, Any] | None],
 
 
 # -- report -----------------------------------------------------------------------------
-def fmt_s(seconds: float) -> str:
-    if seconds >= 60:
-        return f"{seconds:,.1f} s ({seconds / 60:.1f} min)"
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    return f"{seconds * 1e3:.3g} ms"
-
-
 def fmt_mb(n: float) -> str:
     return f"{n / 2**20:,.1f} MiB"
 
