@@ -169,6 +169,9 @@ class Warehouse:
                          else REJECTS.empty_table())
             report.loaded, report.replaced = self._merge(table, key, report.ingest_id)
             report.duplicates = report.read - report.loaded - report.rejected
+            if report.duplicates < adapter_duplicates:  # checked before anything is kept
+                raise ContactopsError("ingest accounting broken: fewer duplicates than the "
+                                      "adapter reported")
             con.execute(
                 "INSERT INTO rejects SELECT s.*, ?, ? FROM staged_rejects s WHERE NOT EXISTS ("
                 "SELECT 1 FROM rejects r WHERE r.source = s.source AND r.source_file = "
@@ -190,9 +193,6 @@ class Warehouse:
             for view in ("staged", "staged_rejects"):
                 with contextlib.suppress(duckdb.Error):  # not registered: the error came first
                     con.unregister(view)
-        if report.duplicates < adapter_duplicates:
-            raise ContactopsError("ingest accounting broken: fewer duplicates than the "
-                                  "adapter reported")
         return report
 
     def _merge(self, table: str, key: tuple[str, ...], ingest_id: str) -> tuple[int, int]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from contactops.errors import InvalidParameterError
 from contactops.metrics._kpis import _TIME_GRAINS, _as_ts, _grain_sql, _used
-from contactops.queueing._definitions import (
+from contactops.queueing import (
     ANSWERED_WITHIN_T_OVER_ANSWERED,
     ANSWERED_WITHIN_T_OVER_OFFERED,
     DEFAULT_SL_DEFINITION,

@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 
 from contactops.errors import InvalidParameterError
-from contactops.queueing._definitions import (
+from contactops.queueing import (
     ANSWERED_WITHIN_T_OVER_ANSWERED,
     ANSWERED_WITHIN_T_OVER_OFFERED,
     DEFAULT_SL_DEFINITION,
