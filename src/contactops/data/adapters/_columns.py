@@ -51,6 +51,8 @@ _FALSE = ("false", "f", "0", "no", "n")
 
 def mask(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A boolean Arrow array as a numpy mask, null read as False."""
+    if not pc.any(arr).as_py():  # the usual case: nothing flagged, no conversion needed
+        return _no_bad(len(arr))
     filled = pc.fill_null(arr, False)
     if isinstance(filled, pa.ChunkedArray):
         filled = filled.combine_chunks()
@@ -124,8 +126,8 @@ def as_text(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
             arr = arr.cast(pa.string())
         else:
             arr = pc.cast(arr, pa.string())
-    empty = pc.equal(pc.utf8_length(arr), 0)
-    if mask(empty).any():
+    empty = pc.equal(pc.binary_length(arr), 0)  # bytes, read off the offsets
+    if pc.any(empty).as_py():
         arr = pc.if_else(empty, pa.scalar(None, pa.string()), arr)
     return arr, bad
 

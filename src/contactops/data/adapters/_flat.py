@@ -156,8 +156,11 @@ class _Converter:
                              pc.index_in(arr, value_set=keys))
             arr = pc.coalesce(mapped, arr)
         if name in _ENUMS:
+            values = pa.array(_ENUMS[name])
+            if not pc.any(pc.invert(pc.is_in(arr, value_set=values, skip_nulls=True))).as_py():
+                return arr, bad, ""  # already canonical (e.g. a file we wrote): nothing to fold
             arr = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
-            known = pc.is_in(arr, value_set=pa.array(_ENUMS[name]))
+            known = pc.is_in(arr, value_set=values)
             bad |= mask(pc.and_(pc.is_valid(arr), pc.invert(known)))
             return arr, bad, "one of " + ", ".join(_ENUMS[name])
         return arr, bad, "UTF-8 text"
