@@ -1,0 +1,457 @@
+"""``VolumeForecaster`` and ``HandleTimeForecaster``: sklearn-style, long frames in and out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from contactops.errors import InvalidParameterError
+from contactops.forecast._calendar import Event, HolidayCalendar
+from contactops.forecast._history import (
+    MINUTES_PER_DAY,
+    Series,
+    as_frame,
+    interval_minutes,
+    series_from_frame,
+)
+from contactops.forecast._methods import METHODS, Bands
+
+__all__ = ["HandleTimeForecaster", "VolumeForecaster", "horizon_days"]
+
+DEFAULT_METHODS = ("seasonal_naive", "wfm", "mstl", "autoets")
+Progress = Callable[[str], None]
+
+
+def horizon_days(horizon: Any) -> int:
+    """7, ``"7d"``, ``"1w"`` or ``"2w"`` -> whole days."""
+    text = str(horizon).strip().lower()
+    try:
+        if text.endswith("w"):
+            days = float(text[:-1]) * 7
+        elif text.endswith("d"):
+            days = float(text[:-1])
+        else:
+            days = float(text)
+    except ValueError:
+        days = -1.0
+    if days < 1 or days != int(days):
+        raise InvalidParameterError("horizon", horizon, "a whole number of days >= 1",
+                                    'For example 7, "7d" or "2w".')
+    return int(days)
+
+
+@dataclass
+class _Prepared:
+    """One series made ready: history cleaned of special days, and what they taught."""
+
+    series: Series
+    cleaned: np.ndarray
+    holiday_ratios: list[float] = field(default_factory=list)
+    closed: np.ndarray | None = None  # 7 x per_day, True where the center is closed
+
+
+def _errors(forecast: np.ndarray, actual: np.ndarray, scale: float) -> dict[str, np.ndarray]:
+    """Per horizon day: absolute error, error, actual, and MASE numerator."""
+    e = forecast - actual
+    return {"abs": np.abs(e).sum(axis=1), "err": e.sum(axis=1), "actual": actual.sum(axis=1),
+            "mae_scaled": np.abs(e).mean(axis=1) / scale if scale > 0 else
+            np.full(e.shape[0], np.nan)}
+
+
+class VolumeForecaster:
+    """Contact volume per queue and interval, method chosen per queue by backtest.
+
+    Parameters
+    ----------
+    interval : str or int
+        ``"15min"``, ``"30min"`` or ``"60min"`` (or minutes).
+    methods : sequence of str
+        Candidates: ``seasonal_naive`` (same interval last week), ``wfm``
+        (daily totals by AutoETS, spread by each weekday's intraday
+        profile), ``mstl`` (statsforecast MSTL, daily and weekly seasons),
+        ``autoets`` (statsforecast AutoETS by the hour, spread by profile).
+        With more than one, ``fit`` picks per queue the lowest WAPE over
+        ``selection_windows`` rolling origins of ``selection_horizon`` days.
+    holidays : str, list or dict, optional
+        Country code (``"US"``, ``"US-CA"``), explicit dates, or a dict of
+        them per ``unique_id`` (``"*"`` for the rest).
+    holiday_factor : float, optional
+        Volume on a holiday as a share of a normal day.  Default: learnt
+        from the holidays in the history; with none there, a holiday is
+        forecast like a Sunday (the classic WFM rule).
+    events : sequence of Event
+        Declared events (launches, billing runs, spikes) as multipliers.
+    levels : sequence of int
+        Prediction-interval levels in percent.
+    closed_weeks : int
+        An interval (weekday x time) with no contacts in each of its last
+        ``closed_weeks`` occurrences is closed: forecast as zero.
+    fill_missing : float, optional
+        Value for intervals missing inside a series' span (default: error).
+    """
+
+    def __init__(self, interval: str | int = "30min", *,
+                 methods: Sequence[str] = DEFAULT_METHODS, holidays: Any = None,
+                 holiday_factor: float | None = None, events: Sequence[Event] = (),
+                 levels: Sequence[int] = (80, 95), selection_windows: int = 2,
+                 selection_horizon: int = 7, closed_weeks: int = 4,
+                 fill_missing: float | None = None,
+                 progress: Progress | None = None) -> None:
+        self.interval = interval
+        self.methods = methods
+        self.holidays = holidays
+        self.holiday_factor = holiday_factor
+        self.events = events
+        self.levels = levels
+        self.selection_windows = selection_windows
+        self.selection_horizon = selection_horizon
+        self.closed_weeks = closed_weeks
+        self.fill_missing = fill_missing
+        self.progress = progress
+
+    # -- parameters ------------------------------------------------------------------------
+    def _check(self) -> None:
+        self.minutes_ = interval_minutes(self.interval)
+        self.per_day_ = MINUTES_PER_DAY // self.minutes_
+        methods = tuple(self.methods)
+        unknown = [m for m in methods if m not in METHODS]
+        if not methods or unknown:
+            raise InvalidParameterError("methods", list(methods),
+                                        "one or more of " + ", ".join(METHODS),
+                                        "Choose among the methods listed.")
+        self.methods_ = methods
+        levels = tuple(int(lv) for lv in self.levels)
+        if any(not 0 < lv < 100 for lv in levels):
+            raise InvalidParameterError("levels", list(self.levels), "percentages in (0, 100)",
+                                        "For example (80, 95).")
+        self.levels_ = levels
+        if self.holiday_factor is not None and not self.holiday_factor >= 0:
+            raise InvalidParameterError("holiday_factor", self.holiday_factor, ">= 0",
+                                        "0.3 means a holiday has 30% of a normal day's volume.")
+        for ev in self.events:
+            if not isinstance(ev, Event):
+                raise InvalidParameterError("events", ev, "Event objects",
+                                            "Event(name, start, end, factor).")
+            ev.window()
+        self.calendar_ = HolidayCalendar(self.holidays)
+
+    def _say(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress(text)
+
+    # -- preparing one series ---------------------------------------------------------------
+    def _event_factors(self, uid: str, first_day: np.datetime64, n_days: int) -> np.ndarray:
+        """Multiplier per (day, interval) from the declared events."""
+        f = np.ones(n_days * self.per_day_)
+        start = first_day.astype("datetime64[m]")
+        stamps = start + np.arange(f.size) * np.timedelta64(self.minutes_, "m")
+        for ev in self.events:
+            if ev.applies(uid):
+                s, e = ev.window()
+                f[(stamps >= s) & (stamps < e)] *= ev.factor
+        return f.reshape(n_days, self.per_day_)
+
+    def _prepare(self, s: Series) -> _Prepared:
+        Y = s.values.copy()
+        D = Y.shape[0]
+        prep = _Prepared(s, Y)
+        days = s.days
+        hol = self.calendar_.dates(s.unique_id, days[0], days[-1])
+        is_hol = np.array([d in hol for d in days]) if hol else np.zeros(D, bool)
+        for d in np.flatnonzero(is_hol):
+            for other in (d - 7, d + 7, d - 14, d + 14):
+                if 0 <= other < D and not is_hol[other]:
+                    base = s.values[other]
+                    if base.sum() > 0:
+                        prep.holiday_ratios.append(float(s.values[d].sum() / base.sum()))
+                    Y[d] = base
+                    break
+        if self.events:
+            Y /= self._event_factors(s.unique_id, s.first_day, D)
+        # closed intervals: no contacts in each of the last occurrences (holidays aside)
+        if D >= 7:
+            closed = np.zeros((7, self.per_day_), bool)
+            wd = s.weekdays
+            for w in range(7):
+                idx = np.flatnonzero((wd == w) & ~is_hol)[-self.closed_weeks:]
+                if idx.size:
+                    closed[w] = (s.values[idx] == 0).all(axis=0)
+            prep.closed = closed
+        return prep
+
+    def _holiday_factor(self, prep: _Prepared, weekday: int) -> float:
+        if self.holiday_factor is not None:
+            return float(self.holiday_factor)
+        if prep.holiday_ratios:
+            return float(np.clip(np.mean(prep.holiday_ratios), 0.0, 2.0))
+        totals = prep.cleaned.sum(axis=1)
+        wd = prep.series.weekdays
+        sundays, same = totals[wd == 6], totals[wd == weekday]
+        if sundays.size == 0 or same.size == 0 or same.mean() <= 0:
+            return 1.0
+        return float(min(sundays.mean() / same.mean(), 1.0))
+
+    # -- forecasting one series with one method --------------------------------------------
+    def _forecast(self, prep: _Prepared, method: str, h: int
+                  ) -> tuple[np.ndarray, Bands]:
+        s = prep.series
+        mean, bands = METHODS[method](prep.cleaned, s.weekdays, h, self.levels_)
+        mean = np.nan_to_num(np.maximum(mean, 0.0))
+        bands = {lv: (np.nan_to_num(np.maximum(lo, 0.0)), np.nan_to_num(np.maximum(hi, 0.0)))
+                 for lv, (lo, hi) in bands.items()}
+        first = s.first_day + s.values.shape[0]
+        future = first + np.arange(h)
+        fwd = (future.astype(np.int64) + 3) % 7
+        mult = np.ones((h, self.per_day_))
+        if prep.closed is not None:
+            mult[prep.closed[fwd]] = 0.0
+        hol = self.calendar_.dates(s.unique_id, future[0], future[-1])
+        for k, d in enumerate(future):
+            if d in hol:
+                mult[k] *= self._holiday_factor(prep, int(fwd[k]))
+        if self.events:
+            mult *= self._event_factors(s.unique_id, first, h)
+        mean = mean * mult
+        bands = {lv: (lo * mult, hi * mult) for lv, (lo, hi) in bands.items()}
+        return mean, bands
+
+    # -- backtests --------------------------------------------------------------------------
+    def _backtest_series(self, s: Series, methods: tuple[str, ...], n_windows: int, h: int
+                         ) -> dict[str, list[dict[str, np.ndarray]]]:
+        D = s.values.shape[0]
+        out: dict[str, list[dict[str, np.ndarray]]] = {m: [] for m in methods}
+        for w in range(n_windows):
+            origin = D - (n_windows - w) * h
+            train = Series(s.unique_id, s.first_day, s.values[:origin])
+            prep = self._prepare(train)
+            raw = train.values.ravel()
+            lag = 7 * self.per_day_ if origin >= 14 else self.per_day_
+            scale = float(np.mean(np.abs(raw[lag:] - raw[:-lag]))) if raw.size > lag else 0.0
+            actual = s.values[origin:origin + h]
+            for m in methods:
+                mean, _ = self._forecast(prep, m, h)
+                out[m].append(_errors(mean, actual, scale))
+        return out
+
+    def _windows_for(self, D: int, n_windows: int, h: int) -> int:
+        """Windows that leave at least a week (two with a weekly season) of training."""
+        need = 14 if 14 + h <= D else 7
+        return max(0, min(n_windows, (D - need) // h))
+
+    def fit(self, history: Any) -> VolumeForecaster:
+        """Check the history, learn special days, and choose a method per series."""
+        self._check()
+        frame = as_frame(history)
+        self.series_ = series_from_frame(frame, self.minutes_, fill_missing=self.fill_missing)
+        self.prepared_: dict[str, _Prepared] = {}
+        self.selected_: dict[str, str] = {}
+        self.notes_: dict[str, str] = {}
+        rows: list[dict[str, Any]] = []
+        for i, s in enumerate(self.series_):
+            D = s.values.shape[0]
+            if D < 1:
+                raise InvalidParameterError("history", s.unique_id, "at least one whole day",
+                                            "Give more history.")
+            self._say(f"fitting {s.unique_id} ({i + 1}/{len(self.series_)})")
+            self.prepared_[s.unique_id] = self._prepare(s)
+            methods = self.methods_
+            if D < 14 and any(m in ("mstl", "wfm") for m in methods):
+                self.notes_[s.unique_id] = (f"{D} days of history: the weekly season needs 14; "
+                                            "daily season only")
+            h = min(self.selection_horizon, 7)
+            windows = self._windows_for(D, self.selection_windows, h)
+            if len(methods) == 1:
+                self.selected_[s.unique_id] = methods[0]
+                continue
+            if windows == 0:
+                fallback = "wfm" if "wfm" in methods else methods[0]
+                self.selected_[s.unique_id] = fallback
+                self.notes_[s.unique_id] = (f"{D} days of history: too short to backtest; "
+                                            f"{fallback} used without selection")
+                continue
+            errs = self._backtest_series(s, methods, windows, h)
+            scores = {}
+            for m in methods:
+                a = sum(float(e["abs"].sum()) for e in errs[m])
+                act = sum(float(e["actual"].sum()) for e in errs[m])
+                scores[m] = a / act if act > 0 else (0.0 if a == 0 else np.inf)
+                rows.append({"unique_id": s.unique_id, "method": m, "windows": windows,
+                             "wape": scores[m]})
+            self.selected_[s.unique_id] = min(methods, key=lambda m: (scores[m],
+                                                                      methods.index(m)))
+        self.selection_ = pd.DataFrame(rows, columns=["unique_id", "method", "windows", "wape"])
+        return self
+
+    def predict(self, horizon: Any = 7, start: Any = None) -> pd.DataFrame:
+        """Forecast ``horizon`` days from the day after each series' history (or ``start``).
+
+        Returns ``unique_id``, ``ds`` (local interval start), ``y_hat``,
+        ``y_hat_lo_<L>``/``y_hat_hi_<L>`` per level, and ``method``.
+        """
+        if not hasattr(self, "prepared_"):
+            raise InvalidParameterError("VolumeForecaster", "not fitted", "fitted first",
+                                        "Call .fit(history) before .predict().")
+        days = horizon_days(horizon)
+        frames = []
+        for uid, prep in self.prepared_.items():
+            first = prep.series.first_day + prep.series.values.shape[0]
+            skip = 0
+            if start is not None:
+                want = np.datetime64(pd.Timestamp(start).date(), "D")
+                skip = int((want - first).astype(np.int64))
+                if skip < 0:
+                    raise InvalidParameterError(
+                        "start", str(start), f"on or after {first} for {uid}",
+                        "The forecast starts after the history ends.")
+            method = self.selected_[uid]
+            mean, bands = self._forecast(prep, method, skip + days)
+            ds = ((first + skip).astype("datetime64[m]")
+                  + np.arange(days * self.per_day_) * np.timedelta64(self.minutes_, "m"))
+            cols: dict[str, Any] = {"unique_id": uid, "ds": ds.astype("datetime64[ns]"),
+                                    "y_hat": mean[skip:].ravel()}
+            for lv in self.levels_:
+                lo, hi = bands[lv]
+                cols[f"y_hat_lo_{lv}"] = np.minimum(lo[skip:].ravel(), cols["y_hat"])
+                cols[f"y_hat_hi_{lv}"] = np.maximum(hi[skip:].ravel(), cols["y_hat"])
+            cols["method"] = method
+            frames.append(pd.DataFrame(cols))
+        return pd.concat(frames, ignore_index=True)
+
+    def backtest(self, history: Any, *, n_windows: int = 3, horizon: Any = 7,
+                 methods: Sequence[str] | None = None) -> pd.DataFrame:
+        """Rolling-origin accuracy per series, method and horizon day.
+
+        The last ``n_windows`` blocks of ``horizon`` days are forecast, each
+        from the history before it.  Returns ``unique_id``, ``method``,
+        ``horizon`` (``"all"`` or ``"day k"``), ``windows``, ``actual``,
+        ``wape``, ``mase`` and ``bias`` (``sum(forecast - actual) /
+        sum(actual)``).  With several methods, a ``selected`` row per series
+        scores the method that the earlier windows would have chosen, on the
+        windows after the first: an honest measure of the per-queue selection.
+        """
+        if methods is not None:
+            self.methods = tuple(methods)
+        self._check()
+        h = horizon_days(horizon)
+        frame = as_frame(history)
+        series = series_from_frame(frame, self.minutes_, fill_missing=self.fill_missing)
+        rows: list[dict[str, Any]] = []
+        for i, s in enumerate(series):
+            D = s.values.shape[0]
+            windows = min(n_windows, (D - 7) // h)
+            if windows < 1:
+                raise InvalidParameterError(
+                    "history", f"{s.unique_id}: {D} days",
+                    f"at least 7 + {h} days for one backtest window",
+                    "Give more history or a shorter horizon.")
+            self._say(f"backtesting {s.unique_id} ({i + 1}/{len(series)})")
+            errs = self._backtest_series(s, self.methods_, windows, h)
+            if len(self.methods_) > 1 and windows > 1:
+                picked = []
+                for w in range(1, windows):
+                    def past_wape(m: str, w: int = w, errs: dict[str, Any] = errs) -> float:
+                        a = sum(float(e["abs"].sum()) for e in errs[m][:w])
+                        act = sum(float(e["actual"].sum()) for e in errs[m][:w])
+                        return a / act if act > 0 else np.inf
+                    best = min(self.methods_, key=lambda m: (past_wape(m),
+                                                            self.methods_.index(m)))
+                    picked.append(errs[best][w])
+                errs = {**errs, "selected": [{}, *picked]}  # window 0 cannot be chosen for
+            for m, per_window in errs.items():
+                use = [e for e in per_window if e]
+                rows.extend(_summarise(s.unique_id, m, use, h))
+        return pd.DataFrame(rows)
+
+
+def _summarise(uid: str, method: str, errs: list[dict[str, np.ndarray]], h: int
+               ) -> list[dict[str, Any]]:
+    absum = np.sum([e["abs"] for e in errs], axis=0)
+    err = np.sum([e["err"] for e in errs], axis=0)
+    act = np.sum([e["actual"] for e in errs], axis=0)
+    mase = np.mean([e["mae_scaled"] for e in errs], axis=0)
+
+    def row(label: str, a: float, e: float, t: float, m: float) -> dict[str, Any]:
+        return {"unique_id": uid, "method": method, "horizon": label, "windows": len(errs),
+                "actual": t, "wape": a / t if t > 0 else np.nan,
+                "mase": m, "bias": e / t if t > 0 else np.nan}
+
+    out = [row("all", float(absum.sum()), float(err.sum()), float(act.sum()),
+               float(np.mean(mase)))]
+    out.extend(row(f"day {k + 1}", float(absum[k]), float(err[k]), float(act[k]),
+                   float(mase[k])) for k in range(h))
+    return out
+
+
+class HandleTimeForecaster:
+    """Average handle time per queue and interval: a weekday x interval profile.
+
+    Each (weekday, interval) takes the volume-weighted AHT of its last
+    ``weeks`` occurrences (recent ones weigh more), shrunk towards the
+    queue's overall AHT by ``prior_contacts`` pseudo-contacts, so thin
+    intervals do not swing on a handful of calls.  History columns:
+    ``unique_id``, ``ds``, ``aht`` (seconds, null where nothing was handled)
+    and ``y`` (the weights: contacts).
+    """
+
+    def __init__(self, interval: str | int = "30min", *, weeks: int = 6, decay: float = 0.8,
+                 prior_contacts: float = 20.0) -> None:
+        self.interval = interval
+        self.weeks = weeks
+        self.decay = decay
+        self.prior_contacts = prior_contacts
+
+    def fit(self, history: Any) -> HandleTimeForecaster:
+        self.minutes_ = interval_minutes(self.interval)
+        frame = as_frame(history)
+        if "aht" not in frame.columns:
+            raise InvalidParameterError("history", list(frame.columns), "an 'aht' column",
+                                        "Use interval_history(warehouse), which has it.")
+        vols = {s.unique_id: s for s in series_from_frame(frame, self.minutes_, fill_missing=0)}
+        ahts = series_from_frame(frame.assign(aht=frame["aht"].astype(float)), self.minutes_,
+                                 column="aht", fill_missing=np.nan, allow_nan=True)
+        self.profiles_: dict[str, np.ndarray] = {}
+        self.mean_: dict[str, float] = {}
+        self.last_day_: dict[str, np.datetime64] = {}
+        for a in ahts:
+            v = vols[a.unique_id].values
+            A = np.nan_to_num(a.values)
+            w_contacts = np.where(np.isnan(a.values), 0.0, v)
+            total = w_contacts.sum()
+            overall = float((A * w_contacts).sum() / total) if total > 0 else np.nan
+            if not np.isfinite(overall):
+                raise InvalidParameterError("history.aht", a.unique_id,
+                                            "some handled contacts in the history",
+                                            "Give an AHT for this queue instead.")
+            prof = np.full((7, A.shape[1]), overall)
+            wd = a.weekdays
+            for w in range(7):
+                idx = np.flatnonzero(wd == w)[-self.weeks:]
+                if idx.size == 0:
+                    continue
+                rec = self.decay ** np.arange(idx.size)[::-1]
+                n = (rec[:, None] * w_contacts[idx]).sum(axis=0)
+                s = (rec[:, None] * w_contacts[idx] * A[idx]).sum(axis=0)
+                prof[w] = (s + self.prior_contacts * overall) / (n + self.prior_contacts)
+            self.profiles_[a.unique_id] = prof
+            self.mean_[a.unique_id] = overall
+            self.last_day_[a.unique_id] = a.first_day + a.values.shape[0] - 1
+        return self
+
+    def predict(self, horizon: Any = 7, start: Any = None) -> pd.DataFrame:
+        days = horizon_days(horizon)
+        per_day = MINUTES_PER_DAY // self.minutes_
+        frames = []
+        for uid, prof in self.profiles_.items():
+            first = self.last_day_[uid] + 1 if start is None else \
+                np.datetime64(pd.Timestamp(start).date(), "D")
+            future = first + np.arange(days)
+            wd = (future.astype(np.int64) + 3) % 7
+            ds = (first.astype("datetime64[m]")
+                  + np.arange(days * per_day) * np.timedelta64(self.minutes_, "m"))
+            frames.append(pd.DataFrame({"unique_id": uid, "ds": ds.astype("datetime64[ns]"),
+                                        "aht_hat": prof[wd].ravel()}))
+        return pd.concat(frames, ignore_index=True)
