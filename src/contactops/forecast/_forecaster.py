@@ -387,18 +387,18 @@ def _summarise(uid: str, method: str, errs: list[dict[str, np.ndarray]], h: int
 
 
 class HandleTimeForecaster:
-    """Average handle time per queue and interval: a weekday x interval profile.
+    """Average handle time per queue and interval: a time-of-day profile.
 
-    Each (weekday, interval) takes the volume-weighted AHT of its last
-    ``weeks`` occurrences (recent ones weigh more), shrunk towards the
-    queue's overall AHT by ``prior_contacts`` pseudo-contacts, so thin
-    intervals do not swing on a handful of calls.  History columns:
+    Each interval of the day takes the volume-weighted AHT of the last
+    ``weeks`` weeks (each week back weighs ``decay`` times less), shrunk
+    towards the queue's overall AHT by ``prior_contacts`` pseudo-contacts,
+    so thin intervals do not swing on a handful of contacts.  History columns:
     ``unique_id``, ``ds``, ``aht`` (seconds, null where nothing was handled)
     and ``y`` (the weights: contacts).
     """
 
     def __init__(self, interval: str | int = "30min", *, weeks: int = 6, decay: float = 0.8,
-                 prior_contacts: float = 20.0) -> None:
+                 prior_contacts: float = 50.0) -> None:
         self.interval = interval
         self.weeks = weeks
         self.decay = decay
@@ -426,16 +426,13 @@ class HandleTimeForecaster:
                 raise InvalidParameterError("history.aht", a.unique_id,
                                             "some handled contacts in the history",
                                             "Give an AHT for this queue instead.")
-            prof = np.full((7, A.shape[1]), overall)
-            wd = a.weekdays
-            for w in range(7):
-                idx = np.flatnonzero(wd == w)[-self.weeks:]
-                if idx.size == 0:
-                    continue
-                rec = self.decay ** np.arange(idx.size)[::-1]
-                n = (rec[:, None] * w_contacts[idx]).sum(axis=0)
-                s = (rec[:, None] * w_contacts[idx] * A[idx]).sum(axis=0)
-                prof[w] = (s + self.prior_contacts * overall) / (n + self.prior_contacts)
+            # by time of day over the last weeks (handle time moves with the hour far more
+            # than with the weekday, and pooling the days keeps the profile steady)
+            idx = np.arange(A.shape[0])[-7 * self.weeks:]
+            rec = self.decay ** ((idx[-1] - idx) / 7.0)
+            n = (rec[:, None] * w_contacts[idx]).sum(axis=0)
+            s = (rec[:, None] * w_contacts[idx] * A[idx]).sum(axis=0)
+            prof = np.tile((s + self.prior_contacts * overall) / (n + self.prior_contacts), (7, 1))
             self.profiles_[a.unique_id] = prof
             self.mean_[a.unique_id] = overall
             self.last_day_[a.unique_id] = a.first_day + a.values.shape[0] - 1

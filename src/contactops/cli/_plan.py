@@ -1,0 +1,128 @@
+"""``contactops plan`` and ``contactops demo``: history -> forecast -> staffing -> check."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.table import Table
+
+from contactops.cli._app import app, console, user_errors
+from contactops.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from contactops.plan import PlanResult
+
+
+def _pct(v: Any) -> str:
+    return "-" if v is None or not math.isfinite(float(v)) else f"{100 * float(v):.1f}%"
+
+
+def _render(result: PlanResult, paths: dict[str, Any], seconds: float) -> None:
+    s = result.summary()
+    table = Table(title=f"Plan: {result.days} days from {result.start} "
+                        f"({result.interval_minutes}-minute intervals)")
+    for col, just in (("queue", "left"), ("channel", "left"), ("method", "left"),
+                      ("contacts", "right"), ("AHT", "right"), ("agent-hours", "right"),
+                      ("peak", "right"), ("target", "right"), ("model SL", "right"),
+                      ("simulated SL", "right"), ("at risk", "right")):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in s.to_dict("records"):
+        risk = int(r.get("at_risk_intervals", 0) or 0)
+        table.add_row(r["queue"], r["channel"], r["method"], f"{r['forecast']:,.0f}",
+                      f"{r['aht']:,.0f}s" if math.isfinite(r["aht"]) else "-",
+                      f"{r['required_hours']:,.0f}", f"{r['peak_required']:,.0f}",
+                      _pct(r["target_sl"]), _pct(r["model_sl"]), _pct(r.get("sim_sl")),
+                      f"[red]{risk}[/]" if risk else "0")
+    console.print(table)
+    for note in result.notes:
+        console.print(f"[dim]note: {note}[/]")
+    for kind, path in paths.items():
+        console.print(f"{kind}: {path}")
+    console.print(f"[dim]{seconds:.1f} s[/]")
+
+
+def _run_plan(source: Any, out: Path, **kw: Any) -> PlanResult:
+    from contactops.plan import plan  # noqa: PLC0415 - statsforecast is slow to import
+
+    t0 = time.perf_counter()
+    with console.status("planning") as status:
+        result = plan(source, progress=lambda text: status.update(text), **kw)
+        status.update("writing the plan and the report")
+        paths = result.write(out)
+    _render(result, paths, time.perf_counter() - t0)
+    return result
+
+
+@app.command("plan")
+def plan_command(
+    start: str | None = typer.Option(None, "--start", help="First day of the plan, "
+                                     "YYYY-MM-DD (default: the day after the history)."),
+    days: int = typer.Option(7, "--days", help="Days to plan."),
+    target: str = typer.Option("80/20", "--target", help="Service-level target of voice and "
+                               "chat queues, e.g. 80/20."),
+    email: str = typer.Option("90/24h", "--email-target", help="Email/ticket target: share "
+                              "handled within a deadline."),
+    warehouse: Path | None = typer.Option(None, "--warehouse", "-w", help="DuckDB warehouse "
+                                          "(default $CONTACTOPS_WAREHOUSE or "
+                                          "./contactops.duckdb)."),
+    interval: str = typer.Option("30min", "--interval", help="15min, 30min or 60min."),
+    timezone: str = typer.Option("UTC", "--timezone", help="IANA time zone of the queues."),
+    shrinkage: str = typer.Option("30%", "--shrinkage", help="Paid time off contacts."),
+    holidays: str | None = typer.Option(None, "--holidays", help="Country (or "
+                                        "country-subdivision) of the public holidays, e.g. US."),
+    methods: str | None = typer.Option(None, "--methods", help="Forecast methods to choose "
+                                       "from, comma-separated (default: all)."),
+    check: bool = typer.Option(True, "--check/--no-check", help="Simulate the plan."),
+    replications: int = typer.Option(5, "--replications", "-r", help="Simulation runs."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the simulation."),
+    out: Path = typer.Option(Path("plan"), "--out", "-o", help="Directory for plan.parquet, "
+                             "plan.csv and report.html."),
+) -> None:
+    """Forecast the history, staff every interval, simulate the plan and write the report."""
+    from contactops.data import Warehouse  # noqa: PLC0415
+
+    with user_errors():
+        if warehouse is not None and not warehouse.is_file():
+            raise InvalidParameterError("--warehouse", str(warehouse), "an existing warehouse",
+                                        "Ingest data first: contactops ingest FILE -f FORMAT "
+                                        "-w WAREHOUSE.")
+        kw: dict[str, Any] = {}
+        if methods:
+            kw["methods"] = tuple(m.strip() for m in methods.split(",") if m.strip())
+        with Warehouse(warehouse) as wh:
+            _run_plan(wh, out, start=start, days=days,
+                      targets={"voice": target, "callback": target, "chat": target,
+                               "message": target, "email": email, "ticket": email},
+                      interval=interval, timezone=timezone, shrinkage=shrinkage,
+                      holidays=holidays, check=check, replications=replications, seed=seed,
+                      **kw)
+
+
+@app.command("demo")
+def demo_command(
+    out: Path = typer.Option(Path("contactops-demo"), "--out", "-o",
+                             help="Directory for the demo warehouse, plan and report."),
+    seed: int = typer.Option(1, "--seed", help="Seed of the synthetic history and the check."),
+) -> None:
+    """Build a synthetic center with 8 weeks of history, then plan its next week."""
+    from contactops.data import Warehouse  # noqa: PLC0415
+    from contactops.plan._demo import build_demo_history  # noqa: PLC0415
+
+    with user_errors():
+        out.mkdir(parents=True, exist_ok=True)
+        db = out / "contactops.duckdb"
+        db.unlink(missing_ok=True)
+        t0 = time.perf_counter()
+        with Warehouse(db) as wh:
+            with console.status("building the demo center") as status:
+                legs = build_demo_history(wh, seed=seed,
+                                          progress=lambda text: status.update(text))
+            console.print(f"demo warehouse {db}: {legs:,} contact legs over 8 weeks "
+                          f"({time.perf_counter() - t0:.1f} s)")
+            _run_plan(wh, out, start="2026-12-07", days=7, holidays="US", seed=seed)
+        console.print(f"[bold]open {out / 'report.html'}[/] in a browser; then try "
+                      f"contactops kpi -w {db} --by day,queue")
