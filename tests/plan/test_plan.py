@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -15,6 +15,9 @@ from contactops.data import Warehouse
 from contactops.errors import InvalidParameterError
 from contactops.plan import estimate_queue_params, plan
 from contactops.simulate import AgentGroup, Bot, Center, LogNormal, Queue, simulate
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PATIENCE, AHT = 200.0, 180.0
 
@@ -76,7 +79,7 @@ def test_understaffing_is_flagged(stationary: Warehouse) -> None:
     t = result.table
     assert "sim_sl" not in t.columns
     assert not result.simulated
-    from contactops.plan._plan import _check  # noqa: PLC0415
+    from contactops.plan._plan import _check
 
     halved = t.assign(agents=np.floor(t["agents"] / 2))
     params = estimate_queue_params(stationary)
@@ -90,7 +93,7 @@ def test_plan_bad_input(stationary: Warehouse) -> None:
         plan(stationary, days=0)
     with pytest.raises(InvalidParameterError, match="target"):
         plan(stationary, target="80-20")
-    with pytest.raises(InvalidParameterError, match="queues.calls.speed"):
+    with pytest.raises(InvalidParameterError, match=r"queues\.calls\.speed"):
         plan(stationary, queues={"calls": {"speed": 3}}, check=False)
     with pytest.raises(InvalidParameterError, match="history"):
         plan(stationary, start="2026-10-01", check=False)  # nothing before it
