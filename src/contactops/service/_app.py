@@ -1,0 +1,258 @@
+"""The FastAPI application: routers, error rendering, body limit, the clock job, the board."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from contactops import __version__
+from contactops.cases import InvalidTransitionError, UnknownCaseError
+from contactops.errors import ContactopsError, InvalidParameterError
+from contactops.service import _api_admin, _api_cases
+from contactops.service._db import make_engine, make_sessionmaker, migrate
+from contactops.service._deps import COOKIE, AppContext, get_principal
+from contactops.service._settings import Settings
+from contactops.service._store import CaseStore, VersionConflictError, ensure_bootstrap, tick_all
+from contactops.web import STATIC, page
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("contactops.service")
+Scope = dict[str, Any]
+Message = dict[str, Any]
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, before the app reads them."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: MutableMapping[str, Any],
+                       receive: Callable[[], Awaitable[Message]],
+                       send: Callable[[Message], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or ()).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Callable[[Message], Awaitable[None]]) -> None:
+        payload = json.dumps({
+            "detail": f"request body is larger than {self.limit} bytes",
+            "field": "body", "value": None, "rule": f"at most {self.limit} bytes",
+            "fix": "Send less (the limit is CONTACTOPS_MAX_BODY_BYTES)."}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _error(status_code: int, detail: str, **extra: Any) -> JSONResponse:
+    body = {"detail": detail, "field": None, "value": None, "rule": None, "fix": None}
+    body.update(extra)
+    try:
+        content = jsonable_encoder(body)
+        json.dumps(content)
+    except (TypeError, ValueError):
+        content = {k: (v if isinstance(v, str | int | float | bool | None) else repr(v))
+                   for k, v in body.items()}
+    return JSONResponse(content, status_code=status_code)
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(InvalidParameterError)
+    async def _invalid(_r: Request, exc: InvalidParameterError) -> JSONResponse:
+        return _error(422, str(exc), field=exc.name, value=exc.value, rule=exc.rule,
+                      fix=exc.fix or None)
+
+    @app.exception_handler(InvalidTransitionError)
+    async def _transition(_r: Request, exc: InvalidTransitionError) -> JSONResponse:
+        return _error(409, str(exc), field="status", value=exc.state, rule=exc.rule,
+                      fix=exc.fix or None)
+
+    @app.exception_handler(UnknownCaseError)
+    async def _unknown(_r: Request, exc: UnknownCaseError) -> JSONResponse:
+        return _error(404, str(exc), field="case_id", value=exc.case_id)
+
+    @app.exception_handler(VersionConflictError)
+    async def _conflict(_r: Request, exc: VersionConflictError) -> JSONResponse:
+        return _error(409, str(exc), field="expected_version", value=exc.expected,
+                      rule=f"equal to the case's version ({exc.actual})",
+                      fix="Read the case again and repeat your change.")
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_r: Request, _exc: StaleDataError) -> JSONResponse:
+        return _error(409, "the record was changed by another request at the same time; "
+                      "nothing of yours was saved", fix="Read it again and repeat the change.")
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_r: Request, exc: IntegrityError) -> JSONResponse:
+        return _error(409, "the change conflicts with stored data (a duplicate name or a "
+                      "concurrent change); nothing was saved",
+                      rule=str(exc.orig).splitlines()[0][:200] if exc.orig else None)
+
+    @app.exception_handler(ContactopsError)
+    async def _other(_r: Request, exc: ContactopsError) -> JSONResponse:
+        return _error(422, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        parts = []
+        for err in errors[:5]:
+            where = ".".join(str(x) for x in err.get("loc", ()))
+            parts.append(f"{where}: {err.get('msg')}")
+        first = errors[0] if errors else {}
+        value = first.get("input")
+        if isinstance(value, bytes | bytearray):
+            value = value[:200].decode("utf-8", "replace")
+        return _error(422, "; ".join(parts) or "invalid request",
+                      field=".".join(str(x) for x in first.get("loc", ())) or None,
+                      value=value if isinstance(value, str | int | float | bool | None)
+                      else repr(value)[:200],
+                      rule=first.get("msg"),
+                      fix="Check the request against the OpenAPI schema at /openapi.json.",
+                      errors=[{"loc": [str(x) for x in e.get("loc", ())], "msg": e.get("msg"),
+                               "type": e.get("type")} for e in errors[:20]])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_r: Request, exc: StarletteHTTPException) -> Response:
+        response = _error(exc.status_code, str(exc.detail))
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
+
+
+async def _clock_job(context: AppContext) -> None:
+    period = context.settings.tick_seconds
+    while True:
+        try:
+            result = await asyncio.to_thread(tick_all, context.sessions, context.store)
+            if result["events"]:
+                log.info("SLA clock: %s", result)
+        except Exception:  # a failed tick must not stop the job; the next one retries
+            log.exception("SLA clock tick failed")
+        await asyncio.sleep(period)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service for ``settings`` (default: from the environment).
+
+    The database is migrated to the latest schema at start (``settings.migrate``)
+    and the exception queue created; the SLA clock job runs every
+    ``settings.tick_seconds`` while the app is up.
+    """
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.sqlalchemy_url)
+    if settings.migrate:
+        migrate(engine)
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
+        ensure_bootstrap(session)
+        session.commit()
+    context = AppContext(settings, sessions, CaseStore())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = None
+        if settings.tick_seconds > 0:
+            task = asyncio.create_task(_clock_job(context))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            engine.dispose()
+
+    app = FastAPI(
+        title="contactops case service",
+        version=__version__,
+        description=(
+            "Cross-department handoffs with SLAs. Every /api/v1 endpoint needs an API token "
+            "(`Authorization: Bearer <token>`, from POST /api/v1/login/access-token, "
+            "the only one that takes a password). Users see and change the cases of the "
+            "departments they belong to; superusers see all. Errors are JSON with "
+            "detail, field, value, rule and fix."),
+        lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.context = context
+    app.state.engine = engine
+    _install_handlers(app)
+    app.include_router(_api_admin.router)
+    app.include_router(_api_cases.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/healthz", tags=["service"], include_in_schema=True)
+    def healthz() -> dict[str, str]:
+        """Liveness: no data, no authentication."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/login", include_in_schema=False)
+    def login_page() -> HTMLResponse:
+        return HTMLResponse(page("login.html"))
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/board")
+
+    @app.get("/board", include_in_schema=False)
+    def board_page(request: Request) -> Response:
+        if not request.cookies.get(COOKIE):
+            return RedirectResponse("/login", status_code=303)
+        with sessions() as session:
+            try:
+                get_principal(request, session)
+            except StarletteHTTPException:
+                return RedirectResponse("/login", status_code=303)
+        html = page("board.html").replace(
+            "{{REFRESH_MS}}", str(int(settings.board_refresh_seconds * 1000)))
+        return HTMLResponse(html)
+
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app
