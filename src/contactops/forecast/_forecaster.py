@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +25,13 @@ from contactops.forecast._methods import METHODS, Bands
 __all__ = ["HandleTimeForecaster", "VolumeForecaster", "horizon_days"]
 
 DEFAULT_METHODS = ("seasonal_naive", "wfm", "mstl", "autoets")
+_FORKED: tuple[Any, Callable[[Any], Any]] | None = None
+
+
+def _call_forked(item: Any) -> Any:
+    """Run the function the parent set up before forking (see ``VolumeForecaster._map``)."""
+    assert _FORKED is not None
+    return _FORKED[1](item)
 Progress = Callable[[str], None]
 
 
@@ -51,6 +60,7 @@ class _Prepared:
     series: Series
     cleaned: np.ndarray
     holiday_ratios: list[float] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     closed: np.ndarray | None = None  # 7 x per_day, True where the center is closed
 
 
@@ -92,6 +102,13 @@ class VolumeForecaster:
         ``closed_weeks`` occurrences is closed: forecast as zero.
     fill_missing : float, optional
         Value for intervals missing inside a series' span (default: error).
+    dead_day_min : float
+        A day with no contacts at all, on a weekday whose median day has at
+        least this many, is taken as missing data (replaced by the same
+        weekday a week away, and said in ``notes_``), not as demand.
+    n_jobs : int
+        Processes for fitting and forecasting many series (``-1``: one per
+        core); results are the same whatever the number.
     """
 
     def __init__(self, interval: str | int = "30min", *,
@@ -99,8 +116,8 @@ class VolumeForecaster:
                  holiday_factor: float | None = None, events: Sequence[Event] = (),
                  levels: Sequence[int] = (80, 95), selection_windows: int = 2,
                  selection_horizon: int = 7, closed_weeks: int = 4,
-                 fill_missing: float | None = None,
-                 progress: Progress | None = None) -> None:
+                 fill_missing: float | None = None, dead_day_min: float = 20.0,
+                 n_jobs: int = 1, progress: Progress | None = None) -> None:
         self.interval = interval
         self.methods = methods
         self.holidays = holidays
@@ -111,6 +128,8 @@ class VolumeForecaster:
         self.selection_horizon = selection_horizon
         self.closed_weeks = closed_weeks
         self.fill_missing = fill_missing
+        self.dead_day_min = dead_day_min
+        self.n_jobs = n_jobs
         self.progress = progress
 
     # -- parameters ------------------------------------------------------------------------
@@ -162,11 +181,25 @@ class VolumeForecaster:
         days = s.days
         hol = self.calendar_.dates(s.unique_id, days[0], days[-1])
         is_hol = np.array([d in hol for d in days]) if hol else np.zeros(D, bool)
-        for d in np.flatnonzero(is_hol):
-            for other in (d - 7, d + 7, d - 14, d + 14):
-                if 0 <= other < D and not is_hol[other]:
+        # a day with no contacts at all where that weekday is normally busy is a gap in
+        # the data (an export that missed it), not demand: it is left out like a holiday
+        totals = s.values.sum(axis=1)
+        wd = s.weekdays
+        dead = np.zeros(D, bool)
+        for w in range(7):
+            same = (wd == w) & ~is_hol
+            if same.sum() >= 2 and np.median(totals[same]) >= self.dead_day_min:
+                dead |= same & (totals == 0)
+        if dead.any():
+            prep.notes.append(f"{int(dead.sum())} day(s) with no contacts on a normally busy "
+                              f"weekday treated as missing data: "
+                              + ", ".join(str(d) for d in days[dead][:5]))
+        special = is_hol | dead
+        for d in np.flatnonzero(special):
+            for other in (d - 7, d + 7, d - 14, d + 14, d - 21, d + 21):
+                if 0 <= other < D and not special[other]:
                     base = s.values[other]
-                    if base.sum() > 0:
+                    if is_hol[d] and base.sum() > 0:
                         prep.holiday_ratios.append(float(s.values[d].sum() / base.sum()))
                     Y[d] = base
                     break
@@ -175,9 +208,8 @@ class VolumeForecaster:
         # closed intervals: no contacts in each of the last occurrences (holidays aside)
         if D >= 7:
             closed = np.zeros((7, self.per_day_), bool)
-            wd = s.weekdays
             for w in range(7):
-                idx = np.flatnonzero((wd == w) & ~is_hol)[-self.closed_weeks:]
+                idx = np.flatnonzero((wd == w) & ~special)[-self.closed_weeks:]
                 if idx.size:
                     closed[w] = (s.values[idx] == 0).all(axis=0)
             prep.closed = closed
@@ -200,7 +232,10 @@ class VolumeForecaster:
                   ) -> tuple[np.ndarray, Bands]:
         s = prep.series
         mean, bands = METHODS[method](prep.cleaned, s.weekdays, h, self.levels_)
-        mean = np.nan_to_num(np.maximum(mean, 0.0))
+        if not np.isfinite(mean).all():  # a model that failed on this series
+            prep.notes.append(f"{method} gave no forecast; seasonal naive used instead")
+            mean, bands = METHODS["seasonal_naive"](prep.cleaned, s.weekdays, h, self.levels_)
+        mean = np.maximum(mean, 0.0)
         bands = {lv: (np.nan_to_num(np.maximum(lo, 0.0)), np.nan_to_num(np.maximum(hi, 0.0)))
                  for lv, (lo, hi) in bands.items()}
         first = s.first_day + s.values.shape[0]
@@ -242,37 +277,24 @@ class VolumeForecaster:
         need = 14 if 14 + h <= D else 7
         return max(0, min(n_windows, (D - need) // h))
 
-    def fit(self, history: Any) -> VolumeForecaster:
-        """Check the history, learn special days, and choose a method per series."""
-        self._check()
-        frame = as_frame(history)
-        self.series_ = series_from_frame(frame, self.minutes_, fill_missing=self.fill_missing)
-        self.prepared_: dict[str, _Prepared] = {}
-        self.selected_: dict[str, str] = {}
-        self.notes_: dict[str, str] = {}
+    def _fit_series(self, s: Series) -> tuple[_Prepared, str, str, list[dict[str, Any]]]:
+        """One series: its prepared history, chosen method, note and selection scores."""
+        D = s.values.shape[0]
+        prep = self._prepare(s)
+        notes = list(prep.notes)
+        methods = self.methods_
+        if D < 14 and any(m in ("mstl", "wfm") for m in methods):
+            notes.append(f"{D} days of history: the weekly season needs 14; daily season only")
+        h = min(self.selection_horizon, 7)
+        windows = self._windows_for(D, self.selection_windows, h)
         rows: list[dict[str, Any]] = []
-        for i, s in enumerate(self.series_):
-            D = s.values.shape[0]
-            if D < 1:
-                raise InvalidParameterError("history", s.unique_id, "at least one whole day",
-                                            "Give more history.")
-            self._say(f"fitting {s.unique_id} ({i + 1}/{len(self.series_)})")
-            self.prepared_[s.unique_id] = self._prepare(s)
-            methods = self.methods_
-            if D < 14 and any(m in ("mstl", "wfm") for m in methods):
-                self.notes_[s.unique_id] = (f"{D} days of history: the weekly season needs 14; "
-                                            "daily season only")
-            h = min(self.selection_horizon, 7)
-            windows = self._windows_for(D, self.selection_windows, h)
-            if len(methods) == 1:
-                self.selected_[s.unique_id] = methods[0]
-                continue
-            if windows == 0:
-                fallback = "wfm" if "wfm" in methods else methods[0]
-                self.selected_[s.unique_id] = fallback
-                self.notes_[s.unique_id] = (f"{D} days of history: too short to backtest; "
-                                            f"{fallback} used without selection")
-                continue
+        if len(methods) == 1:
+            chosen = methods[0]
+        elif windows == 0:
+            chosen = "wfm" if "wfm" in methods else methods[0]
+            notes.append(f"{D} days of history: too short to backtest; {chosen} used "
+                         "without selection")
+        else:
             errs = self._backtest_series(s, methods, windows, h)
             scores = {}
             for m in methods:
@@ -281,10 +303,56 @@ class VolumeForecaster:
                 scores[m] = a / act if act > 0 else (0.0 if a == 0 else np.inf)
                 rows.append({"unique_id": s.unique_id, "method": m, "windows": windows,
                              "wape": scores[m]})
-            self.selected_[s.unique_id] = min(methods, key=lambda m: (scores[m],
-                                                                      methods.index(m)))
+            chosen = min(methods, key=lambda m: (scores[m], methods.index(m)))
+        return prep, chosen, "; ".join(notes), rows
+
+    def _map(self, func: Callable[[Any], Any], items: list[Any], what: str) -> list[Any]:
+        """``func`` over ``items``, in ``n_jobs`` forked processes when asked."""
+        jobs = self.n_jobs if self.n_jobs and self.n_jobs > 0 else (os.cpu_count() or 1)
+        if jobs <= 1 or len(items) < 2 * jobs:
+            out = []
+            for i, item in enumerate(items):
+                self._say(f"{what} ({i + 1}/{len(items)})")
+                out.append(func(item))
+            return out
+        # statsforecast's ETS optimiser and statsmodels' STL hold the GIL: processes, not
+        # threads.  Forked children inherit the fitted state; nothing is pickled but results.
+        global _FORKED  # noqa: PLW0603 - handed to forked children, cleared after
+        _FORKED = (self, func)
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(jobs) as pool:
+                out = []
+                for i, res in enumerate(pool.imap(_call_forked, range(len(items)),
+                                                  chunksize=max(1, len(items) // (8 * jobs)))):
+                    if i % max(1, len(items) // 50) == 0:
+                        self._say(f"{what} ({i + 1}/{len(items)})")
+                    out.append(res)
+            return out
+        finally:
+            _FORKED = None
+
+    def fit(self, history: Any) -> VolumeForecaster:
+        """Check the history, learn special days, and choose a method per series."""
+        self._check()
+        frame = as_frame(history)
+        self.series_ = series_from_frame(frame, self.minutes_, fill_missing=self.fill_missing)
+        fitted = self._map(self._fit_series_at, list(range(len(self.series_))), "fitting")
+        self.prepared_: dict[str, _Prepared] = {}
+        self.selected_: dict[str, str] = {}
+        self.notes_: dict[str, str] = {}
+        rows: list[dict[str, Any]] = []
+        for s, (prep, chosen, note, r) in zip(self.series_, fitted, strict=True):
+            self.prepared_[s.unique_id] = prep
+            self.selected_[s.unique_id] = chosen
+            if note:
+                self.notes_[s.unique_id] = note
+            rows.extend(r)
         self.selection_ = pd.DataFrame(rows, columns=["unique_id", "method", "windows", "wape"])
         return self
+
+    def _fit_series_at(self, i: int) -> tuple[_Prepared, str, str, list[dict[str, Any]]]:
+        return self._fit_series(self.series_[i])
 
     def predict(self, horizon: Any = 7, start: Any = None) -> pd.DataFrame:
         """Forecast ``horizon`` days from the day after each series' history (or ``start``).
@@ -296,7 +364,7 @@ class VolumeForecaster:
             raise InvalidParameterError("VolumeForecaster", "not fitted", "fitted first",
                                         "Call .fit(history) before .predict().")
         days = horizon_days(horizon)
-        frames = []
+        plans = []
         for uid, prep in self.prepared_.items():
             first = prep.series.first_day + prep.series.values.shape[0]
             skip = 0
@@ -307,8 +375,12 @@ class VolumeForecaster:
                     raise InvalidParameterError(
                         "start", str(start), f"on or after {first} for {uid}",
                         "The forecast starts after the history ends.")
-            method = self.selected_[uid]
-            mean, bands = self._forecast(prep, method, skip + days)
+            plans.append((uid, first, skip))
+        self._plans = [(self.prepared_[uid], self.selected_[uid], skip + days)
+                       for uid, _, skip in plans]
+        results = self._map(self._forecast_at, list(range(len(plans))), "forecasting")
+        frames = []
+        for (uid, first, skip), (mean, bands) in zip(plans, results, strict=True):
             ds = ((first + skip).astype("datetime64[m]")
                   + np.arange(days * self.per_day_) * np.timedelta64(self.minutes_, "m"))
             cols: dict[str, Any] = {"unique_id": uid, "ds": ds.astype("datetime64[ns]"),
@@ -317,9 +389,14 @@ class VolumeForecaster:
                 lo, hi = bands[lv]
                 cols[f"y_hat_lo_{lv}"] = np.minimum(lo[skip:].ravel(), cols["y_hat"])
                 cols[f"y_hat_hi_{lv}"] = np.maximum(hi[skip:].ravel(), cols["y_hat"])
-            cols["method"] = method
+            cols["method"] = self.selected_[uid]
             frames.append(pd.DataFrame(cols))
+        del self._plans
         return pd.concat(frames, ignore_index=True)
+
+    def _forecast_at(self, i: int) -> tuple[np.ndarray, Bands]:
+        prep, method, h = self._plans[i]
+        return self._forecast(prep, method, h)
 
     def backtest(self, history: Any, *, n_windows: int = 3, horizon: Any = 7,
                  methods: Sequence[str] | None = None) -> pd.DataFrame:
@@ -327,11 +404,13 @@ class VolumeForecaster:
 
         The last ``n_windows`` blocks of ``horizon`` days are forecast, each
         from the history before it.  Returns ``unique_id``, ``method``,
-        ``horizon`` (``"all"`` or ``"day k"``), ``windows``, ``actual``,
-        ``wape``, ``mase`` and ``bias`` (``sum(forecast - actual) /
-        sum(actual)``).  With several methods, a ``selected`` row per series
-        scores the method that the earlier windows would have chosen, on the
-        windows after the first: an honest measure of the per-queue selection.
+        ``horizon`` (``"all"`` or ``"day k"``), ``windows`` (how many were
+        scored), ``first_window`` (1-based), ``actual``, ``wape``, ``mase``
+        and ``bias`` (``sum(forecast - actual) / sum(actual)``).  With several
+        methods and windows, ``selected`` rows score in each window from the
+        second the method that the windows before it favoured (an honest
+        measure of the per-queue selection), and every method is scored again
+        on those same windows (``first_window == 2``) for comparison.
         """
         if methods is not None:
             self.methods = tuple(methods)
@@ -360,15 +439,17 @@ class VolumeForecaster:
                     best = min(self.methods_, key=lambda m: (past_wape(m),
                                                             self.methods_.index(m)))
                     picked.append(errs[best][w])
-                errs = {**errs, "selected": [{}, *picked]}  # window 0 cannot be chosen for
-            for m, per_window in errs.items():
-                use = [e for e in per_window if e]
-                rows.extend(_summarise(s.unique_id, m, use, h))
+                # every method again on the windows the selection is scored on, to compare
+                for m in self.methods_:
+                    rows.extend(_summarise(s.unique_id, m, errs[m][1:], h, first=2))
+                rows.extend(_summarise(s.unique_id, "selected", picked, h, first=2))
+            for m in self.methods_:
+                rows.extend(_summarise(s.unique_id, m, errs[m], h))
         return pd.DataFrame(rows)
 
 
-def _summarise(uid: str, method: str, errs: list[dict[str, np.ndarray]], h: int
-               ) -> list[dict[str, Any]]:
+def _summarise(uid: str, method: str, errs: list[dict[str, np.ndarray]], h: int,
+               first: int = 1) -> list[dict[str, Any]]:
     absum = np.sum([e["abs"] for e in errs], axis=0)
     err = np.sum([e["err"] for e in errs], axis=0)
     act = np.sum([e["actual"] for e in errs], axis=0)
@@ -376,6 +457,7 @@ def _summarise(uid: str, method: str, errs: list[dict[str, np.ndarray]], h: int
 
     def row(label: str, a: float, e: float, t: float, m: float) -> dict[str, Any]:
         return {"unique_id": uid, "method": method, "horizon": label, "windows": len(errs),
+                "first_window": first,
                 "actual": t, "wape": a / t if t > 0 else np.nan,
                 "mase": m, "bias": e / t if t > 0 else np.nan}
 

@@ -209,7 +209,7 @@ def plan(source: Warehouse | Any, *, start: Any = None, days: int = 7,
          methods: Sequence[str] = DEFAULT_METHODS, holidays: Any = None,
          events: Sequence[Event] = (), queues: Mapping[str, Mapping[str, Any]] | None = None,
          chat_concurrency: int = 2, check: bool = True, replications: int = 5, seed: int = 0,
-         progress: Progress | None = None) -> PlanResult:
+         n_jobs: int = -1, progress: Progress | None = None) -> PlanResult:
     """Forecast, staff and check a plan of ``days`` days from ``start``.
 
     Parameters
@@ -231,6 +231,8 @@ def plan(source: Warehouse | Any, *, start: Any = None, days: int = 7,
     check : bool
         Simulate the proposed staffing (``replications`` runs, ``seed``) and
         flag the intervals at risk.
+    n_jobs : int
+        Processes for the forecasts of many queues (``-1``: one per core).
     """
     say = progress or (lambda _text: None)
     minutes = interval_minutes(interval)
@@ -288,7 +290,7 @@ def plan(source: Warehouse | Any, *, start: Any = None, days: int = 7,
         start_day = last_day + timedelta(days=1)
     say(f"forecasting {len(ids)} queues")
     vf = VolumeForecaster(minutes, methods=methods, holidays=holidays, events=events,
-                          fill_missing=0.0, progress=say).fit(hist)
+                          fill_missing=0.0, n_jobs=n_jobs, progress=say).fit(hist)
     fc = vf.predict(days, start=start_day)
     if "aht" in hist.columns and hist["aht"].notna().any():
         with_aht = hist[hist["unique_id"].isin(
