@@ -288,7 +288,7 @@ def plan(source: Warehouse | Any, *, start: Any = None, days: int = 7,
     last_day = pd.Timestamp(hist["ds"].max()).date()
     if start_day is None:
         start_day = last_day + timedelta(days=1)
-    say(f"forecasting {len(ids)} queues")
+    say(f"preparing the history of {len(ids)} queues")
     vf = VolumeForecaster(minutes, methods=methods, holidays=holidays, events=events,
                           fill_missing=0.0, n_jobs=n_jobs, progress=say).fit(hist)
     fc = vf.predict(days, start=start_day)
