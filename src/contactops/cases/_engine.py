@@ -284,8 +284,9 @@ class CaseEngine:
             raise InvalidTransitionError(case.id, action, case.status,
                                          f"{action} needs the case to be "
                                          f"{' or '.join(allowed)}", fix)
+        start = len(case.events)
         self._evaluate(case, at)
-        return len(case.events), at
+        return start, at
 
     def _done(self, case: Case, at: datetime, start: int) -> list[CaseEvent]:
         case.updated_at = max(case.updated_at, at)

@@ -250,7 +250,7 @@ def replay_servicenow(incidents: Iterable[Incident], *, targets: Mapping[int, fl
     engine = CaseEngine(config)
     outcomes = []
     for inc in incidents:
-        first_group = next((u.group for u in inc.updates if u.group), None)
+        first_group = inc.updates[0].group
         opened = min(inc.opened_at, inc.updates[0].at)
         case = engine.open_case(inc.number, at=opened, actor="servicenow",
                                 department=first_group, impact=inc.impact,
