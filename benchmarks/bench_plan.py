@@ -100,7 +100,7 @@ def main() -> int:
     ten = sorted(params)[:10]
     sub = hist[hist["unique_id"].isin(ten)]
     all4 = ("seasonal_naive", "wfm", "mstl", "autoets")
-    sub_s, sub_stages, _ = run(sub, {k: params[k] for k in ten}, all4, args.replications)
+    sub_s, _, _ = run(sub, {k: params[k] for k in ten}, all4, args.replications)
     sub_fast, _, _ = run(sub, {k: params[k] for k in ten}, fast, args.replications)
     per_queue_all4 = (sub_s - sub_fast) / len(ten)
     console.print(f"10 queues, all four methods: {sub_s:.1f} s (fast set: {sub_fast:.1f} s)")

@@ -248,3 +248,31 @@ def test_a_day_missing_from_the_export_is_not_demand() -> None:
     assert "missing data: 2026-09-28" in f.notes_["q"]
     got = daily(f.predict(7))
     assert got[pd.Timestamp("2026-10-05").date()] == pytest.approx(lam[:P].sum())
+
+
+def test_combined_is_the_mean_of_its_models() -> None:
+    rng = np.random.default_rng(4)
+    ds, lam = truth("2026-09-07", 28)
+    f = VolumeForecaster(methods=("wfm", "autoets", "combined")).fit(frame(ds, rng.poisson(lam)))
+    prep = f.prepared_["q"]
+    parts = [f._forecast(prep, m, 7)[0] for m in ("wfm", "autoets")]
+    np.testing.assert_allclose(f._forecast(prep, "combined", 7)[0], np.mean(parts, axis=0))
+    with pytest.raises(InvalidParameterError, match="at least two of"):
+        VolumeForecaster(methods=("wfm", "seasonal_naive", "combined")).fit(frame(ds, lam))
+
+
+def test_thin_weekday_profiles_borrow_the_week_shape() -> None:
+    from contactops.forecast import intraday_profile
+
+    rng = np.random.default_rng(2)
+    shape = np.r_[np.zeros(16), np.hanning(24), np.zeros(8)]
+    shape /= shape.sum()
+    weekdays = np.arange(28) % 7
+    thin = rng.poisson(np.outer(np.full(28, 30.0), shape)).astype(float)
+    busy = rng.poisson(np.outer(np.full(28, 30_000.0), shape)).astype(float)
+    err_thin = np.abs(intraday_profile(thin, weekdays) - shape).sum(axis=1).mean()
+    err_raw = np.abs(intraday_profile(thin, weekdays, prior=0.0) - shape).sum(axis=1).mean()
+    assert err_thin < 0.7 * err_raw  # pooling removes much of the noise of thin days
+    for prof in (intraday_profile(thin, weekdays), intraday_profile(busy, weekdays)):
+        np.testing.assert_allclose(prof.sum(axis=1), 1.0)
+    assert np.abs(intraday_profile(busy, weekdays) - shape).sum(axis=1).max() < 0.02

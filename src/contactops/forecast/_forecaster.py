@@ -24,7 +24,8 @@ from contactops.forecast._methods import METHODS, Bands
 
 __all__ = ["HandleTimeForecaster", "VolumeForecaster", "horizon_days"]
 
-DEFAULT_METHODS = ("seasonal_naive", "wfm", "mstl", "autoets")
+DEFAULT_METHODS = ("seasonal_naive", "wfm", "mstl", "autoets", "combined")
+COMBINED_FROM = ("wfm", "mstl", "autoets")
 _FORKED: tuple[Any, Callable[[Any], Any]] | None = None
 
 
@@ -83,7 +84,9 @@ class VolumeForecaster:
         Candidates: ``seasonal_naive`` (same interval last week), ``wfm``
         (daily totals by AutoETS, spread by each weekday's intraday
         profile), ``mstl`` (statsforecast MSTL, daily and weekly seasons),
-        ``autoets`` (statsforecast AutoETS by the hour, spread by profile).
+        ``autoets`` (statsforecast AutoETS by the hour, spread by profile),
+        ``combined`` (the mean of the wfm, mstl and autoets forecasts among
+        the candidates: combinations are the most robust single choice).
         With more than one, ``fit`` picks per queue the lowest WAPE over
         ``selection_windows`` rolling origins of ``selection_horizon`` days.
     holidays : str, list or dict, optional
@@ -137,12 +140,17 @@ class VolumeForecaster:
         self.minutes_ = interval_minutes(self.interval)
         self.per_day_ = MINUTES_PER_DAY // self.minutes_
         methods = tuple(self.methods)
-        unknown = [m for m in methods if m not in METHODS]
+        unknown = [m for m in methods if m not in (*METHODS, "combined")]
         if not methods or unknown:
             raise InvalidParameterError("methods", list(methods),
-                                        "one or more of " + ", ".join(METHODS),
+                                        "one or more of " + ", ".join((*METHODS, "combined")),
                                         "Choose among the methods listed.")
         self.methods_ = methods
+        if "combined" in methods and len(self._components()) < 2:
+            raise InvalidParameterError("methods", list(methods),
+                                        "with 'combined', at least two of "
+                                        + ", ".join(COMBINED_FROM),
+                                        "'combined' is the mean of those models' forecasts.")
         levels = tuple(int(lv) for lv in self.levels)
         if any(not 0 < lv < 100 for lv in levels):
             raise InvalidParameterError("levels", list(self.levels), "percentages in (0, 100)",
@@ -228,13 +236,36 @@ class VolumeForecaster:
         return float(min(sundays.mean() / same.mean(), 1.0))
 
     # -- forecasting one series with one method --------------------------------------------
-    def _forecast(self, prep: _Prepared, method: str, h: int
+    def _raw(self, prep: _Prepared, method: str, h: int,
+             cache: dict[str, tuple[np.ndarray, Bands]] | None = None
+             ) -> tuple[np.ndarray, Bands]:
+        """A method's forecast of the cleaned history, before special days are put back."""
+        if cache is not None and method in cache:
+            return cache[method]
+        s = prep.series
+        if method == "combined":
+            parts = [self._raw(prep, m, h, cache) for m in self._components()]
+            mean = np.mean([p[0] for p in parts], axis=0)
+            bands = {lv: (np.mean([p[1][lv][0] for p in parts], axis=0),
+                          np.mean([p[1][lv][1] for p in parts], axis=0)) for lv in self.levels_}
+        else:
+            mean, bands = METHODS[method](prep.cleaned, s.weekdays, h, self.levels_)
+            if not np.isfinite(mean).all():  # a model that failed on this series
+                prep.notes.append(f"{method} gave no forecast; seasonal naive used instead")
+                mean, bands = METHODS["seasonal_naive"](prep.cleaned, s.weekdays, h,
+                                                        self.levels_)
+        if cache is not None:
+            cache[method] = (mean, bands)
+        return mean, bands
+
+    def _components(self) -> list[str]:
+        return [m for m in self.methods_ if m in COMBINED_FROM]
+
+    def _forecast(self, prep: _Prepared, method: str, h: int,
+                  cache: dict[str, tuple[np.ndarray, Bands]] | None = None
                   ) -> tuple[np.ndarray, Bands]:
         s = prep.series
-        mean, bands = METHODS[method](prep.cleaned, s.weekdays, h, self.levels_)
-        if not np.isfinite(mean).all():  # a model that failed on this series
-            prep.notes.append(f"{method} gave no forecast; seasonal naive used instead")
-            mean, bands = METHODS["seasonal_naive"](prep.cleaned, s.weekdays, h, self.levels_)
+        mean, bands = self._raw(prep, method, h, cache)
         mean = np.maximum(mean, 0.0)
         bands = {lv: (np.nan_to_num(np.maximum(lo, 0.0)), np.nan_to_num(np.maximum(hi, 0.0)))
                  for lv, (lo, hi) in bands.items()}
@@ -267,8 +298,9 @@ class VolumeForecaster:
             lag = 7 * self.per_day_ if origin >= 14 else self.per_day_
             scale = float(np.mean(np.abs(raw[lag:] - raw[:-lag]))) if raw.size > lag else 0.0
             actual = s.values[origin:origin + h]
+            cache: dict[str, tuple[np.ndarray, Bands]] = {}
             for m in methods:
-                mean, _ = self._forecast(prep, m, h)
+                mean, _ = self._forecast(prep, m, h, cache)
                 out[m].append(_errors(mean, actual, scale))
         return out
 

@@ -20,6 +20,7 @@ from scipy.stats import norm
 __all__ = ["METHODS", "Bands", "intraday_profile"]
 
 Bands = dict[int, tuple[np.ndarray, np.ndarray]]
+PROFILE_PRIOR = 500.0  # pseudo-contacts pulling a weekday's intraday shape to the week's
 Method = Callable[[np.ndarray, np.ndarray, int, tuple[int, ...]], tuple[np.ndarray, Bands]]
 
 
@@ -48,18 +49,23 @@ def seasonal_naive(Y: np.ndarray, weekdays: np.ndarray,  # noqa: ARG001 - one si
 
 
 def intraday_profile(Y: np.ndarray, weekdays: np.ndarray, decay: float = 0.8,
-                     weeks: int = 6) -> np.ndarray:
+                     weeks: int = 6, prior: float = PROFILE_PRIOR) -> np.ndarray:
     """Each weekday's shares of its daily total per interval (7 x intervals).
 
     The last ``weeks`` days of each weekday count, the most recent most
-    (weights ``decay ** age``); a weekday absent from the history takes the
-    profile of all days.
+    (weights ``decay ** age``).  A weekday's shares are shrunk towards the
+    shares of all days by ``prior`` pseudo-contacts: a busy queue keeps its
+    own Monday shape, a thin one borrows the shape of the whole week instead
+    of following the noise of a few hundred contacts.  A weekday absent from
+    the history takes the shares of all days.
     """
     totals = Y.sum(axis=1)
     P = Y.shape[1]
-    overall = Y.sum(axis=0)
-    overall = overall / overall.sum() if overall.sum() > 0 else np.full(P, 1.0 / P)
-    prof = np.tile(overall, (7, 1))
+    recent = np.arange(Y.shape[0])[-7 * weeks:]
+    w_all = decay ** ((recent[-1] - recent) / 7.0)
+    pooled = (w_all[:, None] * Y[recent]).sum(axis=0)
+    pooled = pooled / pooled.sum() if pooled.sum() > 0 else np.full(P, 1.0 / P)
+    prof = np.tile(pooled, (7, 1))
     for wd in range(7):
         days = np.flatnonzero(weekdays == wd)[-weeks:]
         if days.size == 0:
@@ -68,8 +74,15 @@ def intraday_profile(Y: np.ndarray, weekdays: np.ndarray, decay: float = 0.8,
         num = (w[:, None] * Y[days]).sum(axis=0)
         den = float((w * totals[days]).sum())
         if den > 0:
-            prof[wd] = num / den
-    return prof
+            prof[wd] = (num + prior * pooled) / (den + prior)
+    # an interval a weekday never has contacts in stays closed on that weekday
+    seen = np.zeros((7, P), bool)
+    for wd in range(7):
+        days = np.flatnonzero(weekdays == wd)[-weeks:]
+        seen[wd] = Y[days].sum(axis=0) > 0 if days.size else True
+    prof = np.where(seen, prof, 0.0)
+    sums = prof.sum(axis=1, keepdims=True)
+    return np.divide(prof, sums, out=np.tile(pooled, (7, 1)), where=sums > 0)
 
 
 def _statsforecast(model: Any, y: np.ndarray, h: int, levels: tuple[int, ...]
