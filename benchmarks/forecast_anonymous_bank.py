@@ -117,8 +117,7 @@ def write(results: dict[str, list[dict[str, object]]], volumes: dict[str, dict[s
                + " | selected | selected bias | goal |",
                "|---|---:|---:|" + "---:|" * (len(METHODS) + 3)]
         for uid, g in allh.groupby("unique_id"):
-            late = g[g["first_window"] == 2].set_index("method")
-            full = g[g["first_window"] == 1].set_index("method")
+            late = g.set_index("method")
             sel = float(late.loc["selected", "wape"])
             naive = float(late.loc["seasonal_naive", "wape"])
             best_sf = min(float(late.loc[m, "wape"]) for m in STATSFORECAST)
@@ -129,8 +128,7 @@ def write(results: dict[str, list[dict[str, object]]], volumes: dict[str, dict[s
             verdict = ("met" if ok else "NOT met") if enough else "n/a"
             md.append(f"| {uid} | {volumes[minutes][str(uid)]:,.0f} | "
                       f"{per_interval[minutes][str(uid)]:.1f} | " + " | ".join(
-                f"{float(late.loc[m, 'wape']):.1%} ({float(full.loc[m, 'wape']):.1%})"
-                for m in METHODS) + f" | **{sel:.1%}** | "
+                f"{float(late.loc[m, 'wape']):.1%}" for m in METHODS) + f" | **{sel:.1%}** | "
                 f"{float(late.loc['selected', 'bias']):+.1%} | {verdict} |")
         md.append("")
     met = all(verdicts)

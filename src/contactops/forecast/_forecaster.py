@@ -436,13 +436,12 @@ class VolumeForecaster:
 
         The last ``n_windows`` blocks of ``horizon`` days are forecast, each
         from the history before it.  Returns ``unique_id``, ``method``,
-        ``horizon`` (``"all"`` or ``"day k"``), ``windows`` (how many were
-        scored), ``first_window`` (1-based), ``actual``, ``wape``, ``mase``
-        and ``bias`` (``sum(forecast - actual) / sum(actual)``).  With several
-        methods and windows, ``selected`` rows score in each window from the
-        second the method that the windows before it favoured (an honest
-        measure of the per-queue selection), and every method is scored again
-        on those same windows (``first_window == 2``) for comparison.
+        ``horizon`` (``"all"`` or ``"day k"``), ``windows``, ``actual``,
+        ``wape``, ``mase`` and ``bias`` (``sum(forecast - actual) /
+        sum(actual)``).  With several methods, the ``selected`` rows score in
+        each window the method that ``fit`` would have chosen from the history
+        before it (by its own inner backtest): the per-queue selection,
+        measured honestly.
         """
         if methods is not None:
             self.methods = tuple(methods)
@@ -461,27 +460,23 @@ class VolumeForecaster:
                     "Give more history or a shorter horizon.")
             self._say(f"backtesting {s.unique_id} ({i + 1}/{len(series)})")
             errs = self._backtest_series(s, self.methods_, windows, h)
-            if len(self.methods_) > 1 and windows > 1:
+            if len(self.methods_) > 1:
+                # what fit() would have chosen on the history before each window (its own
+                # inner backtest), scored on that window: the selection, measured honestly
                 picked = []
-                for w in range(1, windows):
-                    def past_wape(m: str, w: int = w, errs: dict[str, Any] = errs) -> float:
-                        a = sum(float(e["abs"].sum()) for e in errs[m][:w])
-                        act = sum(float(e["actual"].sum()) for e in errs[m][:w])
-                        return a / act if act > 0 else np.inf
-                    best = min(self.methods_, key=lambda m: (past_wape(m),
-                                                            self.methods_.index(m)))
-                    picked.append(errs[best][w])
-                # every method again on the windows the selection is scored on, to compare
-                for m in self.methods_:
-                    rows.extend(_summarise(s.unique_id, m, errs[m][1:], h, first=2))
-                rows.extend(_summarise(s.unique_id, "selected", picked, h, first=2))
+                for w in range(windows):
+                    origin = D - (windows - w) * h
+                    chosen = self._fit_series(Series(s.unique_id, s.first_day,
+                                                     s.values[:origin]))[1]
+                    picked.append(errs[chosen][w])
+                rows.extend(_summarise(s.unique_id, "selected", picked, h))
             for m in self.methods_:
                 rows.extend(_summarise(s.unique_id, m, errs[m], h))
         return pd.DataFrame(rows)
 
 
-def _summarise(uid: str, method: str, errs: list[dict[str, np.ndarray]], h: int,
-               first: int = 1) -> list[dict[str, Any]]:
+def _summarise(uid: str, method: str, errs: list[dict[str, np.ndarray]], h: int
+               ) -> list[dict[str, Any]]:
     absum = np.sum([e["abs"] for e in errs], axis=0)
     err = np.sum([e["err"] for e in errs], axis=0)
     act = np.sum([e["actual"] for e in errs], axis=0)
@@ -489,7 +484,6 @@ def _summarise(uid: str, method: str, errs: list[dict[str, np.ndarray]], h: int,
 
     def row(label: str, a: float, e: float, t: float, m: float) -> dict[str, Any]:
         return {"unique_id": uid, "method": method, "horizon": label, "windows": len(errs),
-                "first_window": first,
                 "actual": t, "wape": a / t if t > 0 else np.nan,
                 "mase": m, "bias": e / t if t > 0 else np.nan}
 
