@@ -163,7 +163,7 @@ def test_repeats_in_one_file_keep_the_latest_update(tmp_path: Path) -> None:
     rows = _rows(wh)
     assert rows["d-1"]["outcome"] == "answered"
     assert rows["d-1"]["talk_s"] == 100.0
-    assert rows["d-1"]["source_ref"] == "dup.jsonl:4"  # a tie goes to the later delivery
+    assert rows["d-1"]["source_ref"] == "dup.jsonl:2"  # a tie goes to the first delivery
     assert rows["d-2"]["outcome"] == "deflected"
 
 

@@ -25,9 +25,11 @@ with no separator (Kinesis Data Firehose); see ``_jsonio``.  Field map
 - ``transferred_to`` = ``TransferredToEndpoint.Address``, else the queue of the
   next leg when that leg is in the same file.
 - ``version`` = ``LastUpdateTimestamp``.  Delivery is at least once: within a
-  file the record with the latest ``LastUpdateTimestamp`` per ``ContactId`` is
-  kept (on a tie, the later one in the file) and the others are counted as
-  duplicates; across files the warehouse keeps the newest version.
+  file the record with the latest ``LastUpdateTimestamp`` per ``ContactId`` (of
+  equal ones, the first in the file, as the warehouse decides across files) is
+  kept and the others are counted as duplicates; across files the warehouse
+  keeps the newest version.  The whole file's legs are held to chain them
+  (``transferred_to``, callbacks), so version repeats are settled here too.
 - ``source_ref`` = ``file:line`` where the record starts (``file:line#k`` for
   the k-th record starting on a line shared with others).
 
@@ -190,8 +192,9 @@ class AmazonConnect:
                 best[cid] = leg
                 order.append(cid)
             else:
-                buf.duplicate()  # at-least-once delivery: keep the latest update
-                if (version or _OLDEST) >= (kept.version or _OLDEST):
+                buf.duplicate()  # at-least-once delivery: keep the latest update; of equal
+                # versions the first read, the warehouse's own rule across files
+                if (version or _OLDEST) > (kept.version or _OLDEST):
                     best[cid] = leg
 
         callbacks = {leg.row["previous_contact_id"] for leg in best.values()

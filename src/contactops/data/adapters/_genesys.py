@@ -300,7 +300,7 @@ class Genesys:
             if kept is None:
                 best[cid] = (version, rows)
                 order.append(cid)
-            elif version >= kept[0]:
+            elif version > kept[0]:  # of equal versions the first read stays, as in the warehouse
                 buf.duplicate(len(kept[1]))
                 best[cid] = (version, rows)
             else:
