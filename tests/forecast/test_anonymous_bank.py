@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import pytest
 
 from contactops.data import Warehouse
 from contactops.forecast import VolumeForecaster
 from contactops.metrics import interval_history
 from tests.conftest import shared_file
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FILES = ("data/anonymous-bank-1999/january.txt",
          "data/anonymous-bank-1999/data_anonymous_bank_february.txt")
