@@ -44,6 +44,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _when(case: Case) -> datetime:
+    """The instant of an action: now, read after the case row is locked (so concurrent
+    actions are stamped in the order they are applied), never before the last change."""
+    return max(_now(), case.updated_at)
+
+
 def _public(row: CaseRow, engine: CaseEngine, at: datetime) -> CasePublic:
     case = CaseStore.to_domain(row)
     clocks = [ClockPublic(**engine.clock_view(c, at)) for c in case.clocks]
@@ -140,7 +146,6 @@ def _apply(session: SessionDep, context: ContextDep, principal: Principal, case_
 def update_case(case_id: int, body: CaseUpdate, principal: PrincipalDep, session: SessionDep,
                 context: ContextDep) -> CasePublic:
     """Change title, assignee or priority (priority: leads and admins only)."""
-    at = _now()
 
     def lead_check(row: CaseRow) -> None:
         if body.priority is not None and not principal.at_least(row.department, "lead"):
@@ -148,6 +153,7 @@ def update_case(case_id: int, body: CaseUpdate, principal: PrincipalDep, session
                                 f"Only leads of {row.department!r} change the priority.")
 
     def change(engine: CaseEngine, case: Case) -> list[CaseEvent]:
+        at = _when(case)
         events: list[CaseEvent] = []
         if body.title is not None and body.title != case.title:
             old, case.title = case.title, body.title
@@ -170,9 +176,9 @@ def update_case(case_id: int, body: CaseUpdate, principal: PrincipalDep, session
 def transition_case(case_id: int, body: TransitionIn, principal: PrincipalDep,
                     session: SessionDep, context: ContextDep) -> CasePublic:
     """respond, wait_on_customer, customer_replied, resolve, reopen or close."""
-    at = _now()
 
     def change(engine: CaseEngine, case: Case) -> list[CaseEvent]:
+        at = _when(case)
         actor = principal.name
         if body.action == "respond":
             return engine.respond(case, at=at, actor=actor, message=body.note)
@@ -196,9 +202,9 @@ def hand_off(case_id: int, body: HandoffCreate, principal: PrincipalDep, session
              context: ContextDep) -> CasePublic:
     """Hand the case to another department or stage, in one transaction. You may hand to
     any department; afterwards you see the case only if you belong to that one too."""
-    at = _now()
 
     def change(engine: CaseEngine, case: Case) -> list[CaseEvent]:
+        at = _when(case)
         return engine.handoff(case, at=at, actor=principal.name,
                               department=body.to_department, stage=body.stage,
                               reason=body.reason)
@@ -214,9 +220,9 @@ def hand_off(case_id: int, body: HandoffCreate, principal: PrincipalDep, session
 def dispute(case_id: int, body: DisputeCreate, principal: PrincipalDep, session: SessionDep,
             context: ContextDep) -> CasePublic:
     """Departments disagree on the owner: the case goes to the exception queue."""
-    at = _now()
 
     def change(engine: CaseEngine, case: Case) -> list[CaseEvent]:
+        at = _when(case)
         return engine.dispute(case, at=at, actor=principal.name, departments=body.departments,
                               reason=body.reason)
 
@@ -347,8 +353,9 @@ def figures(principal: PrincipalDep, session: SessionDep, context: ContextDep,
 
 
 @router.post("/clock/tick", tags=["board"])
-def tick(principal: PrincipalDep, context: ContextDep) -> dict[str, int]:
+def tick(principal: PrincipalDep, session: SessionDep, context: ContextDep) -> dict[str, int]:
     """Run the SLA clock job now (superusers; it also runs in the background)."""
     if not principal.is_superuser:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Only superusers run the clock by hand.")
+    session.rollback()  # the job works in its own transactions, one per case
     return tick_all(context.sessions, context.store)
