@@ -113,13 +113,14 @@ def series_from_frame(frame: pd.DataFrame, minutes: int, *, column: str = "y",
                                     f"Row {i} ({frame['unique_id'].iloc[i]}, {ds.iloc[i]}): "
                                     "counts and durations cannot be negative.")
     per_day = MINUTES_PER_DAY // minutes
-    ids = frame["unique_id"].astype(str).to_numpy()
+    codes, uniques = pd.factorize(frame["unique_id"].astype(str), sort=False)
+    # one sort by (series, time) and a split, rather than a scan of every row per series
+    order = np.lexsort((stamp, codes))
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
     out = []
-    for uid in pd.unique(ids):
-        sel = ids == uid
-        st = stamp[sel]
-        order = np.argsort(st, kind="stable")
-        st, vals = st[order], y[sel][order]
+    for idx in np.split(order, bounds):
+        uid = uniques[codes[idx[0]]]
+        st, vals = stamp[idx], y[idx]
         dup = np.flatnonzero(st[1:] == st[:-1])
         if dup.size:
             raise InvalidParameterError("history", f"{uid} at {st[dup[0]]}",
