@@ -27,7 +27,8 @@ function card(c) {
   const cls = ["card"];
   if (c.breached) cls.push("breached"); else if (c.warned) cls.push("warned");
   const clocks = c.clocks.map((k) => {
-    const left = k.breached ? `breached ${duration(-k.remaining_s)} ago` : `${duration(k.remaining_s)} left`;
+    const left = !k.breached ? `${duration(k.remaining_s)} left`
+      : (k.remaining_s < 0 ? `breached, ${duration(-k.remaining_s)} over` : "breached");
     return `${k.kind}: ${left}${k.state === "paused" ? " (paused)" : ""}`;
   }).join(" · ");
   return el("div", {"class": cls.join(" "), "data-case": c.id},
