@@ -22,7 +22,7 @@ from contactops import __version__
 from contactops.cases import InvalidTransitionError, UnknownCaseError
 from contactops.errors import ContactopsError, InvalidParameterError
 from contactops.service import _api_admin, _api_cases
-from contactops.service._db import make_engine, make_sessionmaker, migrate
+from contactops.service._db import WRITE_INTENT, make_engine, make_sessionmaker, migrate
 from contactops.service._deps import COOKIE, AppContext, get_principal
 from contactops.service._settings import Settings
 from contactops.service._store import CaseStore, VersionConflictError, ensure_bootstrap, tick_all
@@ -39,7 +39,8 @@ Message = dict[str, Any]
 
 
 class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, before the app reads them."""
+    """Refuse request bodies over ``limit`` bytes with 413, before the app reads them
+    (and mark GET and HEAD requests as readers for the database, see ``WRITE_INTENT``)."""
 
     def __init__(self, app: Any, limit: int) -> None:
         self.app = app
@@ -51,6 +52,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        WRITE_INTENT.set(scope.get("method") not in ("GET", "HEAD"))
         declared = dict(scope.get("headers") or ()).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._refuse(send)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,22 +15,31 @@ from sqlalchemy.orm import Session, sessionmaker
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-__all__ = ["MIGRATIONS", "alembic_config", "make_engine", "make_sessionmaker", "migrate"]
+__all__ = ["MIGRATIONS", "WRITE_INTENT", "alembic_config", "make_engine", "make_sessionmaker",
+           "migrate"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+WRITE_INTENT: ContextVar[bool] = ContextVar("contactops_write_intent", default=True)
+"""False while serving a GET: SQLite then reads in a deferred transaction, beside writers."""
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``.
 
-    SQLite: one file shared by the server's threads; every transaction starts
-    with ``BEGIN IMMEDIATE`` so a read-then-write cannot interleave with
-    another writer (writers queue on the lock for up to 30 s), foreign keys on.
-    PostgreSQL: a pool with pre-ping; cases are row-locked when changed.
+    SQLite: one file in WAL mode shared by the server's threads, foreign keys on.
+    A writing transaction starts with ``BEGIN IMMEDIATE`` (so a read-then-write
+    cannot interleave with another writer) and writers of this process queue on
+    a lock, first come first served, instead of SQLite's sleeping busy handler;
+    reads (GET requests, see :data:`WRITE_INTENT`) use a plain ``BEGIN`` and run
+    beside them. PostgreSQL: a pool with pre-ping; cases are row-locked when
+    changed.
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                **kwargs)
+        writers = threading.Lock()
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -36,12 +47,30 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            if ":memory:" not in url:
+                cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            if WRITE_INTENT.get():
+                if not writers.acquire(timeout=60):
+                    raise TimeoutError("waited 60 s for the database's write lock")
+                connection.info["contactops_writer"] = True
+                try:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                except BaseException:
+                    _release(connection)
+                    raise
+            else:
+                connection.exec_driver_sql("BEGIN")
 
+        def _release(connection: Any) -> None:
+            if connection.info.pop("contactops_writer", False):
+                writers.release()
+
+        event.listen(engine, "commit", _release)
+        event.listen(engine, "rollback", _release)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
