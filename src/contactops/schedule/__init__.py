@@ -17,8 +17,16 @@ within a time limit, warm-started from the linear relaxation, whose optimum
 (3, 0.0, 0.0)
 """
 
+from contactops.schedule._config import (
+    ScheduleConfig,
+    agents_from_records,
+    parse_clock,
+    parse_days,
+    read_config,
+)
 from contactops.schedule._grid import Requirement, as_requirement
 from contactops.schedule._result import Schedule
+from contactops.schedule._roster import Roster, RosterWeights, roster
 from contactops.schedule._rules import (
     WEEKDAYS,
     Agent,
@@ -31,6 +39,7 @@ from contactops.schedule._rules import (
     start_times,
 )
 from contactops.schedule._shifts import build_program, schedule_shifts
+from contactops.schedule._simulate import to_center
 from contactops.schedule._solve import Progress
 
 __all__ = [
@@ -41,12 +50,21 @@ __all__ = [
     "LaborRules",
     "Progress",
     "Requirement",
+    "Roster",
+    "RosterWeights",
     "Schedule",
+    "ScheduleConfig",
     "ScheduleWarning",
     "ShiftRules",
     "ShiftTemplate",
+    "agents_from_records",
     "as_requirement",
     "build_program",
+    "parse_clock",
+    "parse_days",
+    "read_config",
+    "roster",
     "schedule_shifts",
     "start_times",
+    "to_center",
 ]

@@ -100,6 +100,28 @@ class Candidates:
     def b_shift(self) -> IntArray:
         return self.g_shift[self.b_group]
 
+    def subset(self, keep: IntArray) -> Candidates:
+        """The candidates ``keep`` (in that order) with their groups and break options."""
+        keep = np.asarray(keep, dtype=np.int64)
+        g_first = np.searchsorted(self.g_shift, np.arange(self.n + 1))
+        groups = np.concatenate([np.arange(g_first[s], g_first[s + 1]) for s in keep]
+                                + [np.zeros(0, np.int64)]).astype(np.int64)
+        new_shift = np.repeat(np.arange(keep.size, dtype=np.int64),
+                              (g_first[keep + 1] - g_first[keep]))
+        width = self.g_ptr[groups + 1] - self.g_ptr[groups]
+        options = (np.repeat(self.g_ptr[groups], width) + np.arange(int(width.sum()))
+                   - np.repeat(np.cumsum(width) - width, width)).astype(np.int64)
+        return Candidates(
+            templates=self.templates, breaks=self.breaks, queue=self.queue[keep],
+            template=self.template[keep], day=self.day[keep], slot=self.slot[keep],
+            start=self.start[keep], length=self.length[keep],
+            paid_hours=self.paid_hours[keep], cost_factor=self.cost_factor[keep],
+            b_group=np.repeat(np.arange(groups.size, dtype=np.int64), width),
+            b_offset=self.b_offset[options], b_length=self.b_length[options],
+            g_shift=new_shift, g_break=self.g_break[groups],
+            g_ptr=np.concatenate([[0], np.cumsum(width)]).astype(np.int64),
+            n_queues=self.n_queues, horizon=self.horizon, wrap=self.wrap)
+
     def _rows(self, starts: IntArray, lengths: IntArray, queues: IntArray
               ) -> tuple[IntArray, IntArray]:
         """Row (queue x horizon) and column of each interval covered by each item."""

@@ -220,11 +220,7 @@ class ShiftProgram:
         x[order] = np.maximum(rounded - prev, 0.0)
         x = np.minimum(x, self.ip.ub[: self.n_x])
         y = assign_breaks(self, fam, x, envelope_round(self, fam, x, z_lp))
-        x, y = self.polish(x, y)
-        if self.ip.b_ub.size and self.ip.violation(self.complete(x, y)) > 1e-6:
-            x = np.floor(x_lp + 1e-9)
-            y = assign_breaks(self, fam, x, envelope_round(self, fam, x, z_lp))
-        return x, y
+        return self.polish(x, y)
 
     def _cost_curve(self, cov: FloatArray, delta: float) -> FloatArray:
         """Per interval: cost at ``cov + delta`` minus cost at ``cov``."""
@@ -234,34 +230,39 @@ class ShiftProgram:
         return at(cov + delta) - at(cov)
 
     def polish(self, x: FloatArray, y: FloatArray, *, max_moves: int = 20_000,
-               swaps: int = 40) -> tuple[FloatArray, FloatArray]:
+               swaps: int = 40, tries: int = 12) -> tuple[FloatArray, FloatArray]:
         """Local search from an integer schedule, while it lowers the cost.
 
         Moves: add one agent to a shift, remove one, or both at once (one
         agent moved to another shift, or the same shift with its breaks
-        elsewhere), each break at its best slot.  Skipped when side rules
-        (caps, budget, break coverage) constrain the program: CP-SAT keeps
-        those.
+        elsewhere), each break at its best slot.  A move that would break a
+        side rule (break coverage, daily caps, budget) is skipped for the next
+        best.  A start that breaks a side rule is repaired first (breaks moved
+        within their windows); if that fails the search starts from nobody.
         """
-        if self.ip.b_ub.size:
-            return x, y
         search = _LocalSearch(self, x, y)
+        if not search.repair():
+            search = _LocalSearch(self, np.zeros(self.n_x), np.zeros(self.n_y))
         for _ in range(max_moves):
             add, rem = search.deltas()
-            s_add, s_rem = int(np.argmin(add)), int(np.argmin(rem))
-            if min(add[s_add], rem[s_rem]) < -1e-9:
-                if add[s_add] <= rem[s_rem]:
-                    search.add(s_add)
-                else:
-                    search.remove(s_rem)
-                continue
-            if not search.swap(rem, swaps):
+            moved = False
+            for value, kind, s in search.best_moves(add, rem, tries):
+                if value >= -1e-9:
+                    break
+                if (search.add(s) if kind == "add" else search.remove(s)) is not None:
+                    moved = True
+                    break
+            if not moved and not search.swap(rem, swaps):
                 break
         return search.x, search.y
 
 
 class _LocalSearch:
-    """Exact cost changes of one-agent moves, vectorised over every shift."""
+    """Exact cost changes of one-agent moves, vectorised over every shift.
+
+    The side rules (rows of ``A_ub``, which only involve shifts and breaks)
+    are kept by tracking their slack and checking each move before it is made.
+    """
 
     def __init__(self, program: ShiftProgram, x: FloatArray, y: FloatArray) -> None:
         self.p = program
@@ -276,7 +277,90 @@ class _LocalSearch:
         self.cap = program.ip.ub[: program.n_x]
         self.groups_of = np.searchsorted(self.cand.g_shift, np.arange(self.cand.n + 1))
         self.g_gain = self.g_loss = np.zeros(0)
+        ip = program.ip
+        self.side = ip.b_ub.size > 0
+        n_xy = program.n_x + program.n_y
+        self.ub_c = sp.csc_array(ip.a_ub[:, :n_xy]) if self.side else None
+        self.slack = (ip.b_ub - ip.a_ub[:, :n_xy] @ np.concatenate([self.x, self.y])
+                      if self.side else np.zeros(0))
 
+    # -- side rules -------------------------------------------------------------------
+    def _fits(self, cols: list[int], sign: float) -> bool:
+        """Would changing each column in ``cols`` by ``sign`` keep every side rule?"""
+        if not self.side:
+            return True
+        assert self.ub_c is not None
+        change: dict[int, float] = {}
+        for j in cols:
+            lo, hi = self.ub_c.indptr[j], self.ub_c.indptr[j + 1]
+            for r, v in zip(self.ub_c.indices[lo:hi].tolist(), self.ub_c.data[lo:hi].tolist(),
+                            strict=True):
+                change[r] = change.get(r, 0.0) + sign * v
+        return all(self.slack[r] - d >= -1e-9 for r, d in change.items())
+
+    def _book(self, cols: list[int], sign: float) -> None:
+        if not self.side:
+            return
+        assert self.ub_c is not None
+        for j in cols:
+            lo, hi = self.ub_c.indptr[j], self.ub_c.indptr[j + 1]
+            self.slack[self.ub_c.indices[lo:hi]] -= sign * self.ub_c.data[lo:hi]
+
+    def repair(self, max_steps: int = 10_000) -> bool:
+        """Move breaks within their windows until every side rule holds (or give up)."""
+        if not self.side:
+            return True
+        assert self.ub_c is not None
+        n_x = self.p.n_x
+        for _ in range(max_steps):
+            bad = np.flatnonzero(self.slack < -1e-9)
+            if not bad.size:
+                return True
+            row = int(bad[0])
+            a_row = self.p.ip.a_ub[[row], : n_x + self.p.n_y].tocoo()
+            fixed = False
+            # a break option on this row with agents: move one of them elsewhere in its window
+            for j, v in zip(a_row.col.tolist(), a_row.data.tolist(), strict=True):
+                if j < n_x or v <= 0 or self.y[j - n_x] <= 0:
+                    continue
+                o = j - n_x
+                g = int(self.cand.b_group[o])
+                lo, hi = int(self.cand.g_ptr[g]), int(self.cand.g_ptr[g + 1])
+                for o2 in range(lo, hi):
+                    if o2 == o:
+                        continue
+                    self._book([n_x + o], -1.0)
+                    if self._fits([n_x + o2], 1.0):
+                        self._move_break(o, o2)
+                        fixed = True
+                        break
+                    self._book([n_x + o], 1.0)
+                if fixed:
+                    break
+            if not fixed:
+                # remove an agent of a shift on this row (caps, budget, or stuck breaks)
+                shifts = [j for j, v in zip(a_row.col.tolist(), a_row.data.tolist(), strict=True)
+                          if j < n_x and v > 0 and self.x[j] > 0]
+                shifts += [int(self.cand.b_shift[j - n_x]) for j, v in
+                           zip(a_row.col.tolist(), a_row.data.tolist(), strict=True)
+                           if j >= n_x and v > 0 and self.y[j - n_x] > 0]
+                if not shifts:
+                    return False
+                self.deltas()
+                self._apply(shifts[0], -1.0, self._pick_remove, check=False)
+        return False
+
+    def _move_break(self, o: int, o2: int) -> None:
+        n_x = self.p.n_x
+        self.y[o] -= 1.0
+        self.y[o2] += 1.0
+        rows, vals = self._column(self.brk_c, o)
+        self.cov[rows] += vals
+        rows, vals = self._column(self.brk_c, o2)
+        self.cov[rows] -= vals
+        self._book([n_x + o2], 1.0)  # o was booked out by the caller
+
+    # -- moves ------------------------------------------------------------------------
     def _add_delta(self) -> tuple[FloatArray, FloatArray]:
         gain = -self.p._cost_curve(self.cov, 1.0)
         add = self.cost - self.on_t @ gain
@@ -299,32 +383,54 @@ class _LocalSearch:
         rem[self.x <= 0] = np.inf
         return add, rem
 
+    @staticmethod
+    def best_moves(add: FloatArray, rem: FloatArray, k: int) -> list[tuple[float, str, int]]:
+        """The ``k`` cheapest additions and removals, cheapest first."""
+        out: list[tuple[float, str, int]] = []
+        for kind, d in (("add", add), ("rem", rem)):
+            if not d.size:
+                continue
+            top = np.argpartition(d, min(k, d.size - 1))[: k + 1] if d.size > k else \
+                np.arange(d.size)
+            out += [(float(d[s]), kind, int(s)) for s in top.tolist() if np.isfinite(d[s])]
+        return sorted(out)
+
     def _column(self, mat: Any, j: int) -> tuple[IntArray, FloatArray]:
         lo, hi = mat.indptr[j], mat.indptr[j + 1]
         return mat.indices[lo:hi], mat.data[lo:hi]
 
-    def _shift(self, s: int, sign: float, pick: Callable[[int, int], int]) -> list[int]:
+    def _pick_add(self, a: int, b: int) -> int:
+        return a + int(np.argmin(self.g_gain[a:b]))
+
+    def _pick_remove(self, a: int, b: int) -> int:
+        return a + int(np.argmax(self.g_loss[a:b]))
+
+    def _apply(self, s: int, sign: float, pick: Callable[[int, int], int], *,
+               check: bool = True) -> list[int] | None:
+        chosen = [pick(int(self.cand.g_ptr[g]), int(self.cand.g_ptr[g + 1]))
+                  for g in range(int(self.groups_of[s]), int(self.groups_of[s + 1]))]
+        cols = [s] + [self.p.n_x + o for o in chosen]
+        if check and not self._fits(cols, sign):
+            return None
+        self._book(cols, sign)
         self.x[s] += sign
         rows, vals = self._column(self.on_c, s)
         self.cov[rows] += sign * vals
-        chosen = []
-        for g in range(int(self.groups_of[s]), int(self.groups_of[s + 1])):
-            o = pick(int(self.cand.g_ptr[g]), int(self.cand.g_ptr[g + 1]))
+        for o in chosen:
             self.y[o] += sign
             rows, vals = self._column(self.brk_c, o)
             self.cov[rows] -= sign * vals
-            chosen.append(o)
         return chosen
 
-    def add(self, s: int) -> list[int]:
-        g_gain = self.g_gain
-        return self._shift(s, 1.0, lambda a, b: a + int(np.argmin(g_gain[a:b])))
+    def add(self, s: int) -> list[int] | None:
+        return self._apply(s, 1.0, self._pick_add)
 
-    def remove(self, s: int) -> list[int]:
-        g_loss = self.g_loss
-        return self._shift(s, -1.0, lambda a, b: a + int(np.argmax(g_loss[a:b])))
+    def remove(self, s: int) -> list[int] | None:
+        return self._apply(s, -1.0, self._pick_remove)
 
     def _undo_remove(self, s: int, options: list[int]) -> None:
+        cols = [s] + [self.p.n_x + o for o in options]
+        self._book(cols, 1.0)
         self.x[s] += 1.0
         rows, vals = self._column(self.on_c, s)
         self.cov[rows] += vals
@@ -340,11 +446,14 @@ class _LocalSearch:
             if not np.isfinite(rem[s]):
                 break
             options = self.remove(s)
+            if options is None:
+                continue
             add, self.g_gain = self._add_delta()
-            t = int(np.argmin(add))
-            if rem[s] + add[t] < -1e-9:
-                self.add(t)
-                return True
+            for t in np.argsort(add, kind="stable")[:4].tolist():
+                if rem[s] + add[t] >= -1e-9:
+                    break
+                if self.add(t) is not None:
+                    return True
             self._undo_remove(s, options)
         return False
 
@@ -352,7 +461,7 @@ def build_program(requirement: Any, templates: Sequence[ShiftTemplate],
                   rules: ShiftRules | None = None, *, costs: Costs | None = None,
                   queue_model: QueueModel | Sequence[QueueModel | None]
                   | Mapping[str, QueueModel] | None = None,
-                  threshold: float = 20.0, shrinkage: float = 0.0,
+                  threshold: float | Mapping[str, float] = 20.0, shrinkage: float = 0.0,
                   definition: str = DEFAULT_SL_DEFINITION, interval: float | None = None,
                   start: Any = None, timezone: str | None = None) -> ShiftProgram:
     """The integer program :func:`schedule_shifts` solves (for inspection and benchmarks)."""
@@ -372,7 +481,7 @@ def schedule_shifts(requirement: Any, templates: Sequence[ShiftTemplate],
                     rules: ShiftRules | None = None, *, costs: Costs | None = None,
                     queue_model: QueueModel | Sequence[QueueModel | None]
                     | Mapping[str, QueueModel] | None = None,
-                    threshold: float = 20.0, shrinkage: float = 0.0,
+                    threshold: float | Mapping[str, float] = 20.0, shrinkage: float = 0.0,
                     definition: str = DEFAULT_SL_DEFINITION, interval: float | None = None,
                     start: Any = None, timezone: str | None = None,
                     time_limit: float = 30.0, workers: int = 2, seed: int = 0,
@@ -448,14 +557,16 @@ def solve_program(program: ShiftProgram, *, time_limit: float, workers: int, see
     t0 = time.perf_counter() if t0 is None else t0
     ip = program.ip
     t_build = time.perf_counter() - t0
-    bound, v_lp, lp_status = solve_lp(ip, time_limit=max(time_limit / 2, 1.0))
+    bound, v_lp, lp_status = solve_lp(ip, time_limit=max(0.7 * time_limit, 2.0))
     t_lp = time.perf_counter() - t0 - t_build
-    candidates: list[tuple[str, FloatArray, FloatArray]] = [
-        ("empty", np.zeros(program.n_x), np.zeros(program.n_y))]
-    if v_lp is not None:
+    zero_x, zero_y = np.zeros(program.n_x), np.zeros(program.n_y)
+    candidates: list[tuple[str, FloatArray, FloatArray]] = [("empty", zero_x, zero_y)]
+    if lp_status == "optimal" and v_lp is not None:
         xr, yr = program.round_lp(v_lp)
         if ip.violation(program.complete(xr, yr)) <= 1e-6:
             candidates.append(("lp-rounded", xr, yr))
+    else:  # no LP in time: build greedily from nobody
+        candidates.append(("greedy", *program.polish(zero_x, zero_y)))
 
     def value(c: tuple[str, FloatArray, FloatArray]) -> float:
         return round(program.objective(c[1], c[2])["objective"], 9)

@@ -215,9 +215,11 @@ def solve_cpsat(ip: IntegerProgram, *, hint: FloatArray | None, time_limit: floa
     nz = np.flatnonzero(cint)
     model.minimize(cp_model.LinearExpr.weighted_sum([xs[j] for j in nz.tolist()],
                                                     cint[nz].tolist()))
-    if hint is not None:
-        for v, h in zip(xs, np.round(hint).astype(np.int64).tolist(), strict=True):
-            model.add_hint(v, h)
+    if hint is not None:  # NaN: no hint for that variable
+        known = np.flatnonzero(np.isfinite(hint))
+        for j, h in zip(known.tolist(), np.round(hint[known]).astype(np.int64).tolist(),
+                        strict=True):
+            model.add_hint(xs[j], h)
     solver = cp_model.CpSolver()
     remaining = max(time_limit - (time.perf_counter() - t0), 0.5)
     solver.parameters.max_time_in_seconds = remaining

@@ -69,9 +69,13 @@ def _breakpoints(need: FloatArray) -> FloatArray:
 def short_segments(req: Requirement, costs: Costs, *,
                    models: QueueModel | Sequence[QueueModel | None]
                    | Mapping[str, QueueModel] | None = None,
-                   threshold: float = 20.0, shrinkage: float = 0.0,
+                   threshold: float | Mapping[str, float] = 20.0, shrinkage: float = 0.0,
                    definition: str = DEFAULT_SL_DEFINITION) -> Segments:
-    """Short-cost segments for every queue and interval of ``req``."""
+    """Short-cost segments for every queue and interval of ``req``.
+
+    ``threshold`` is the service-level threshold in seconds, one for all
+    queues or ``{queue: seconds}``.
+    """
     need = req.flat().ravel()
     per_hour = costs.short * req.interval / 3600.0
     n_q, horizon = len(req.queues), req.horizon
@@ -102,43 +106,47 @@ def short_segments(req: Requirement, costs: Costs, *,
                         np.ones(need.size))
     pts = _breakpoints(need)
     widths = np.diff(pts, axis=1)
-    slopes = np.zeros_like(widths)
-    first = np.full(need.size, np.nan)
+    rel = np.ones_like(widths)
     for q, model in enumerate(per_queue):
-        rows = slice(q * horizon, (q + 1) * horizon)
-        n = need[rows]
         if model is None:
-            slopes[rows] = 1.0
-            first[rows] = 1.0
             continue
-        rate = np.broadcast_to(np.asarray(getattr(model, "arrival_rate", np.nan), float),
-                               (horizon,))
-        if not np.all(np.isfinite(rate)):
-            raise InvalidParameterError(f"queue_model[{req.queues[q]!r}]", repr(model),
-                                        "a model with an arrival_rate per interval",
-                                        "Use ErlangC, ErlangA or ErlangX.")
-        try:
-            sl = np.stack([np.broadcast_to(model.service_level(
-                (n - pts[rows, j]) * (1.0 - shrinkage), threshold, definition=definition),
-                (horizon,)) for j in range(pts.shape[1])], axis=1)
-        except ValueError as exc:
-            raise InvalidParameterError(
-                f"queue_model[{req.queues[q]!r}]", repr(model),
-                f"arrays with one value per interval of the horizon ({horizon})",
-                "Build the model from the same days and intervals as the requirement.") from exc
-        contacts = rate * req.interval
-        loss = contacts[:, None] * (sl[:, :1] - sl)  # lost within-threshold contacts
-        w = widths[rows]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            s = np.where(w > 0, np.diff(loss, axis=1) / np.where(w > 0, w, 1.0), 0.0)
-        slopes[rows] = s
-        first[rows] = s[:, 0]
-    demand = need > 0
-    mean = float(np.nanmean(first[demand])) if demand.any() else 0.0
-    if not mean > 0:
-        return Segments(need[:, None].copy(), np.full((need.size, 1), per_hour),
-                        np.ones(need.size))
-    rel = np.maximum(slopes / mean, costs.min_short_weight)
+        rows = slice(q * horizon, (q + 1) * horizon)
+        rel[rows] = _relative_slopes(req, q, model, need[rows], pts[rows], widths[rows],
+                                     threshold, shrinkage, definition)
+    rel = np.maximum(rel, costs.min_short_weight)
     rel = np.maximum.accumulate(rel, axis=1)  # convex: each further agent costs at least as much
-    weight = rel[:, 0].copy()
-    return Segments(widths, rel * per_hour, weight)
+    return Segments(widths, rel * per_hour, rel[:, 0].copy())
+
+
+def _relative_slopes(req: Requirement, q: int, model: QueueModel, n: FloatArray,
+                     pts: FloatArray, widths: FloatArray,
+                     threshold: float | Mapping[str, float], shrinkage: float,
+                     definition: str) -> FloatArray:
+    """Lost within-threshold contacts per agent short, relative to the queue's average."""
+    horizon = req.horizon
+    name = req.queues[q]
+    rate = np.broadcast_to(np.asarray(getattr(model, "arrival_rate", np.nan), float),
+                           (horizon,))
+    if not np.all(np.isfinite(rate)):
+        raise InvalidParameterError(f"queue_model[{name!r}]", repr(model),
+                                    "a model with an arrival_rate per interval",
+                                    "Use ErlangC, ErlangA or ErlangX.")
+    thr = threshold.get(name, 20.0) if isinstance(threshold, Mapping) else threshold
+    try:
+        sl = np.stack([np.broadcast_to(model.service_level(
+            (n - pts[:, j]) * (1.0 - shrinkage), thr, definition=definition), (horizon,))
+            for j in range(pts.shape[1])], axis=1)
+    except ValueError as exc:
+        raise InvalidParameterError(
+            f"queue_model[{name!r}]", repr(model),
+            f"arrays with one value per interval of the horizon ({horizon})",
+            "Build the model from the same days and intervals as the requirement.") from exc
+    loss = (rate * req.interval)[:, None] * (sl[:, :1] - sl)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slopes = np.where(widths > 0, np.diff(loss, axis=1) / np.where(widths > 0, widths, 1.0),
+                          0.0)
+    demand = n > 0
+    mean = float(np.nanmean(slopes[demand, 0])) if demand.any() else 0.0
+    if not mean > 0:
+        return np.ones_like(widths)
+    return np.asarray(slopes / mean, dtype=np.float64)

@@ -1,0 +1,281 @@
+"""``contactops schedule``: shifts and breaks for a plan, and named agents on them."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import typer
+import yaml
+from rich.progress import Progress as Bar
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from contactops.cli._app import app, console, err_console, user_errors
+from contactops.errors import InvalidParameterError
+from contactops.queueing import ErlangC
+from contactops.schedule import (
+    Progress,
+    Roster,
+    Schedule,
+    ScheduleConfig,
+    ScheduleWarning,
+    ShiftRules,
+    agents_from_records,
+    as_requirement,
+    read_config,
+    roster,
+    schedule_shifts,
+)
+
+
+def _read_table(path: Path, what: str) -> pa.Table:
+    if not path.exists():
+        raise InvalidParameterError(what, str(path), "an existing file", "Check the path.")
+    if path.suffix.lower() == ".parquet":
+        return pq.read_table(path)
+    try:
+        return pacsv.read_csv(path)
+    except pa.ArrowInvalid as exc:
+        raise InvalidParameterError(what, str(path), "a readable CSV or Parquet file",
+                                    f"The reader said: {exc}") from None
+
+
+def _read_config(path: Path) -> ScheduleConfig:
+    if not path.exists():
+        raise InvalidParameterError("--templates", str(path), "an existing file",
+                                    "Check the path, e.g. examples/shifts.yaml.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InvalidParameterError("--templates", str(path), "valid YAML", str(exc)) from None
+    return read_config(data)
+
+
+def _read_agents(path: Path) -> list[Any]:
+    table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+        column_types={c: pa.string() for c in ("skills", "available", "days_off",
+                                               "prefer_start", "prefer_templates", "region",
+                                               "agent", "name", "id")}))
+    return agents_from_records(table.to_pylist())
+
+
+def _queue_models(plan: pa.Table, timezone: str | None, threshold: float | None
+                  ) -> tuple[dict[str, ErlangC] | None, float | dict[str, float], float, str]:
+    """Erlang C per queue from the plan's forecast and handle time, for the short weights."""
+    cols = plan.column_names
+    if "forecast" not in cols or "aht" not in cols:
+        return None, 20.0 if threshold is None else threshold, 0.0, (
+            "flat short cost (the plan has no forecast/aht columns for service-level weights)")
+    base = plan.select([c for c in ("queue", "interval_start") if c in cols])
+
+    def grid(column: str) -> np.ndarray:
+        values = pc.fill_null(plan.column(column), 0.0)
+        req = as_requirement(base.append_column("required", values), timezone=timezone)
+        return req.flat()
+
+    volume = grid("forecast")
+    aht = grid("aht")
+    req = as_requirement(plan.select([c for c in ("queue", "interval_start", "required")
+                                      if c in cols]), timezone=timezone)
+    models = {}
+    voice = {"voice", "callback"}
+    channel = ({str(q): str(c) for q, c in zip(plan.column("queue").to_pylist(),
+                                                plan.column("channel").to_pylist(), strict=True)}
+               if "channel" in cols and "queue" in cols else {})
+    for q, name in enumerate(req.queues):
+        if channel and channel.get(name) not in voice:
+            continue  # Erlang C describes calls; other channels keep the flat short cost
+        a = aht[q]
+        mean = float(a[a > 0].mean()) if (a > 0).any() else 300.0
+        a = np.where(a > 0, a, mean)
+        models[name] = ErlangC(volume[q] / req.interval, a)
+    shrink = 0.0
+    if "agents" in cols:
+        agents = plan.column("agents").to_numpy(zero_copy_only=False).astype(float)
+        need = plan.column("required").to_numpy(zero_copy_only=False).astype(float)
+        ok = (need > 0) & np.isfinite(agents)
+        if ok.any():
+            shrink = float(np.clip(np.median(1.0 - agents[ok] / need[ok]), 0.0, 0.95))
+    thresholds: dict[str, float] | float
+    if threshold is not None:
+        thresholds = threshold
+    elif "threshold_s" in cols:
+        qs = plan.column("queue").to_pylist() if "queue" in cols else ["queue"] * plan.num_rows
+        ts = plan.column("threshold_s").to_pylist()
+        thresholds = {}
+        for q, t in zip(qs, ts, strict=True):
+            if t is not None and math.isfinite(t):
+                thresholds.setdefault(str(q), float(t))
+    else:
+        thresholds = 20.0
+    shown = (f"{thresholds:g} s" if isinstance(thresholds, float) else
+             ", ".join(f"{q} {t:g} s" for q, t in thresholds.items() if q in models))
+    return models, thresholds, shrink, (
+        f"short cost of {', '.join(models) or 'no queue'} weighted by Erlang C service-level "
+        f"loss (threshold {shown}; shrinkage {shrink:.0%} from the plan); other queues flat")
+
+
+def _write(table: pa.Table, path: Path) -> None:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        pq.write_table(table, path)
+    elif suffix == ".csv":
+        pacsv.write_csv(table, path)
+    else:
+        raise InvalidParameterError(str(path), suffix, "a .csv or .parquet path",
+                                    "Name the output with one of those endings.")
+
+
+@app.command("schedule")
+def schedule_command(
+    plan: Path = typer.Argument(..., help="plan.parquet (or .csv): queue, interval_start, "
+                                "required [, forecast, aht, agents, threshold_s]."),
+    templates: Path = typer.Option(..., "--templates", "-t",
+                                   help="shifts.yaml: templates, breaks, rules, costs, regions."),
+    agents: Path | None = typer.Option(None, "--agents", "-a",
+                                       help="agents.csv: roster named agents onto the shifts."),
+    out: Path = typer.Option(Path("schedule.csv"), "--out", "-o",
+                             help="Where the shifts go (.csv or .parquet)."),
+    roster_out: Path = typer.Option(Path("roster.csv"), "--roster-out",
+                                    help="Where the roster goes, with --agents."),
+    coverage_out: Path | None = typer.Option(None, "--coverage-out",
+                                             help="Coverage per queue and interval "
+                                             "(.csv or .parquet)."),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds for the solver."),
+    workers: int = typer.Option(2, "--workers", help="Solver threads."),
+    seed: int = typer.Option(0, "--seed", help="Solver seed (with --workers 1: reproducible)."),
+    timezone: str | None = typer.Option(None, "--timezone",
+                                        help="Clock of the templates' start times "
+                                        "(default: shifts.yaml's, else UTC)."),
+    wrap: bool | None = typer.Option(None, "--wrap/--no-wrap",
+                                     help="The week repeats: Sunday night covers Monday "
+                                     "morning (default: shifts.yaml's rules.wrap)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Shifts and breaks covering a plan at least cost; with --agents, who works them."""
+    with user_errors(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScheduleWarning)
+        cfg = _read_config(templates)
+        tz = timezone or cfg.timezone
+        table = _read_table(plan, "plan")
+        rules = cfg.rules if wrap is None else ShiftRules(
+            wrap=wrap, break_coverage=cfg.rules.break_coverage,
+            max_agents_per_day=cfg.rules.max_agents_per_day,
+            max_paid_hours=cfg.rules.max_paid_hours)
+        models, threshold, shrink, weighting = _queue_models(table, tz, cfg.threshold)
+        need = table.select([c for c in ("queue", "interval_start", "required")
+                             if c in table.column_names])
+        people = _read_agents(agents) if agents is not None else None
+        with Bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                 console=console, transient=True, disable=as_json) as bar:
+            task = bar.add_task("scheduling: building the program", total=None)
+
+            def report(p: Progress, what: str = "scheduling") -> None:
+                text = f"{what}: {p.stage}"
+                if math.isfinite(p.objective):
+                    text += f", cost {p.objective:,.1f}"
+                if math.isfinite(p.bound):
+                    text += f", bound {p.bound:,.1f}"
+                if math.isfinite(p.gap):
+                    text += f", gap {100 * p.gap:.2f}%"
+                bar.update(task, description=text)
+
+            sched = schedule_shifts(need, cfg.templates, rules, costs=cfg.costs,
+                                    queue_model=models, threshold=threshold, shrinkage=shrink,
+                                    timezone=tz, time_limit=time_limit, workers=workers,
+                                    seed=seed, progress=report)
+            result = None
+            if people is not None:
+                bar.update(task, description="rostering")
+                result = roster(sched, people, cfg.regions, weights=cfg.weights,
+                                time_limit=time_limit, workers=workers, seed=seed,
+                                progress=lambda p: report(p, "rostering"))
+        _write(sched.shifts, out)
+        written = [f"shifts -> {out}"]
+        if result is not None:
+            _write(result.assignments, roster_out)
+            rules_path = roster_out.with_name(roster_out.stem + "-rules" + roster_out.suffix)
+            _write(result.rules, rules_path)
+            written += [f"roster -> {roster_out}", f"rules -> {rules_path}"]
+        if coverage_out is not None:
+            _write((result or sched).coverage_table(), coverage_out)
+            written.append(f"coverage -> {coverage_out}")
+        notes = [str(w.message) for w in caught if issubclass(w.category, ScheduleWarning)]
+        if as_json:
+            payload: dict[str, Any] = {"schedule": _clean(sched.summary()),
+                                       "weighting": weighting, "warnings": notes,
+                                       "written": written}
+            if result is not None:
+                payload["roster"] = _clean(result.summary())
+            typer.echo(json.dumps(payload, indent=2, default=str))
+            return
+        for note in notes:
+            err_console.print(f"[yellow]warning:[/] {note}", highlight=False)
+        _render(sched, result, weighting)
+        for line in written:
+            console.print(f"wrote {line}")
+
+
+def _clean(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in d.items()}
+
+
+def _pct(x: float) -> str:
+    return "-" if not math.isfinite(x) else f"{100 * x:.2f}%"
+
+
+def _render(sched: Schedule, result: Roster | None, weighting: str) -> None:
+    hours = sched.interval / 3600.0
+    need = sched.req.flat()
+    t = Table(title=f"Schedule: {sched.req.days} day(s) from {sched.req.start.date()}, "
+              f"{sched.interval / 60:g}-minute intervals", caption=weighting)
+    for col in ("queue", "required h", "covered h", "short h", "over h", "short intervals",
+                "shifts", "paid h"):
+        t.add_column(col, justify="left" if col == "queue" else "right")
+    lines = sched.lines()
+    cov = sched._coverage
+    for q, name in enumerate(sched.queues):
+        short = np.maximum(need[q] - cov[q], 0.0)
+        over = np.maximum(cov[q] - need[q], 0.0)
+        mine = [ln for ln in lines if ln["queue"] == name]
+        covered = float(np.minimum(cov[q], need[q]).sum()) * hours
+        t.add_row(name, f"{need[q].sum() * hours:,.1f}", f"{covered:,.1f}",
+                  f"{short.sum() * hours:,.1f}", f"{over.sum() * hours:,.1f}",
+                  f"{int((short > 1e-9).sum()):,}", f"{sum(ln['agents'] for ln in mine):,}",
+                  f"{sum(ln['agents'] * ln['paid_hours'] for ln in mine):,.1f}")
+    console.print(t)
+    console.print(f"cost {sched.objective:,.1f} (paid {sched.cost['paid_cost']:,.1f}, short "
+                  f"{sched.cost['short_cost']:,.1f}, over {sched.cost['over_cost']:,.1f}); "
+                  f"LP lower bound {sched.lower_bound:,.1f}; gap {_pct(sched.gap)}; "
+                  f"{sched.status} in {sched.wall_time:.1f} s")
+    if result is None:
+        return
+    s = result.summary()
+    r = Table(title=f"Roster: {s['working']} of {s['agents']} agents working")
+    for col in ("shifts", "paid h", "short h", "over h", "hard rules broken",
+                "soft rules broken", "gap"):
+        r.add_column(col, justify="right")
+    r.add_row(f"{s['shifts']:,}", f"{s['paid_hours']:,.1f}",
+              f"{s['short_agent_intervals'] * hours:,.1f}",
+              f"{s['over_agent_intervals'] * hours:,.1f}", str(s["hard_rules_broken"]),
+              str(s["soft_rules_broken"]), _pct(s["gap"]))
+    console.print(r)
+    broken = [row for row in result.rules.to_pylist() if not row["satisfied"]]
+    if broken:
+        b = Table(title="soft rules and preferences not met"
+                  + (f" (first 15 of {len(broken)})" if len(broken) > 15 else ""))
+        for col in ("agent", "rule", "detail", "reason"):
+            b.add_column(col)
+        for row in broken[:15]:
+            b.add_row(row["agent"], row["rule"], row["detail"], row["reason"])
+        console.print(b)
