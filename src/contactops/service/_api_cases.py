@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlalchemy import select
 
-from contactops.cases import EXCEPTIONS, CaseEvent, UnknownCaseError
+from contactops.cases import EXCEPTIONS, CaseEvent, SlaClock, UnknownCaseError
 from contactops.cases import audit as audit_figures
 from contactops.service._api_admin import ERRORS
 from contactops.service._deps import ContextDep, Principal, PrincipalDep, SessionDep
-from contactops.service._models import CaseEventRow, CaseRow, DepartmentRow, HandoffRow
+from contactops.service._models import (
+    CaseEventRow,
+    CaseRow,
+    ClockRow,
+    DepartmentRow,
+    HandoffRow,
+)
 from contactops.service._schemas import (
     Board,
-    BoardCase,
-    BoardClock,
-    BoardDepartment,
-    BoardStage,
     CaseCreate,
     CasePublic,
     CaseUpdate,
@@ -280,51 +284,82 @@ def list_events(principal: PrincipalDep, session: SessionDep,
     return [EventPublic.model_validate(r, from_attributes=True) for r in rows]
 
 
-def _board_case(row: CaseRow, engine: CaseEngine, at: datetime) -> BoardCase:
-    case = CaseStore.to_domain(row)
-    clocks = []
-    for clock in case.live_clocks():
+_CASE_COLUMNS = (CaseRow.id, CaseRow.title, CaseRow.priority, CaseRow.status, CaseRow.assignee,
+                 CaseRow.department, CaseRow.stage, CaseRow.exception_reason)
+_CLOCK_COLUMNS = (ClockRow.case_id, ClockRow.clock_no, ClockRow.kind, ClockRow.department,
+                  ClockRow.stage, ClockRow.target_s, ClockRow.started_at, ClockRow.elapsed_s,
+                  ClockRow.running_since, ClockRow.state, ClockRow.breached_at, ClockRow.fired)
+
+
+def _board_cards(session: Any, names: list[str], engine: CaseEngine,
+                 at: datetime) -> list[dict[str, Any]]:
+    """The open cases of ``names`` with their live clocks, read as plain rows (no ORM
+    objects: the board is the most read page)."""
+    cards: dict[int, dict[str, Any]] = {}
+    for r in session.execute(select(*_CASE_COLUMNS).where(
+            CaseRow.department.in_(names), CaseRow.status.in_(OPEN))
+            .order_by(CaseRow.priority, CaseRow.id)):
+        cards[r.id] = {"id": r.id, "title": r.title, "priority": r.priority,
+                       "status": r.status, "assignee": r.assignee, "department": r.department,
+                       "stage": r.stage, "exception_reason": r.exception_reason,
+                       "breached": False, "warned": False, "remaining_s": None, "clocks": []}
+    if not cards:
+        return []
+    for c in session.execute(select(*_CLOCK_COLUMNS).join(CaseRow, CaseRow.id == ClockRow.case_id)
+                             .where(CaseRow.department.in_(names), CaseRow.status.in_(OPEN),
+                                    ClockRow.state != "stopped")
+                             .order_by(ClockRow.case_id, ClockRow.clock_no)):
+        card = cards.get(c.case_id)
+        if card is None:  # changed between the two reads
+            continue
+        clock = SlaClock(id=c.clock_no, kind=c.kind, department=c.department, stage=c.stage,
+                         target_s=c.target_s, started_at=c.started_at, elapsed_s=c.elapsed_s,
+                         running_since=c.running_since, state=c.state,
+                         breached_at=c.breached_at)
         view = engine.clock_view(clock, at)
-        clocks.append(BoardClock(kind=view["kind"], state=view["state"],
-                                 remaining_s=view["remaining_s"], due_at=view["due_at"],
-                                 breached=view["breached"]))
-    warned = any(c.fired for c in case.live_clocks())
-    remaining = min((c.remaining_s for c in clocks), default=None)
-    return BoardCase(id=row.id, title=row.title, priority=row.priority, status=row.status,
-                     assignee=row.assignee, department=row.department, stage=row.stage,
-                     exception_reason=row.exception_reason,
-                     breached=any(c.breached for c in clocks), warned=warned,
-                     remaining_s=remaining, clocks=clocks)
+        card["clocks"].append({"kind": view["kind"], "state": view["state"],
+                               "remaining_s": view["remaining_s"], "due_at": view["due_at"],
+                               "breached": view["breached"]})
+        card["breached"] = card["breached"] or view["breached"]
+        card["warned"] = card["warned"] or bool(c.fired)
+        if card["remaining_s"] is None or view["remaining_s"] < card["remaining_s"]:
+            card["remaining_s"] = view["remaining_s"]
+    return list(cards.values())
+
+
+def _urgency(card: dict[str, Any]) -> tuple[bool, float]:
+    remaining = card["remaining_s"]
+    return (not card["breached"], remaining if remaining is not None else float("inf"))
 
 
 @router.get("/board", tags=["board"], response_model=Board)
-def board(principal: PrincipalDep, session: SessionDep, context: ContextDep) -> Board:
-    """Open cases by department and stage with time left on each clock, and the exception
-    queue (for those who triage); what the board page shows."""
+def board(principal: PrincipalDep, session: SessionDep, context: ContextDep) -> Response:
+    """Open cases by department and stage with time left on each clock (business seconds),
+    breached cases first, and the exception queue (for those who triage); what the board
+    page shows."""
     at = _now()
     engine = context.store.engine(session)
     depts = [d for d in session.scalars(select(DepartmentRow).order_by(DepartmentRow.name))
              if d.name != EXCEPTIONS and principal.can_see(d.name)]
     names = [d.name for d in depts] + ([EXCEPTIONS] if principal.triages else [])
-    rows = list(session.scalars(select(CaseRow).where(CaseRow.department.in_(names),
-                                                      CaseRow.status.in_(OPEN))
-                                .order_by(CaseRow.priority, CaseRow.id)))
-    cards = [_board_case(r, engine, at) for r in rows]
+    by_place: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for card in _board_cards(session, names, engine, at):
+        by_place[(card["department"], card["stage"])].append(card)
     out = []
     for dept in depts:
-        mine = [c for c in cards if c.department == dept.name]
         stages = list(dept.stages or [dept.name])
-        stages += sorted({c.stage for c in mine} - set(stages))
-        out.append(BoardDepartment(
-            name=dept.name, open_cases=len(mine), breached=sum(c.breached for c in mine),
-            stages=[BoardStage(name=s, cases=sorted(
-                (c for c in mine if c.stage == s),
-                key=lambda c: (not c.breached, c.remaining_s if c.remaining_s is not None
-                               else float("inf"))))
-                for s in stages]))
-    exceptions = [c for c in cards if c.department == EXCEPTIONS] if principal.triages \
-        else None
-    return Board(generated_at=at, departments=out, exceptions=exceptions)
+        stages += sorted({st for d, st in by_place if d == dept.name} - set(stages))
+        columns = [{"name": st, "cases": sorted(by_place.get((dept.name, st), []),
+                                                key=_urgency)} for st in stages]
+        mine = [c for col in columns for c in col["cases"]]
+        out.append({"name": dept.name, "open_cases": len(mine),
+                    "breached": sum(c["breached"] for c in mine), "stages": columns})
+    exceptions = None
+    if principal.triages:
+        exceptions = sorted((c for (d, _s), cards in by_place.items() if d == EXCEPTIONS
+                             for c in cards), key=_urgency)
+    body = {"generated_at": at.isoformat(), "departments": out, "exceptions": exceptions}
+    return Response(json.dumps(body), media_type="application/json")
 
 
 @router.get("/audit/figures", tags=["audit"])
