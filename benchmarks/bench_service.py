@@ -176,6 +176,11 @@ def bench(database_url: str, label: str, n_cases: int, clients: int,
         def read_board(_i: int, _n: int) -> tuple[str, str, None, dict[str, str]]:
             return "GET", "/api/v1/board", None, root
 
+        agent_read = {"Authorization": f"Bearer {tokens['support-agent']}"}
+
+        def read_own_board(_i: int, _n: int) -> tuple[str, str, None, dict[str, str]]:
+            return "GET", "/api/v1/board", None, agent_read
+
         def update_case(i: int, n: int) -> tuple[str, str, bytes, dict[str, str]]:
             # each client works its own cases; assignee alternates, so every PATCH changes it
             mine = support_ids[i::clients]
@@ -190,6 +195,8 @@ def bench(database_url: str, label: str, n_cases: int, clients: int,
         scenarios = [
             run_scenario("read the board (superuser, all departments)", port, clients,
                          seconds, read_board),
+            run_scenario("read the board (agent, one department)", port, clients, seconds,
+                         read_own_board),
             run_scenario("update cases (PATCH assignee, own cases per client)", port, clients,
                          seconds, update_case),
             run_scenario("all clients act on one case (POST respond)", port, clients,
