@@ -185,7 +185,7 @@ def _warn_inputs(agents: Sequence[Agent], queues: Sequence[str], templates: Sequ
     for a in agents:
         if a.min_hours <= 0:
             continue
-        n_days = min(days, 7) if a.available is None else min(days, len(a.available))
+        n_days = 7 if a.available is None else len(a.available)  # a whole week's worth
         sums = {0.0}
         for _ in range(n_days):
             sums |= {round(s + h, 4) for s in sums for h in paid}
@@ -625,6 +625,8 @@ class Roster(CoverageMixin):
             program.objective(x, y)["objective"]
         self.gap = relative_gap(self.objective, lower_bound) if math.isfinite(lower_bound) \
             else math.nan
+        if self.gap <= 1e-9:
+            self.status = "optimal"  # it meets a proven bound
         self.wall_time = wall_time
         self.stats = stats
         self._coverage = program.coverage(x, y).reshape(len(self.req.queues), -1)

@@ -591,6 +591,8 @@ def solve_program(program: ShiftProgram, *, time_limit: float, workers: int, see
             best = min(reversed(candidates), key=value)
     status, x, y = best
     parts = program.objective(x, y)
+    if math.isfinite(bound) and relative_gap(parts["objective"], bound) <= 1e-9:
+        status = "optimal"  # it meets the LP bound: nothing can be cheaper
     wall = time.perf_counter() - t0
     if progress is not None:
         progress(Progress("done", wall, parts["objective"], bound,
