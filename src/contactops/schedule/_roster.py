@@ -165,8 +165,8 @@ def _pool(schedule: Schedule) -> IntArray:
     return np.flatnonzero(np.isin(key, used)).astype(np.int64)
 
 
-def _warn_inputs(agents: Sequence[Agent], queues: Sequence[str], templates: Sequence[ShiftTemplate],
-                 days: int, need: FloatArray) -> None:
+def _warn_inputs(agents: Sequence[Agent], queues: Sequence[str],
+                 templates: Sequence[ShiftTemplate], need: FloatArray) -> None:
     names = [a.name for a in agents]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -252,7 +252,7 @@ def roster(source: Schedule | Any, agents: Sequence[Agent],
                                    workers=workers, seed=seed)
     base = schedule.program
     req = base.req
-    _warn_inputs(agents, req.queues, base.cand.templates, req.days, req.flat())
+    _warn_inputs(agents, req.queues, base.cand.templates, req.flat())
     pool_idx = _pool(schedule)
     program = ShiftProgram(req, base.cand.subset(pool_idx), base.seg, base.costs, base.rules)
     model = _RosterModel(program, agents, rules, weights)
