@@ -128,3 +128,28 @@ def test_demo_and_plan_commands(tmp_path: Path) -> None:
     res = runner.invoke(app, ["plan", "-w", str(tmp_path / "none.duckdb")])
     assert res.exit_code == 2
     assert "an existing warehouse" in res.output
+
+
+def test_schedule_coverage_in_the_plan_and_its_report(stationary: Warehouse,
+                                                        tmp_path: Path) -> None:
+    from contactops.schedule import ShiftTemplate, schedule_shifts  # noqa: PLC0415
+
+    result = plan(stationary, days=2, target="80/20", interval="60min", shrinkage=0.2,
+                  methods=("seasonal_naive",), check=False)
+    need = result.table[result.table["queue"] == "calls"][["queue", "interval_start",
+                                                           "required"]]
+    day = ShiftTemplate("eight", length=8 * 3600, starts=[h * 3600 for h in range(24)])
+    sched = schedule_shifts(need, [day], time_limit=10, workers=1)
+    result.attach_schedule(sched)
+    calls = result.table[result.table["queue"] == "calls"]
+    cov = sched.coverage_table().to_pandas()
+    np.testing.assert_allclose(calls["scheduled"].to_numpy(), cov["scheduled"].to_numpy())
+    np.testing.assert_allclose(calls["short"], np.maximum(calls["required"] - calls["scheduled"],
+                                                          0), atol=1e-9)
+    other = result.table[result.table["queue"] == "assisted"]
+    assert (other["scheduled"] == 0).all()  # not scheduled: no coverage
+    summary = result.summary().set_index("queue")
+    assert summary.loc["calls", "scheduled_hours"] == pytest.approx(calls["scheduled"].sum())
+    page = result.write(tmp_path)["report"].read_text(encoding="utf-8")
+    assert "<h2>Schedule</h2>" in page
+    assert f"{sched.shift_count:,} shifts" in page

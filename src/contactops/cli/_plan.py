@@ -45,14 +45,44 @@ def _render(result: PlanResult, paths: dict[str, Any], seconds: float) -> None:
     console.print(f"[dim]{seconds:.1f} s[/]")
 
 
-def _run_plan(source: Any, out: Path, **kw: Any) -> PlanResult:
+def _schedule(result: PlanResult, templates: Path, time_limit: float, status: Any
+              ) -> tuple[Any, Path]:
+    """Schedule the plan's requirement with ``shifts.yaml`` and attach the coverage."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    from contactops.cli._schedule import _queue_models, _read_config, _write  # noqa: PLC0415
+    from contactops.schedule import schedule_shifts  # noqa: PLC0415
+
+    cfg = _read_config(templates)
+    tz = cfg.timezone or result.timezone
+    table = pa.Table.from_pandas(result.table.assign(
+        interval_start=result.table["interval_start"].astype("datetime64[us]")),
+        preserve_index=False)
+    models, threshold, shrink, _ = _queue_models(table, tz, cfg.threshold)
+    need = table.select(["queue", "interval_start", "required"])
+    sched = schedule_shifts(need, cfg.templates, cfg.rules, costs=cfg.costs,
+                            queue_model=models, threshold=threshold, shrinkage=shrink,
+                            timezone=tz, time_limit=time_limit,
+                            progress=lambda p: status.update(f"scheduling: {p.stage}"))
+    result.attach_schedule(sched)
+    return sched, _write
+
+
+def _run_plan(source: Any, out: Path, templates: Path | None = None,
+              time_limit: float = 30.0, **kw: Any) -> PlanResult:
     from contactops.plan import plan  # noqa: PLC0415 - statsforecast is slow to import
 
     t0 = time.perf_counter()
     with console.status("planning") as status:
-        result = plan(source, progress=lambda text: status.update(text), **kw)
+        result = plan(source, progress=status.update, **kw)
+        extra: dict[str, Any] = {}
+        if templates is not None:
+            sched, write = _schedule(result, templates, time_limit, status)
+            out.mkdir(parents=True, exist_ok=True)
+            write(sched.shifts, out / "schedule.csv")  # type: ignore[operator]
+            extra["schedule"] = out / "schedule.csv"
         status.update("writing the plan and the report")
-        paths = result.write(out)
+        paths = {**result.write(out), **extra}
     _render(result, paths, time.perf_counter() - t0)
     return result
 
@@ -81,6 +111,10 @@ def plan_command(
     seed: int = typer.Option(0, "--seed", help="Seed of the simulation."),
     out: Path = typer.Option(Path("plan"), "--out", "-o", help="Directory for plan.parquet, "
                              "plan.csv and report.html."),
+    templates: Path | None = typer.Option(None, "--templates", "-t", help="shifts.yaml: also "
+                                          "schedule the plan (schedule.csv) and chart the "
+                                          "coverage in the report."),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Seconds for the scheduler."),
 ) -> None:
     """Forecast the history, staff every interval, simulate the plan and write the report."""
     from contactops.data import Warehouse  # noqa: PLC0415
@@ -99,7 +133,7 @@ def plan_command(
                                "message": target, "email": email, "ticket": email},
                       interval=interval, timezone=timezone, shrinkage=shrinkage,
                       holidays=holidays, check=check, replications=replications, seed=seed,
-                      **kw)
+                      templates=templates, time_limit=time_limit, **kw)
 
 
 @app.command("demo")
@@ -120,7 +154,7 @@ def demo_command(
         with Warehouse(db) as wh:
             with console.status("building the demo center") as status:
                 legs = build_demo_history(wh, seed=seed,
-                                          progress=lambda text: status.update(text))
+                                          progress=status.update)
             console.print(f"demo warehouse {db}: {legs:,} contact legs over 8 weeks "
                           f"({time.perf_counter() - t0:.1f} s)")
             _run_plan(wh, out, start="2026-12-07", days=7, holidays="US", seed=seed)

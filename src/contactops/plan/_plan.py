@@ -121,6 +121,36 @@ class PlanResult:
     shrinkage: float
     simulated: bool
     notes: list[str] = field(default_factory=list)
+    timezone: str = "UTC"
+    schedule: Any = None  # a contactops.schedule.Schedule, once attached
+
+    def attach_schedule(self, schedule: Any) -> PlanResult:
+        """Add the schedule's coverage (``scheduled``, ``short``, ``over``) to the table.
+
+        ``schedule`` is what ``contactops.schedule.schedule_shifts`` returned for
+        this plan's requirement; the report then charts coverage against it.
+        """
+        cov = schedule.coverage_table().to_pandas()
+        ts = pd.to_datetime(cov["interval_start"])
+        if ts.dt.tz is not None:
+            ts = ts.dt.tz_convert(self.timezone).dt.tz_localize(None)
+        cov = cov.assign(interval_start=ts.astype("datetime64[ns]"))[
+            ["queue", "interval_start", "scheduled", "short", "over"]]
+        table = self.table.drop(columns=[c for c in ("scheduled", "short", "over")
+                                         if c in self.table.columns])
+        table = table.assign(interval_start=pd.to_datetime(table["interval_start"])
+                             .astype("datetime64[ns]"))
+        merged = table.merge(cov, on=["queue", "interval_start"], how="left")
+        missing = merged["scheduled"].isna()
+        if missing.all():
+            raise InvalidParameterError("schedule", "no matching intervals",
+                                        "a schedule of this plan's queues and intervals",
+                                        "Schedule the plan's own requirement (same time zone).")
+        merged[["scheduled", "short", "over"]] = merged[["scheduled", "short", "over"]
+                                                        ].fillna(0.0)
+        self.table = merged
+        self.schedule = schedule
+        return self
 
     def summary(self) -> pd.DataFrame:
         """Per queue: volume, agent-hours, peak requirement, service levels, risk."""
@@ -141,6 +171,10 @@ class PlanResult:
         if self.simulated:
             out["sim_sl"] = _weighted(t, "sim_sl")
             out["at_risk_intervals"] = g["at_risk"].sum().astype(int)
+        if "scheduled" in t.columns:
+            out["scheduled_hours"] = g["scheduled"].sum() * hours
+            out["short_hours"] = g["short"].sum() * hours
+            out["over_hours"] = g["over"].sum() * hours
         out.index.name = "queue"
         return out.reset_index()
 
@@ -330,7 +364,7 @@ def plan(source: Warehouse | Any, *, start: Any = None, days: int = 7,
     qframe = pd.DataFrame([vars(params[q]) for q in ids])
     return PlanResult(table=table, forecast=fc, history=hist, accuracy=vf.selection_,
                       queues=qframe, start=start_day, days=days, interval_minutes=minutes,
-                      shrinkage=shrink, simulated=check, notes=notes)
+                      shrinkage=shrink, simulated=check, notes=notes, timezone=timezone)
 
 
 def _check(table: pd.DataFrame, params: dict[str, QueueParams], ids: list[str], days: int,

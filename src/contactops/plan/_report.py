@@ -25,7 +25,7 @@ _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
 max-width:1100px;color:#1d2733;padding:0 1rem}
 h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:1px solid #d5dbe1;padding-bottom:.3rem}
-table{border-collapse:collapse;font-size:.9rem;margin:.6rem 0}
+table{border-collapse:collapse;font-size:.9rem;margin:.6rem 0;display:block;overflow-x:auto}
 th,td{padding:.25rem .6rem;border-bottom:1px solid #e4e8ec;text-align:right}
 th:first-child,td:first-child{text-align:left}
 .risk{color:#b42318;font-weight:600}.ok{color:#067647}.muted{color:#5b6b7b;font-size:.85rem}
@@ -127,8 +127,17 @@ def write_report(result: PlanResult, path: Path) -> Path:
         "<h2>Summary</h2>",
         _table(summary, {"forecast": "{:,.0f}", "aht": "{:,.0f}", "required_hours": "{:,.1f}",
                          "peak_required": "{:,.0f}", "target_sl": pct, "model_sl": pct,
-                         "sim_sl": pct}),
+                         "sim_sl": pct, "scheduled_hours": "{:,.1f}",
+                         "short_hours": "{:,.1f}", "over_hours": "{:,.1f}"}),
     ]
+    if result.schedule is not None:
+        s = result.schedule
+        parts += ["<h2>Schedule</h2>",
+                  (f"<p>{s.shift_count:,} shifts, {s.paid_hours:,.1f} paid hours; "
+                  f"{s.short_total:,.1f} agent-intervals short and {s.over_total:,.1f} over "
+                  "the requirement. Lower bound of the cost (linear relaxation) "
+                  f"{s.lower_bound:,.1f}, gap {100 * s.gap:.2f}%. The requirement charts "
+                  "below show the scheduled coverage, breaks included.</p>")]
     if result.simulated:
         risky = result.table[result.table["at_risk"]]
         if len(risky):
