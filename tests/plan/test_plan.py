@@ -132,7 +132,7 @@ def test_demo_and_plan_commands(tmp_path: Path) -> None:
 
 def test_schedule_coverage_in_the_plan_and_its_report(stationary: Warehouse,
                                                         tmp_path: Path) -> None:
-    from contactops.schedule import ShiftTemplate, schedule_shifts  # noqa: PLC0415
+    from contactops.schedule import ShiftTemplate, schedule_shifts
 
     result = plan(stationary, days=2, target="80/20", interval="60min", shrinkage=0.2,
                   methods=("seasonal_naive",), check=False)
