@@ -197,7 +197,6 @@ class Schedule(CoverageMixin):
         if self._lines is not None:
             return self._lines
         cand = self.program.cand
-        req = self.req
         g_first = np.searchsorted(cand.g_shift, np.arange(cand.n + 1))
         out: list[dict[str, Any]] = []
         for s in np.flatnonzero(self.x > 0).tolist():
@@ -212,7 +211,6 @@ class Schedule(CoverageMixin):
                 out.append(self._line(s, k, list(combo)))
         for i, line in enumerate(out):
             line["shift"] = i + 1
-        del req
         self._lines = out
         return out
 
