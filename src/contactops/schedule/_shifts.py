@@ -540,6 +540,8 @@ def schedule_shifts(requirement: Any, templates: Sequence[ShiftTemplate],
 
 
 FULL_MODEL_LIMIT = 8_000  # variables: up to this, CP-SAT takes the whole program at once
+LNS_WIDTH = 1 / 3  # a window frees the shifts starting within this share of the longest shift
+LNS_EFFORT = 0.5  # CP-SAT's deterministic time per window
 
 
 def solve_program(program: ShiftProgram, *, time_limit: float, workers: int, seed: int,
@@ -620,7 +622,7 @@ def _lns(program: ShiftProgram, best: tuple[str, FloatArray, FloatArray], *, bou
     ip, cand = program.ip, program.cand
     horizon = program.req.horizon
     longest = int(cand.length.max()) if cand.n else 1
-    width = max(longest // 3, 4)
+    width = max(round(longest * LNS_WIDTH), 4)
     status, x, y = best
     current = program.complete(x, y)
     cost = program.objective(x, y)["objective"]
@@ -649,7 +651,7 @@ def _lns(program: ShiftProgram, best: tuple[str, FloatArray, FloatArray], *, bou
             it += 1
             out = solve_cpsat(sub, hint=current[free], workers=workers, seed=seed + it,
                               time_limit=max(time_limit - (time.perf_counter() - t0), 0.5),
-                              t0=time.perf_counter(), deterministic_limit=0.5)
+                              t0=time.perf_counter(), deterministic_limit=LNS_EFFORT)
             stats["lns_windows"] = it
             if out.status not in ("optimal", "feasible"):
                 continue
