@@ -71,6 +71,16 @@ class CoverageMixin:
         """Agents above the requirement per interval (agent-intervals), like the requirement."""
         return self.req.like_input(np.maximum(self._cov3() - self.req.values, 0.0))
 
+    @property
+    def short_total(self) -> float:
+        """Agent-intervals short over the horizon (all queues)."""
+        return float(np.maximum(self.req.flat() - self._coverage, 0.0).sum())
+
+    @property
+    def over_total(self) -> float:
+        """Agent-intervals over the requirement over the horizon (all queues)."""
+        return float(np.maximum(self._coverage - self.req.flat(), 0.0).sum())
+
     def _cov3(self) -> FloatArray:
         return self._coverage.reshape(self.req.values.shape)
 
@@ -168,15 +178,6 @@ class Schedule(CoverageMixin):
     @property
     def paid_hours(self) -> float:
         return float(self.program.cand.paid_hours @ self.x)
-
-    @property
-    def short_total(self) -> float:
-        """Agent-intervals short over the horizon (all queues)."""
-        return float(np.maximum(self.req.flat() - self._coverage, 0.0).sum())
-
-    @property
-    def over_total(self) -> float:
-        return float(np.maximum(self._coverage - self.req.flat(), 0.0).sum())
 
     def summary(self) -> dict[str, Any]:
         """Totals: shifts, paid hours, short/over agent-intervals, objective, bound, gap."""

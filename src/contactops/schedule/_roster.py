@@ -765,14 +765,6 @@ class Roster(CoverageMixin):
         cand = self.model.program.cand
         return float(sum(cand.paid_hours[p] for ps in self.work.values() for p in ps))
 
-    @property
-    def short_total(self) -> float:
-        return float(np.maximum(self.req.flat() - self._coverage, 0.0).sum())
-
-    @property
-    def over_total(self) -> float:
-        return float(np.maximum(self._coverage - self.req.flat(), 0.0).sum())
-
     def summary(self) -> dict[str, Any]:
         rules = self.rules.to_pylist()
         return {
