@@ -37,3 +37,18 @@ def test_parse_share() -> None:
     assert parse_share("0.3") == pytest.approx(0.3)
     with pytest.raises(InvalidParameterError):
         parse_share("x")
+
+
+def test_share_zero_only_when_allowed() -> None:
+    import pytest
+
+    from contactops.errors import InvalidParameterError
+    from contactops.units import parse_share
+
+    assert parse_share("0%", allow_zero=True) == 0.0
+    assert parse_share(0, allow_zero=True) == 0.0
+    assert parse_share("30%", allow_zero=True) == 0.3
+    with pytest.raises(InvalidParameterError, match="strictly between"):
+        parse_share("0")
+    with pytest.raises(InvalidParameterError, match="strictly between"):
+        parse_share("100%", allow_zero=True)

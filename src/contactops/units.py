@@ -61,8 +61,11 @@ def parse_duration(text: str | float | int, *, name: str = "duration",
     return total
 
 
-def parse_share(text: str | float, *, name: str = "share") -> float:
-    """A share from ``"80%"``, ``"0.8"`` or ``80`` (numbers above 1 are percentages)."""
+def parse_share(text: str | float, *, name: str = "share", allow_zero: bool = False) -> float:
+    """A share from ``"80%"``, ``"0.8"`` or ``80`` (numbers above 1 are percentages).
+
+    ``allow_zero`` admits 0 (e.g. no shrinkage); 1 (100%) is never a share here.
+    """
     raw = str(text).strip()
     try:
         value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
@@ -71,6 +74,8 @@ def parse_share(text: str | float, *, name: str = "share") -> float:
                                     "Write a percentage or a fraction.") from None
     if value > 1.0:
         value /= 100.0
+    if allow_zero and value == 0.0:
+        return 0.0
     if not 0.0 < value < 1.0:
         raise InvalidParameterError(name, text, "strictly between 0% and 100%",
                                     "Write a percentage or a fraction, e.g. 80%.")

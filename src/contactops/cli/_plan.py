@@ -45,12 +45,11 @@ def _render(result: PlanResult, paths: dict[str, Any], seconds: float) -> None:
     console.print(f"[dim]{seconds:.1f} s[/]")
 
 
-def _schedule(result: PlanResult, templates: Path, time_limit: float, status: Any
-              ) -> tuple[Any, Path]:
+def _schedule(result: PlanResult, templates: Path, time_limit: float, status: Any) -> Any:
     """Schedule the plan's requirement with ``shifts.yaml`` and attach the coverage."""
     import pyarrow as pa  # noqa: PLC0415
 
-    from contactops.cli._schedule import _queue_models, _read_config, _write  # noqa: PLC0415
+    from contactops.cli._schedule import _queue_models, _read_config  # noqa: PLC0415
     from contactops.schedule import schedule_shifts  # noqa: PLC0415
 
     cfg = _read_config(templates)
@@ -65,7 +64,7 @@ def _schedule(result: PlanResult, templates: Path, time_limit: float, status: An
                             timezone=tz, time_limit=time_limit,
                             progress=lambda p: status.update(f"scheduling: {p.stage}"))
     result.attach_schedule(sched)
-    return sched, _write
+    return sched
 
 
 def _run_plan(source: Any, out: Path, templates: Path | None = None,
@@ -77,9 +76,11 @@ def _run_plan(source: Any, out: Path, templates: Path | None = None,
         result = plan(source, progress=status.update, **kw)
         extra: dict[str, Any] = {}
         if templates is not None:
-            sched, write = _schedule(result, templates, time_limit, status)
+            from contactops.cli._schedule import _write  # noqa: PLC0415
+
+            sched = _schedule(result, templates, time_limit, status)
             out.mkdir(parents=True, exist_ok=True)
-            write(sched.shifts, out / "schedule.csv")  # type: ignore[operator]
+            _write(sched.shifts, out / "schedule.csv")
             extra["schedule"] = out / "schedule.csv"
         status.update("writing the plan and the report")
         paths = {**result.write(out), **extra}

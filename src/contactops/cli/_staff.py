@@ -156,8 +156,7 @@ def staff(
     """Required agents and the service level, ASA, abandonment and occupancy they achieve."""
     with user_errors():
         share, threshold = parse_target(target)
-        shrink = 0.0 if shrinkage.strip() in ("0", "0%") else parse_share(shrinkage,
-                                                                           name="--shrinkage")
+        shrink = parse_share(shrinkage, name="--shrinkage", allow_zero=True)
         table: pa.Table | None = None
         if file is not None:
             table = _read_table(file)

@@ -26,13 +26,14 @@ __all__ = ["HandleTimeForecaster", "VolumeForecaster", "horizon_days"]
 
 DEFAULT_METHODS = ("seasonal_naive", "wfm", "mstl", "autoets", "combined")
 COMBINED_FROM = ("wfm", "mstl", "autoets")
-_FORKED: tuple[Any, Callable[[Any], Any]] | None = None
+_FORKED: tuple[Callable[[Any], Any], list[Any]] | None = None
 
 
-def _call_forked(item: Any) -> Any:
-    """Run the function the parent set up before forking (see ``VolumeForecaster._map``)."""
+def _call_forked(i: int) -> Any:
+    """Item ``i`` through the function the parent set up before forking (see ``_map``)."""
     assert _FORKED is not None
-    return _FORKED[1](item)
+    func, items = _FORKED
+    return func(items[i])
 Progress = Callable[[str], None]
 
 
@@ -136,10 +137,10 @@ class VolumeForecaster:
         self.progress = progress
 
     # -- parameters ------------------------------------------------------------------------
-    def _check(self) -> None:
+    def _check(self, methods_override: Sequence[str] | None = None) -> None:
         self.minutes_ = interval_minutes(self.interval)
         self.per_day_ = MINUTES_PER_DAY // self.minutes_
-        methods = tuple(self.methods)
+        methods = tuple(self.methods if methods_override is None else methods_override)
         unknown = [m for m in methods if m not in (*METHODS, "combined")]
         if not methods or unknown:
             raise InvalidParameterError("methods", list(methods),
@@ -350,7 +351,7 @@ class VolumeForecaster:
         # statsforecast's ETS optimiser and statsmodels' STL hold the GIL: processes, not
         # threads.  Forked children inherit the fitted state; nothing is pickled but results.
         global _FORKED  # noqa: PLW0603 - handed to forked children, cleared after
-        _FORKED = (self, func)
+        _FORKED = (func, items)
         try:
             ctx = multiprocessing.get_context("fork")
             with ctx.Pool(jobs) as pool:
@@ -369,7 +370,7 @@ class VolumeForecaster:
         self._check()
         frame = as_frame(history)
         self.series_ = series_from_frame(frame, self.minutes_, fill_missing=self.fill_missing)
-        fitted = self._map(self._fit_series_at, list(range(len(self.series_))), "fitting")
+        fitted = self._map(self._fit_series, self.series_, "fitting")
         self.prepared_: dict[str, _Prepared] = {}
         self.selected_: dict[str, str] = {}
         self.notes_: dict[str, str] = {}
@@ -382,9 +383,6 @@ class VolumeForecaster:
             rows.extend(r)
         self.selection_ = pd.DataFrame(rows, columns=["unique_id", "method", "windows", "wape"])
         return self
-
-    def _fit_series_at(self, i: int) -> tuple[_Prepared, str, str, list[dict[str, Any]]]:
-        return self._fit_series(self.series_[i])
 
     def predict(self, horizon: Any = 7, start: Any = None) -> pd.DataFrame:
         """Forecast ``horizon`` days from the day after each series' history (or ``start``).
@@ -408,9 +406,9 @@ class VolumeForecaster:
                         "start", str(start), f"on or after {first} for {uid}",
                         "The forecast starts after the history ends.")
             plans.append((uid, first, skip))
-        self._plans = [(self.prepared_[uid], self.selected_[uid], skip + days)
-                       for uid, _, skip in plans]
-        results = self._map(self._forecast_at, list(range(len(plans))), "forecasting")
+        jobs = [(self.prepared_[uid], self.selected_[uid], skip + days)
+                for uid, _, skip in plans]
+        results = self._map(lambda job: self._forecast(*job), jobs, "forecasting")
         frames = []
         for (uid, first, skip), (mean, bands) in zip(plans, results, strict=True):
             ds = ((first + skip).astype("datetime64[m]")
@@ -423,12 +421,7 @@ class VolumeForecaster:
                 cols[f"y_hat_hi_{lv}"] = np.maximum(hi[skip:].ravel(), cols["y_hat"])
             cols["method"] = self.selected_[uid]
             frames.append(pd.DataFrame(cols))
-        del self._plans
         return pd.concat(frames, ignore_index=True)
-
-    def _forecast_at(self, i: int) -> tuple[np.ndarray, Bands]:
-        prep, method, h = self._plans[i]
-        return self._forecast(prep, method, h)
 
     def backtest(self, history: Any, *, n_windows: int = 3, horizon: Any = 7,
                  methods: Sequence[str] | None = None) -> pd.DataFrame:
@@ -443,9 +436,7 @@ class VolumeForecaster:
         before it (by its own inner backtest): the per-queue selection,
         measured honestly.
         """
-        if methods is not None:
-            self.methods = tuple(methods)
-        self._check()
+        self._check(methods)
         h = horizon_days(horizon)
         frame = as_frame(history)
         series = series_from_frame(frame, self.minutes_, fill_missing=self.fill_missing)

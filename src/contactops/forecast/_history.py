@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from contactops.errors import InvalidParameterError
+from contactops.units import parse_duration
 
 __all__ = ["Series", "as_frame", "interval_minutes", "series_from_frame"]
 
@@ -25,22 +26,14 @@ MINUTES_PER_DAY = 1440
 
 def interval_minutes(interval: Any) -> int:
     """``"30min"``, ``"15m"``, ``"1h"``, ``"60min"`` or minutes as a number -> 15, 30 or 60."""
-    text = str(interval).strip().lower()
-    minutes: float | None = None
     try:
-        minutes = float(text)
-    except ValueError:
-        for suffix, scale in (("min", 1), ("m", 1), ("h", 60)):
-            if text.endswith(suffix):
-                try:
-                    minutes = float(text[: -len(suffix)]) * scale
-                except ValueError:
-                    minutes = None
-                break
+        minutes = parse_duration(interval, name="interval", default_unit="min") / 60.0
+    except InvalidParameterError:
+        minutes = -1.0
     if minutes not in (15.0, 30.0, 60.0):
         raise InvalidParameterError("interval", interval, "15, 30 or 60 minutes",
                                     'Write e.g. "30min", "15min" or "1h".')
-    return int(minutes)  # type: ignore[arg-type]
+    return int(minutes)
 
 
 def as_frame(data: Any, name: str = "history") -> pd.DataFrame:
