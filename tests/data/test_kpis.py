@@ -109,6 +109,23 @@ def test_fcr_counts_repeats_within_the_window() -> None:
     assert r["repeat_rate"] == pytest.approx(2 / 5)
 
 
+def test_fcr_by_day_and_queue_sees_repeats_after_the_end() -> None:
+    day = 60 * 24
+    rows = [leg(1, "answered", 0, customer="A", talk=60),                       # day 0 sales
+            leg(2, "answered", 0, customer="A", talk=60, minutes=day + 5,      # repeat of 1
+                queue="billing"),
+            leg(3, "answered", 0, customer="B", talk=60, queue="billing"),     # day 0 billing
+            leg(4, "answered", 0, customer="C", talk=60, minutes=day),         # day 1 sales
+            leg(5, "answered", 0, customer="C", talk=60, minutes=3 * day),     # after the end
+            leg(6, "answered", 0, customer="D", talk=60, minutes=2)]           # day 0 sales
+    table = kpis(load(rows), by=["day", "queue"], fcr_days=7, end=T0 + timedelta(days=2),
+                 metrics=["repeat_rate"])
+    got = {(r["day"].day, r["queue"]): r["repeat_rate"] for r in table.to_pylist()}
+    # day 0 sales: 1 (repeated) and 6 (not); day 0 billing: 3; day 1 billing: 2 (its next
+    # contact from A never comes); day 1 sales: 4, repeated by 5 which lies after ``end``
+    assert got == {(2, "sales"): pytest.approx(0.5), (2, "billing"): 0.0,
+                   (3, "billing"): 0.0, (3, "sales"): 1.0}
+
 def test_csat_and_nps_with_intervals_and_minimum_sample() -> None:
     rows = [leg(i, "answered", 0, talk=60) for i in range(1, 41)]
     surveys = [{"contact_id": f"c{i}", "csat": 5 if i <= 30 else 2,

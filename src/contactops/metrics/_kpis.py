@@ -89,6 +89,10 @@ BASE: Final[dict[str, str]] = {
     "escalated": "count(*) FILTER (WHERE coalesce(escalated_from_bot, false))",
 }
 
+# initial contacts of known customers: the base of the repeat rate and FCR
+_INITIAL_KNOWN = ("count(*) FILTER (WHERE customer_id IS NOT NULL "
+                  "AND contact_id = initial_contact_id)")
+
 _SHORT = "(CASE WHEN $exclude_short THEN short_abandoned ELSE 0 END)"
 _OFFERED = f"(offered_all - {_SHORT})"
 _ABANDONED = f"(abandoned_all - {_SHORT})"
@@ -228,9 +232,12 @@ def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
     if end is not None:
         where.append("arrived_at < $end")
         params["end"] = _as_ts(end, timezone)
-    repeat_cols = ("initial_known", "repeated")
+    repeat_cols = ("repeated",)
     survey_cols = ("surveys_csat", "csat_good", "surveys_nps", "promoters", "detractors")
-    core_sql = ",\n  ".join(f"{expr} AS {name}" for name, expr in BASE.items())
+    core_exprs = dict(BASE)
+    if need_repeat:
+        core_exprs["initial_known"] = _INITIAL_KNOWN
+    core_sql = ",\n  ".join(f"{expr} AS {name}" for name, expr in core_exprs.items())
     select_grain = ", ".join(group_cols)
     group_by = (" GROUP BY " + ", ".join(str(i + 1) for i in range(len(grains)))) if grains else ""
     order_by = (" ORDER BY " + ", ".join(str(i + 1) for i in range(len(grains)))) if grains else ""
@@ -248,21 +255,23 @@ def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
     joins = ""
     on = " AND ".join(f"core.{g} IS NOT DISTINCT FROM {{t}}.{g}" for g in group_names) or "true"
     if need_repeat:
-        # the repeat window sees every contact (a repeat may fall after ``end``); only the
-        # customer, times and grain columns travel through the sort
-        inner_where = filt.replace("arrived_at", "r.arrived_at")
+        # the repeat window sees every contact (a repeat may fall after ``end``), over
+        # customer and time only: it yields the rowids of initial contacts repeated
+        # within N days, whose grain is then looked up (carrying the grain columns
+        # through the sort costs more).  initial_known is counted in core.
         parts.append(f"""rep AS (
-  SELECT {", ".join(f"r.{g}" for g in group_names) + "," if grains else ""}
-    count(*) AS initial_known,
-    count(*) FILTER (WHERE r.repeat_within) AS repeated
-  FROM (
-    SELECT {select_grain + "," if grains else ""} arrived_at,
-      lead(arrived_at) OVER (PARTITION BY customer_id ORDER BY arrived_at)
-        <= arrived_at + to_microseconds(CAST($fcr_days * 86400e6 AS BIGINT))
-        AS repeat_within
-    FROM interactions
-    WHERE customer_id IS NOT NULL AND contact_id = initial_contact_id) r
-  {inner_where}{group_by})""")
+  SELECT {select_grain + "," if grains else ""} count(*) AS repeated
+  FROM interactions SEMI JOIN (
+    SELECT rid FROM (
+      SELECT rowid AS rid,
+        -- integer microseconds sort and compare faster than TIMESTAMPTZ
+        lead(epoch_us(arrived_at)) OVER (PARTITION BY customer_id
+                                         ORDER BY epoch_us(arrived_at))
+          <= epoch_us(arrived_at) + CAST($fcr_days * 86400e6 AS BIGINT) AS repeat_within
+      FROM interactions
+      WHERE customer_id IS NOT NULL AND contact_id = initial_contact_id)
+    WHERE repeat_within) r ON interactions.rowid = r.rid
+  {filt}{group_by})""")
         joins += " LEFT JOIN rep ON " + on.format(t="rep")
     if need_surveys:
         parts.append(f"""sur AS (
@@ -276,6 +285,8 @@ def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
     zero = "0::BIGINT"
     extra = [f"coalesce(rep.{c}, 0) AS {c}" if need_repeat else f"{zero} AS {c}"
              for c in repeat_cols]
+    if not need_repeat:
+        extra.append(f"{zero} AS initial_known")
     extra += [f"coalesce(sur.{c}, 0) AS {c}" if need_surveys else f"{zero} AS {c}"
               for c in survey_cols]
     ctes = ",\n".join(parts)
