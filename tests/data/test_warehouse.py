@@ -37,7 +37,10 @@ class FakeAdapter:
         self.fail_after = fail_after
         self.rejects = rejects
 
+    reads = 0  # how many times the file was read (streamed, then staged on a clash)
+
     def read(self, path: Path, options: Mapping[str, Any]) -> Iterator[Chunk]:
+        self.reads += 1
         for k, rows in enumerate(self.chunks):
             if self.fail_after is not None and k == self.fail_after:
                 raise OSError("disk went away half-way")
@@ -158,3 +161,30 @@ def test_of_two_copies_in_a_file_the_first_read_wins(fake: Any) -> None:
     wh.ingest(fake(FakeAdapter([[*rows, first], [second]])), format="fake")
     kept = wh.sql("SELECT wait_s FROM interactions WHERE contact_id = 'dup'").to_pylist()
     assert kept == [{"wait_s": 1.0}]
+
+
+def test_a_clean_file_is_read_once_a_clash_found_late_is_read_again(fake: Any) -> None:
+    wh = Warehouse(":memory:")
+    first = FakeAdapter([[row("a", 1, wait=1)], [row("b", 1, wait=1)]])
+    wh.ingest(fake(first), format="fake")
+    assert first.reads == 1  # streamed straight in
+    # the first batch is new, a later one holds a newer version of a stored record:
+    # the streamed rows are rolled back and the file is merged again, staged
+    late = FakeAdapter([[row("c", 1)], [row("a", 5, wait=5), row("d", 1)]])
+    report = wh.ingest(fake(late), format="fake")
+    assert late.reads == 2
+    assert (report.read, report.loaded, report.replaced, report.duplicates) == (3, 3, 1, 0)
+    # the same file again: the first batch overlaps, so it is staged at once
+    again = FakeAdapter(late.chunks)
+    report = wh.ingest(fake(again), format="fake")
+    assert again.reads == 1
+    assert (report.read, report.loaded, report.duplicates) == (3, 0, 3)
+    # a repeat inside a new file, found after streaming: the first copy read wins
+    repeat = FakeAdapter([[row("e", wait=1)], [row("e", wait=2)]])
+    report = wh.ingest(fake(repeat), format="fake")
+    assert repeat.reads == 2
+    assert (report.loaded, report.duplicates) == (1, 1)
+    stored = {r["contact_id"]: r["wait_s"] for r in
+              wh.sql("SELECT contact_id, wait_s FROM interactions").to_pylist()}
+    assert stored == {"a": 5.0, "b": 1.0, "c": 1.0, "d": 1.0, "e": 1.0}
+    assert wh.sql("SELECT count(*) AS n FROM ingests").to_pylist() == [{"n": 4}]
