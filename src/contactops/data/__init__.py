@@ -8,11 +8,22 @@ True
 """
 
 from contactops.data._adapter import Chunk, Reject, RowBuffer, canonical_batch
-from contactops.data._schema import CHANNELS, INTERACTIONS, INTERVALS, OUTCOMES, REJECTS, SURVEYS
+from contactops.data._schema import (
+    AGENT_STATE_CATEGORIES,
+    AGENT_STATES,
+    CHANNELS,
+    INTERACTIONS,
+    INTERVALS,
+    OUTCOMES,
+    REJECTS,
+    SURVEYS,
+)
 from contactops.data._warehouse import DEFAULT_PATH, IngestReport, Warehouse
 from contactops.data.adapters import FORMATS, get_adapter
 
 __all__ = [
+    "AGENT_STATES",
+    "AGENT_STATE_CATEGORIES",
     "CHANNELS",
     "DEFAULT_PATH",
     "FORMATS",

@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 
-from contactops.data._schema import CHANNELS, INTERACTIONS, INTERVALS, OUTCOMES, SURVEYS
+from contactops.data._schema import (
+    AGENT_STATES,
+    CHANNELS,
+    INTERACTIONS,
+    INTERVALS,
+    OUTCOMES,
+    SURVEYS,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -35,7 +42,7 @@ __all__ = [
 ]
 
 SCHEMAS: dict[str, pa.Schema] = {"interactions": INTERACTIONS, "surveys": SURVEYS,
-                                  "intervals": INTERVALS}
+                                  "intervals": INTERVALS, "agent_states": AGENT_STATES}
 CHUNK_ROWS = 65_536
 
 

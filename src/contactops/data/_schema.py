@@ -2,8 +2,10 @@
 
 Every adapter produces record batches with exactly :data:`INTERACTIONS`
 (one row per contact leg); the warehouse stores them with two bookkeeping
-columns of its own (``version``, ``ingest_id``).  Rejected rows go to
-:data:`REJECTS` with the source file, line, field, value and reason.
+columns of its own (``version``, ``ingest_id``).  Agent status logs become
+:data:`AGENT_STATES` (one row per state span, its state one of
+:data:`AGENT_STATE_CATEGORIES`).  Rejected rows go to :data:`REJECTS` with the
+source file, line, field, value and reason.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Final
 import pyarrow as pa
 
 __all__ = [
+    "AGENT_STATES",
+    "AGENT_STATE_CATEGORIES",
     "CHANNELS",
     "INTERACTIONS",
     "INTERVALS",
@@ -85,6 +89,24 @@ INTERVALS: Final = pa.schema([
     pa.field("transferred", pa.float64()),
     # agent-seconds available for contacts (staffed minus breaks/aux), when reported
     pa.field("staffed_s", pa.float64()),
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("source_ref", pa.string(), nullable=False),
+])
+
+# what an agent's time is spent on, whatever the ACD calls it: ready and waiting for a
+# contact; handling contacts (talk, hold, after-contact work); paid but not available
+# (break, meeting, training, coaching...); not working (logged out)
+AGENT_STATE_CATEGORIES: Final = ("available", "busy", "aux", "offline")
+
+AGENT_STATES: Final = pa.schema([
+    pa.field("agent_id", pa.string(), nullable=False),
+    pa.field("team", pa.string()),
+    pa.field("site", pa.string()),
+    pa.field("queue", pa.string()),
+    pa.field("state", pa.string(), nullable=False),  # one of AGENT_STATE_CATEGORIES
+    pa.field("reason", pa.string()),  # the source's own state name or aux code
+    pa.field("started_at", _TS, nullable=False),
+    pa.field("ended_at", _TS, nullable=False),  # >= started_at
     pa.field("source", pa.string(), nullable=False),
     pa.field("source_ref", pa.string(), nullable=False),
 ])

@@ -27,7 +27,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from contactops.data._schema import INTERACTIONS, INTERVALS, REJECTS, SURVEYS, ddl
+from contactops.data._schema import (
+    AGENT_STATES,
+    INTERACTIONS,
+    INTERVALS,
+    REJECTS,
+    SURVEYS,
+    ddl,
+)
 from contactops.data.adapters import get_adapter
 from contactops.errors import ContactopsError, InvalidParameterError
 
@@ -41,8 +48,10 @@ __all__ = ["DEFAULT_PATH", "IngestReport", "Warehouse"]
 DEFAULT_PATH = "contactops.duckdb"
 
 _KEYS = {"interactions": ("source", "contact_id"), "surveys": ("source", "contact_id"),
-         "intervals": ("source", "queue", "interval_start")}
-_SCHEMAS = {"interactions": INTERACTIONS, "surveys": SURVEYS, "intervals": INTERVALS}
+         "intervals": ("source", "queue", "interval_start"),
+         "agent_states": ("source", "agent_id", "started_at")}
+_SCHEMAS = {"interactions": INTERACTIONS, "surveys": SURVEYS, "intervals": INTERVALS,
+            "agent_states": AGENT_STATES}
 
 
 @dataclass
@@ -315,7 +324,7 @@ class Warehouse:
     def count(self, table: str = "interactions") -> int:
         if table not in (*_SCHEMAS, "rejects", "ingests"):
             raise InvalidParameterError("table", table, "a warehouse table",
-                                        "interactions, surveys, intervals, rejects, ingests")
+                                        ", ".join((*_SCHEMAS, "rejects", "ingests")))
         return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
 

@@ -27,6 +27,7 @@ FORMATS: dict[str, str] = {
     "zendesk": "_zendesk",
     "freshdesk": "_freshdesk",
     "surveys": "_surveys",
+    "agent-states": "_agent_states",
 }
 
 
