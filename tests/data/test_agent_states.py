@@ -3,14 +3,17 @@ split exactly across intervals, occupancy/utilisation/shrinkage by hand."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from contactops.data import AGENT_STATE_CATEGORIES as STATES
 from contactops.data import AGENT_STATES, FORMATS, IngestReport, Warehouse
 from contactops.errors import InvalidParameterError
 
@@ -40,6 +43,11 @@ def write(path: Path, text: str | bytes) -> Path:
 def at(text: str) -> datetime:
     """An ISO time in UTC."""
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def wall(text: str) -> datetime:
+    """A local (naive) clock time, as the KPI tables give interval starts."""
+    return datetime.fromisoformat(text)
 
 
 def spans(wh: Warehouse, source: str | None = None) -> list[dict[str, Any]]:
@@ -323,3 +331,268 @@ def test_overlaps_refused_against_kept_spans_only(tmp_path: Path) -> None:
     assert "on line 2" in got[7]
     assert [(r["agent_id"], r["source_ref"]) for r in spans(wh)] == [
         ("a1", "o.csv:2"), ("a1", "o.csv:4"), ("a2", "o.csv:8")]
+
+
+# -- KPIs ------------------------------------------------------------------------------------
+GENESYS_STATES = {"IDLE": "available", "NOT_RESPONDING": "available", "INTERACTING": "busy",
+                  "COMMUNICATING": "busy", "OFF_QUEUE": "aux", "OFFLINE": "offline"}
+QUARTER = timedelta(minutes=15)
+
+
+def quarter_seconds(rows: list[tuple[str, str, datetime, datetime]]
+                    ) -> dict[tuple[datetime, str, str], float]:
+    """Seconds per (UTC quarter hour, agent, state), walking each span in plain Python."""
+    out: dict[tuple[datetime, str, str], float] = {}
+    for agent, state, start, end in rows:
+        if state == "offline":
+            continue
+        k = start.replace(minute=start.minute - start.minute % 15, second=0, microsecond=0)
+        while k < end:
+            piece = (min(end, k + QUARTER) - max(start, k)).total_seconds()
+            out[(k, agent, state)] = out.get((k, agent, state), 0.0) + piece
+            k += QUARTER
+    return out
+
+
+def by_key(table: pa.Table, *keys: str) -> dict[tuple[Any, ...], dict[str, Any]]:
+    return {tuple(r[k] for k in keys): r for r in table.to_pylist()}
+
+
+def test_quarter_hours_match_plain_python() -> None:
+    from contactops.metrics import agent_kpis
+
+    wh = Warehouse(":memory:")
+    accounted(wh.ingest(GENESYS, format="agent-states", preset="genesys"))
+    # the reference reads the Parquet copy of the good lines, not the warehouse
+    ref_rows = [(r["userId"], GENESYS_STATES[r["routingStatus"]], r["startTime"],
+                 r["endTime"]) for r in pq.read_table(GENESYS_PQ).to_pylist()]
+    expected = quarter_seconds(ref_rows)
+    got = by_key(agent_kpis(wh, by=["interval15", "agent"]), "interval_start", "agent")
+    keys = {(k.replace(tzinfo=None), a) for k, a, _ in expected}
+    assert set(got) == keys
+    for (k, agent), row in got.items():
+        for state in ("available", "busy", "aux"):
+            want = expected.get((k.replace(tzinfo=UTC), agent, state), 0.0)
+            assert row[f"{state}_s"] == pytest.approx(want, abs=1e-6), (k, agent, state)
+        assert row["staffed_s"] == pytest.approx(
+            row["available_s"] + row["busy_s"] + row["aux_s"], abs=1e-6)
+    # Ana's INTERACTING 08:07:30-08:21:10.5 puts 450 s in 08:00 and 370.5 s in 08:15
+    ana_8 = got[(wall("2024-03-04T08:00"), ANA)]
+    assert ana_8["busy_s"] == pytest.approx(450.0)
+    assert ana_8["available_s"] == pytest.approx(450.0)
+    ana_815 = got[(wall("2024-03-04T08:15"), ANA)]
+    assert ana_815["busy_s"] == pytest.approx(370.5 + (15 * 60 - 370.5 - 30))
+    assert ana_815["available_s"] == pytest.approx(30.0)  # NOT_RESPONDING
+    # per agent, the pieces add back to the spans: Ana 08:00-09:20, Ben 07:55-09:40
+    totals = by_key(agent_kpis(wh, by=["agent"]), "agent")
+    assert totals[(ANA,)]["staffed_s"] == pytest.approx(80 * 60)
+    assert totals[(BEN,)]["staffed_s"] == pytest.approx(105 * 60)
+
+
+def hand_example(tmp_path: Path) -> Warehouse:
+    """A: 09:00 available, 09:30 busy, 10:15 aux, 10:30-11:00 offline; B: 09:00 busy,
+    10:00-10:30 aux."""
+    src = write(tmp_path / "hand.csv", "agent,team,state,start,end\n"
+                "A,T1,available,2024-03-04T09:00:00Z,2024-03-04T09:30:00Z\n"
+                "A,T1,busy,2024-03-04T09:30:00Z,2024-03-04T10:15:00Z\n"
+                "A,T1,aux,2024-03-04T10:15:00Z,2024-03-04T10:30:00Z\n"
+                "A,T1,offline,2024-03-04T10:30:00Z,2024-03-04T11:00:00Z\n"
+                "B,T2,busy,2024-03-04T09:00:00Z,2024-03-04T10:00:00Z\n"
+                "B,T2,aux,2024-03-04T10:00:00Z,2024-03-04T10:30:00Z\n")
+    wh = Warehouse(":memory:")
+    accounted(wh.ingest(src, format="agent-states", mapping=MAPPING))
+    return wh
+
+
+def test_occupancy_utilisation_shrinkage_by_hand(tmp_path: Path) -> None:
+    from contactops.metrics import agent_kpis
+
+    wh = hand_example(tmp_path)
+    agents = by_key(agent_kpis(wh, by=["agent"]), "agent")
+    a, b = agents[("A",)], agents[("B",)]
+    assert (a["staffed_s"], a["available_s"], a["busy_s"], a["aux_s"]) == (5400, 1800, 2700, 900)
+    assert a["occupancy"] == pytest.approx(2700 / 4500)
+    assert a["utilisation"] == pytest.approx(4500 / 5400)
+    assert a["shrinkage"] == pytest.approx(900 / 5400)
+    assert (b["staffed_s"], b["available_s"], b["busy_s"], b["aux_s"]) == (5400, 0, 3600, 1800)
+    assert b["occupancy"] == pytest.approx(1.0)
+    assert b["utilisation"] == pytest.approx(3600 / 5400)
+    assert b["shrinkage"] == pytest.approx(1800 / 5400)
+    hours = by_key(agent_kpis(wh, by=["interval60"]), "interval_start")
+    assert sorted(hours) == [(wall("2024-03-04T09:00"),), (wall("2024-03-04T10:00"),)]
+    nine, ten = hours[(wall("2024-03-04T09:00"),)], hours[(wall("2024-03-04T10:00"),)]
+    assert nine["staffed_s"] == 7200
+    assert nine["occupancy"] == pytest.approx(5400 / 7200)
+    assert (nine["utilisation"], nine["shrinkage"]) == (pytest.approx(1.0), pytest.approx(0.0))
+    assert ten["staffed_s"] == 3600
+    assert ten["occupancy"] == pytest.approx(1.0)  # 900 busy, nobody available
+    assert ten["utilisation"] == pytest.approx(900 / 3600)
+    assert ten["shrinkage"] == pytest.approx(2700 / 3600)
+    (everyone,) = agent_kpis(wh, by=[]).to_pylist()
+    assert everyone["occupancy"] == pytest.approx(6300 / 8100)
+    assert everyone["utilisation"] == pytest.approx(8100 / 10800)
+    assert everyone["shrinkage"] == pytest.approx(2700 / 10800)
+    teams = by_key(agent_kpis(wh, by=["team"]), "team")
+    assert teams[("T1",)]["occupancy"] == pytest.approx(a["occupancy"])
+    # clipped to [09:45, 10:20): A busy 1800 + aux 300, B busy 900 + aux 1200
+    (window,) = agent_kpis(wh, by=[], start="2024-03-04T09:45:00",
+                           end="2024-03-04T10:20:00").to_pylist()
+    assert (window["staffed_s"], window["busy_s"], window["aux_s"]) == (4200, 2700, 1500)
+    # the same window in New York time (EST, UTC-5)
+    (ny,) = agent_kpis(wh, by=[], start="2024-03-04T04:45:00", end="2024-03-04T05:20:00",
+                       timezone="America/New_York").to_pylist()
+    assert ny["staffed_s"] == 4200
+
+
+def test_local_intervals_dst_and_half_hour_zones(tmp_path: Path) -> None:
+    from contactops.metrics import agent_kpis
+
+    src = write(tmp_path / "tz.csv", HEADER
+                # New York, 10 March 2024: 01:30 EST -> 03:30 EDT is one hour of real time
+                + "ny,busy,2024-03-10T06:30:00Z,2024-03-10T07:30:00Z\n"
+                # Kolkata (UTC+5:30): 08:30-09:30 local
+                + "in,busy,2024-03-04T03:00:00Z,2024-03-04T04:00:00Z\n")
+    wh = Warehouse(":memory:")
+    accounted(wh.ingest(src, format="agent-states", mapping=MAPPING))
+    ny = by_key(agent_kpis(wh, by=["interval60", "agent"], timezone="America/New_York"),
+                "interval_start", "agent")
+    assert {k: r["busy_s"] for k, r in ny.items() if k[1] == "ny"} == {
+        (wall("2024-03-10T01:00"), "ny"): 1800, (wall("2024-03-10T03:00"), "ny"): 1800}
+    kolkata = by_key(agent_kpis(wh, by=["interval60", "agent"], timezone="Asia/Kolkata"),
+                     "interval_start", "agent")
+    assert {k: r["busy_s"] for k, r in kolkata.items() if k[1] == "in"} == {
+        (wall("2024-03-04T08:00"), "in"): 1800, (wall("2024-03-04T09:00"), "in"): 1800}
+    days = by_key(agent_kpis(wh, by=["day"], timezone="Asia/Kolkata"), "day")
+    assert sum(r["busy_s"] for r in days.values()) == 7200
+
+
+CONTACTS = ("contact_id,channel,outcome,arrived_at,answered_at,talk_s,hold_s,acw_s,agent_id\n"
+            "c1,voice,answered,2024-03-04T13:05:00Z,2024-03-04T13:05:10Z,300,30,60,fay.lee\n"
+            "c2,voice,answered,2024-03-04T14:00:00Z,2024-03-04T14:00:05Z,600,,90,fay.lee\n"
+            "c3,voice,abandoned,2024-03-04T14:10:00Z,,,,,\n"
+            "c4,chat,answered,2024-03-04T13:25:00Z,2024-03-04T13:25:30Z,240,0,60,gus.berg\n"
+            "c5,voice,answered,2024-03-04T13:30:00Z,2024-03-04T13:30:01Z,999,0,0,zed\n"
+            "c6,voice,answered,2024-03-05T09:00:00Z,2024-03-05T09:00:01Z,100,0,0,fay.lee\n"
+            "c7,voice,answered,2024-03-04T13:40:00Z,2024-03-04T13:40:01Z,,,,fay.lee\n")
+
+
+def status_log_and_contacts(tmp_path: Path) -> Warehouse:
+    """Amazon Connect's agent event stream (no busy state) closed at 15:00 UTC, and legs."""
+    wh = Warehouse(":memory:")
+    accounted(wh.ingest(EVENTS, format="agent-states", preset="amazon-connect",
+                        layout="events", until="2024-03-04T15:00:00Z"))
+    legs = wh.ingest(write(tmp_path / "legs.csv", CONTACTS), format="csv")
+    assert isinstance(legs, IngestReport)
+    assert (legs.read, legs.loaded) == (7, 7)
+    return wh
+
+
+def test_handle_from_contacts_by_hand(tmp_path: Path) -> None:
+    from contactops.metrics import agent_kpis
+
+    wh = status_log_and_contacts(tmp_path)
+    # fay: available 13:01-13:40 and 13:55-14:30 (4440 s), break 13:40-13:55 (900 s);
+    # gus: available 13:20-13:50 and 14:20-15:00 (4200 s), meeting 13:50-14:20 (1800 s)
+    rows = by_key(agent_kpis(wh, by=["agent"], end="2024-03-04T15:00:00",
+                             handle_from="contacts"), "agent")
+    fay, gus = rows[("fay.lee",)], rows[("gus.berg",)]
+    assert (fay["available_s"], fay["busy_s"], fay["aux_s"]) == (4440, 0, 900)
+    # c1 (300+30+60) and c2 (600+90); not c3 (abandoned), c6 (after end), c7 (no talk time)
+    assert (fay["handled"], fay["handle_s"]) == (2, 1080)
+    assert fay["occupancy"] == pytest.approx(1080 / 4440)
+    assert fay["utilisation"] == pytest.approx(4440 / 5340)
+    assert fay["shrinkage"] == pytest.approx(900 / 5340)
+    assert (gus["handled"], gus["handle_s"]) == (1, 300)
+    assert gus["occupancy"] == pytest.approx(300 / 4200)
+    assert ("zed",) not in rows  # not in the status log: no denominator, not counted
+    # from the states, the same log says nothing is busy
+    states = by_key(agent_kpis(wh, by=["agent"], end="2024-03-04T15:00:00"), "agent")
+    assert states[("fay.lee",)]["occupancy"] == 0.0
+    assert states[("fay.lee",)]["handled"] == 2  # reported either way
+    # a group with contacts but no state time is kept, with no ratio
+    days = by_key(agent_kpis(wh, by=["day", "agent"], handle_from="contacts"),
+                  "day", "agent")
+    late = days[(date(2024, 3, 5), "fay.lee")]
+    assert (late["staffed_s"], late["handled"], late["handle_s"]) == (0, 1, 100)
+    assert late["occupancy"] is None
+    assert late["utilisation"] is None
+    assert list(days)[-1] == (date(2024, 3, 5), "fay.lee")
+
+
+@pytest.mark.parametrize(("kwargs", "name"), [
+    ({"by": ["channel"]}, "by"),
+    ({"by": ["day", "interval15"]}, "by"),
+    ({"handle_from": "wfm"}, "handle_from"),
+    ({"interval_minutes": 20}, "interval_minutes"),
+    ({"timezone": "Mars/Olympus"}, "timezone"),
+    ({"start": "2024-03-05", "end": "2024-03-04"}, "end"),
+    ({"start": "March"}, "start/end"),
+])
+def test_agent_kpis_bad_arguments(kwargs: dict[str, Any], name: str) -> None:
+    from contactops.metrics import agent_kpis
+
+    with pytest.raises(InvalidParameterError) as err:
+        agent_kpis(Warehouse(":memory:"), **kwargs)
+    assert err.value.name == name
+
+
+def test_kpis_declared_once() -> None:
+    from contactops.metrics import AGENT_GRAINS, AGENT_KPIS, agent_kpis
+
+    names = [k.name for k in AGENT_KPIS]
+    assert names == ["staffed_s", "available_s", "busy_s", "aux_s", "handled", "handle_s",
+                     "occupancy", "utilisation", "shrinkage"]
+    assert {k.name: k.better for k in AGENT_KPIS}["shrinkage"] == "lower"
+    table = agent_kpis(Warehouse(":memory:"), by=["interval15", "team"])
+    assert table.column_names == ["interval_start", "team", *names]
+    assert table.num_rows == 0
+    assert "queue" in AGENT_GRAINS
+
+
+# -- property: the pieces of every span add back to its clipped length -----------------------
+_BASE = datetime(2024, 3, 9, 12, tzinfo=UTC)  # 36 h cover New York's and Europe's DST gaps
+_ZONES = ("UTC", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "Asia/Kolkata")
+_span = st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(list(STATES)),
+                  st.integers(0, 36 * 3600 * 1_000_000),   # start, microseconds after _BASE
+                  st.integers(0, 5 * 3600 * 1_000_000))     # length
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(_span, max_size=25), zone=st.sampled_from(_ZONES),
+       grain=st.sampled_from(["interval15", "interval30", "interval60", "day", "week",
+                              "month"]),
+       window=st.none() | st.tuples(st.integers(0, 20 * 3600), st.integers(1, 30 * 3600)))
+def test_pieces_sum_to_clipped_spans(rows: list[tuple[str, str, int, int]], zone: str,
+                                     grain: str, window: tuple[int, int] | None) -> None:
+    from contactops.metrics import agent_kpis
+
+    wh = Warehouse(":memory:")
+    table = pa.Table.from_pylist([
+        {"agent_id": agent, "state": state, "started_at": _BASE + timedelta(microseconds=s),
+         "ended_at": _BASE + timedelta(microseconds=s + n), "source": "h",
+         "source_ref": f"h:{i}"} for i, (agent, state, s, n) in enumerate(rows)],
+        schema=AGENT_STATES)
+    wh.con.register("spans", table)
+    wh.con.execute("INSERT INTO agent_states SELECT * FROM spans")
+    lo = hi = None
+    if window is not None:
+        lo = _BASE + timedelta(seconds=window[0])
+        hi = lo + timedelta(seconds=window[1])
+    expected: dict[tuple[str, str], float] = {}
+    for agent, state, s, n in rows:
+        if state == "offline":
+            continue
+        start, end = _BASE + timedelta(microseconds=s), _BASE + timedelta(microseconds=s + n)
+        if lo is not None and hi is not None:
+            start, end = max(start, lo), min(end, hi)
+        seconds = max((end - start).total_seconds(), 0.0)
+        expected[(agent, state)] = expected.get((agent, state), 0.0) + seconds
+    result = agent_kpis(wh, by=[grain, "agent"], timezone=zone, start=lo, end=hi)
+    got: dict[tuple[str, str], float] = {}
+    for r in result.to_pylist():
+        for state in ("available", "busy", "aux"):
+            got[(r["agent"], state)] = got.get((r["agent"], state), 0.0) + r[f"{state}_s"]
+        assert r["staffed_s"] == pytest.approx(
+            r["available_s"] + r["busy_s"] + r["aux_s"], abs=1e-6)
+    for key in set(expected) | set(got):
+        assert got.get(key, 0.0) == pytest.approx(expected.get(key, 0.0), abs=1e-5), key
