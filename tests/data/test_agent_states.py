@@ -596,3 +596,47 @@ def test_pieces_sum_to_clipped_spans(rows: list[tuple[str, str, int, int]], zone
             r["available_s"] + r["busy_s"] + r["aux_s"], abs=1e-6)
     for key in set(expected) | set(got):
         assert got.get(key, 0.0) == pytest.approx(expected.get(key, 0.0), abs=1e-5), key
+
+
+# -- command line ----------------------------------------------------------------------------
+def test_cli_ingest_preset_and_kpi_from_agents(tmp_path: Path) -> None:
+    import csv
+    import io
+    import json
+
+    from typer.testing import CliRunner
+
+    from contactops.cli import app
+
+    runner = CliRunner()
+    wh = str(tmp_path / "w.duckdb")
+    res = runner.invoke(app, ["ingest", str(GENESYS), "--format", "agent-states",
+                              "-o", "preset=genesys", "-w", wh], env={"COLUMNS": "150"})
+    assert res.exit_code == 0, res.output
+    assert "4 row(s) rejected" in res.output
+    res = runner.invoke(app, ["kpi", "--from", "agents", "--by", "interval15,agent",
+                              "--format", "csv", "-w", wh])
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(io.StringIO(res.output)))
+    assert list(rows[0])[:3] == ["interval_start", "agent", "staffed_s"]
+    staffed: dict[str, float] = {}
+    for r in rows:
+        staffed[r["agent"]] = staffed.get(r["agent"], 0.0) + float(r["staffed_s"])
+    assert staffed == {ANA: pytest.approx(80 * 60), BEN: pytest.approx(105 * 60)}
+    # Ben: busy 08:30-09:10, available 07:55-08:30, aux 09:10-09:40
+    res = runner.invoke(app, ["kpi", "--from", "agents", "--by", "agent", "--format", "json",
+                              "-w", wh])
+    assert res.exit_code == 0, res.output
+    ben = next(r for r in json.loads(res.output) if r["agent"] == BEN)
+    assert ben["occupancy"] == pytest.approx(40 / 75)
+    assert ben["shrinkage"] == pytest.approx(30 / 105)
+    res = runner.invoke(app, ["kpi", "--from", "agents", "--by", "agent", "-w", wh],
+                        env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "53.3%" in res.output  # Ben's occupancy, as a table
+    res = runner.invoke(app, ["kpi", "--from", "agents", "--handle-from", "acd", "-w", wh])
+    assert res.exit_code == 2
+    assert "--handle-from must be states or contacts" in res.output
+    res = runner.invoke(app, ["kpi", "--from", "agents", "--by", "channel", "-w", wh])
+    assert res.exit_code == 2
+    assert "by must be one of" in res.output

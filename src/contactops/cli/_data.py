@@ -18,7 +18,7 @@ from rich.table import Table
 from contactops.cli._app import app, console, user_errors
 from contactops.data import FORMATS, Warehouse
 from contactops.errors import InvalidParameterError
-from contactops.metrics import GRAINS, interval_kpis, kpis
+from contactops.metrics import GRAINS, HANDLE_FROM, agent_kpis, interval_kpis, kpis
 from contactops.queueing import DEFAULT_SL_DEFINITION
 from contactops.units import parse_duration
 
@@ -32,7 +32,8 @@ def ingest_command(
                             help="Export format: " + ", ".join(sorted(FORMATS)) + "."),
     warehouse: Path | None = typer.Option(None, "--warehouse", "-w", help=_WAREHOUSE_HELP),
     mapping: Path | None = typer.Option(None, "--mapping",
-                                        help="YAML column mapping (csv, parquet, interval-csv)."),
+                                        help="YAML column mapping (csv, parquet, interval-csv, "
+                                        "surveys, agent-states)."),
     timezone: str | None = typer.Option(None, "--timezone",
                                         help="Time zone of naive timestamps in the files."),
     option: list[str] = typer.Option([], "--option", "-o",
@@ -122,21 +123,33 @@ def kpi_command(
     start: str | None = typer.Option(None, "--start", help="From this date/time (inclusive)."),
     end: str | None = typer.Option(None, "--end", help="To this date/time (exclusive)."),
     out_format: str = typer.Option("table", "--format", help="table, csv or json."),
-    from_table: str = typer.Option("contacts", "--from", help="contacts (contact records) or "
-                                   "intervals (ACD interval reports)."),
+    from_table: str = typer.Option("contacts", "--from", help="contacts (contact records), "
+                                   "intervals (ACD interval reports) or agents (agent state "
+                                   "spans: occupancy, utilisation, shrinkage)."),
+    handle_from: str = typer.Option("states", "--handle-from",
+                                    help="With --from agents: occupancy from the busy state "
+                                    "(states) or from the contacts' handle time (contacts)."),
     warehouse: Path | None = typer.Option(None, "--warehouse", "-w", help=_WAREHOUSE_HELP),
 ) -> None:
-    """KPIs at any grain: service level, ASA, AHT, abandonment, FCR, CSAT, NPS..."""
+    """KPIs at any grain: service level, ASA, AHT, abandonment, FCR, CSAT, NPS...; with
+    --from agents, occupancy, utilisation and in-shift shrinkage from agent states."""
     with user_errors():
         if out_format not in ("table", "csv", "json"):
             raise InvalidParameterError("--format", out_format, "table, csv or json",
                                         "e.g. --format csv")
         grains = [g.strip() for g in by.split(",") if g.strip()]
-        if from_table not in ("contacts", "intervals"):
-            raise InvalidParameterError("--from", from_table, "contacts or intervals",
+        if from_table not in ("contacts", "intervals", "agents"):
+            raise InvalidParameterError("--from", from_table, "contacts, intervals or agents",
                                         "e.g. --from intervals for ACD interval reports")
+        if handle_from not in HANDLE_FROM:
+            raise InvalidParameterError("--handle-from", handle_from, "states or contacts",
+                                        "contacts: for status logs without a busy state")
         with Warehouse(warehouse) as wh:
-            if from_table == "intervals":
+            if from_table == "agents":
+                result = agent_kpis(wh, by=grains, interval_minutes=interval,
+                                    timezone=timezone, start=start, end=end,
+                                    handle_from=handle_from)
+            elif from_table == "intervals":
                 result = interval_kpis(wh, by=grains, threshold=None if threshold is None
                                        else parse_duration(threshold),
                                        sl_definition=sl_definition, interval_minutes=interval,
@@ -157,13 +170,19 @@ def kpi_command(
             rows = [{k: _jsonable(v) for k, v in r.items()} for r in result.to_pylist()]
             typer.echo(json.dumps(rows, indent=2))
             return
+        columns = ("offered", "answered", "service_level", "asa", "aht", "abandon_rate",
+                   "transfer_rate", "occupancy", "fcr", "csat", "nps")
+        if from_table == "agents":
+            columns = ("staffed_s", "available_s", "busy_s", "aux_s", "handled", "handle_s",
+                       "occupancy", "utilisation", "shrinkage")
         shown = [*[c for c in result.column_names if c in grains or c == "interval_start"],
-                 *[c for c in ("offered", "answered", "service_level", "asa", "aht",
-                               "abandon_rate", "transfer_rate", "occupancy", "fcr", "csat",
-                               "nps")
-                   if c in result.column_names]]
-        table = Table(title=f"KPIs by {', '.join(grains) or 'all'} (SL: {sl_definition}, "
-                      f"{threshold or ('20s' if from_table == 'contacts' else 'as reported')})")
+                 *[c for c in columns if c in result.column_names]]
+        title = (f"KPIs by {', '.join(grains) or 'all'} (SL: {sl_definition}, "
+                 f"{threshold or ('20s' if from_table == 'contacts' else 'as reported')})")
+        if from_table == "agents":
+            title = (f"agent KPIs by {', '.join(grains) or 'all'} (occupancy from "
+                     f"{handle_from}; seconds as hours)")
+        table = Table(title=title)
         for col in shown:
             table.add_column(col, justify="left" if col in grains or col == "interval_start"
                              else "right")
@@ -177,10 +196,13 @@ def _cell(col: str, value: Any) -> str:
         return "-"
     if isinstance(value, datetime | date):
         return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
-    if col in ("service_level", "abandon_rate", "transfer_rate", "occupancy", "fcr", "csat"):
+    if col in ("service_level", "abandon_rate", "transfer_rate", "occupancy", "fcr", "csat",
+               "utilisation", "shrinkage"):
         return f"{100 * value:.1f}%"
     if col in ("asa", "aht"):
         return f"{value:.1f}s"
+    if col in ("staffed_s", "available_s", "busy_s", "aux_s", "handle_s"):
+        return f"{value / 3600:,.2f}h"
     if col == "nps":
         return f"{value:+.0f}"
     if isinstance(value, float):
