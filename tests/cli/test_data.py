@@ -65,3 +65,26 @@ def test_kpi_from_interval_reports(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     row = json.loads(res.output)[0]
     assert (row["offered"], row["service_level"], row["asa"]) == (10, 0.6, 15.0)
+
+
+def test_wide_tables_split_instead_of_squeezing() -> None:
+    import io
+
+    from rich.console import Console
+
+    from contactops.cli._app import print_columns
+
+    out = io.StringIO()
+    con = Console(file=out, width=80, force_terminal=False)
+    header = ["interval start", "agent", *(f"kpi number {k}" for k in range(8))]
+    rows = [["2024-03-04 08:00", f"agent-{i:04d}", *(f"{1000 * i + k:,}.5h" for k in range(8))]
+            for i in range(3)]
+    print_columns("KPIs", header, rows, keys=2, out=con)
+    text = out.getvalue()
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    parts = text.count("KPIs (")
+    assert parts >= 2
+    assert text.count("agent-0002") == parts  # the key columns repeat in every part
+    for cell in [*header, *(c for r in rows for c in r)]:
+        assert cell in text

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from contactops import __version__
 from contactops.errors import ContactopsError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
 app = typer.Typer(
     name="contactops",
@@ -47,6 +48,35 @@ def user_errors() -> Iterator[None]:
     except ContactopsError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(code=2) from None
+
+
+def print_columns(title: str, header: Sequence[str], rows: Sequence[Sequence[str]], *,
+                  keys: int, out: Console | None = None) -> None:
+    """Print a table whose cells and headers never wrap or shorten.
+
+    When it is wider than the console, its columns after the first ``keys`` are
+    split over several tables, each repeating the key columns; rich would
+    otherwise squeeze every header and cell to a few letters.
+    """
+    out = out or console
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) + 3 for i, h in enumerate(header)]
+    key_width = 1 + sum(widths[:keys])
+    groups: list[list[int]] = [[]]
+    used = key_width
+    for i in range(keys, len(header)):
+        if groups[-1] and used + widths[i] > out.width:
+            groups.append([])
+            used = key_width
+        groups[-1].append(i)
+        used += widths[i]
+    for n, group in enumerate(groups, start=1):
+        part = f" ({n}/{len(groups)})" if len(groups) > 1 else ""
+        table = Table(title=title + part)
+        for i in [*range(keys), *group]:
+            table.add_column(header[i], justify="left" if i < keys else "right", no_wrap=True)
+        for row in rows:
+            table.add_row(*[row[i] for i in [*range(keys), *group]])
+        out.print(table)
 
 
 def main() -> None:

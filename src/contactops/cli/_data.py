@@ -15,7 +15,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from contactops.cli._app import app, console, user_errors
+from contactops.cli._app import app, console, print_columns, user_errors
 from contactops.data import FORMATS, Warehouse
 from contactops.errors import InvalidParameterError
 from contactops.metrics import GRAINS, HANDLE_FROM, agent_kpis, interval_kpis, kpis
@@ -181,27 +181,30 @@ def kpi_command(
                  f"{threshold or ('20s' if from_table == 'contacts' else 'as reported')})")
         if from_table == "agents":
             title = (f"agent KPIs by {', '.join(grains) or 'all'} (occupancy from "
-                     f"{handle_from}; seconds as hours)")
-        table = Table(title=title)
-        for col in shown:
-            table.add_column(col, justify="left" if col in grains or col == "interval_start"
-                             else "right")
-        for row in result.to_pylist():
-            table.add_row(*[_cell(col, row[col]) for col in shown])
-        console.print(table)
+                     f"{handle_from})")
+        keys = sum(1 for c in shown if c in grains or c == "interval_start")
+        header = [f"{c[:-2]} h" if c in _HOURS else c.replace("_", " ") for c in shown]
+        print_columns(title, header, [[_cell(col, row[col]) for col in shown]
+                                      for row in result.to_pylist()], keys=keys)
+
+
+_HOURS = ("staffed_s", "available_s", "busy_s", "aux_s", "handle_s")  # shown as hours
 
 
 def _cell(col: str, value: Any) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
     if isinstance(value, datetime | date):
-        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+        if isinstance(value, datetime):  # intervals start on the minute: no seconds shown
+            return value.isoformat(sep=" ", timespec="minutes" if not value.second
+                                   and not value.microsecond else "auto")
+        return value.isoformat()
     if col in ("service_level", "abandon_rate", "transfer_rate", "occupancy", "fcr", "csat",
                "utilisation", "shrinkage"):
         return f"{100 * value:.1f}%"
     if col in ("asa", "aht"):
         return f"{value:.1f}s"
-    if col in ("staffed_s", "available_s", "busy_s", "aux_s", "handle_s"):
+    if col in _HOURS:
         return f"{value / 3600:,.2f}h"
     if col == "nps":
         return f"{value:+.0f}"
