@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from contactops import __version__
 from contactops.errors import ContactopsError
@@ -51,15 +52,20 @@ def user_errors() -> Iterator[None]:
 
 
 def print_columns(title: str, header: Sequence[str], rows: Sequence[Sequence[str]], *,
-                  keys: int, out: Console | None = None) -> None:
+                  keys: int, left: int | None = None, caption: str | None = None,
+                  out: Console | None = None) -> None:
     """Print a table whose cells and headers never wrap or shorten.
 
     When it is wider than the console, its columns after the first ``keys`` are
     split over several tables, each repeating the key columns; rich would
-    otherwise squeeze every header and cell to a few letters.
+    otherwise squeeze every header and cell to a few letters.  The first
+    ``left`` columns (default: the keys) are left-justified, the rest right.
     """
     out = out or console
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) + 3 for i, h in enumerate(header)]
+    def width(cell: str) -> int:  # cells may hold rich markup, headers line breaks
+        return max(Text.from_markup(line).cell_len for line in cell.split("\n"))
+
+    widths = [max([width(h), *(width(r[i]) for r in rows)]) + 3 for i, h in enumerate(header)]
     key_width = 1 + sum(widths[:keys])
     groups: list[list[int]] = [[]]
     used = key_width
@@ -71,9 +77,10 @@ def print_columns(title: str, header: Sequence[str], rows: Sequence[Sequence[str
         used += widths[i]
     for n, group in enumerate(groups, start=1):
         part = f" ({n}/{len(groups)})" if len(groups) > 1 else ""
-        table = Table(title=title + part)
+        table = Table(title=title + part, caption=caption if n == len(groups) else None)
         for i in [*range(keys), *group]:
-            table.add_column(header[i], justify="left" if i < keys else "right", no_wrap=True)
+            table.add_column(header[i], no_wrap=True,
+                             justify="left" if i < (keys if left is None else left) else "right")
         for row in rows:
             table.add_row(*[row[i] for i in [*range(keys), *group]])
         out.print(table)

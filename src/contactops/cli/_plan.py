@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
-from contactops.cli._app import app, console, user_errors
+from contactops.cli._app import app, console, print_columns, user_errors
 from contactops.errors import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -23,21 +22,18 @@ def _pct(v: Any) -> str:
 
 def _render(result: PlanResult, paths: dict[str, Any], seconds: float) -> None:
     s = result.summary()
-    table = Table(title=f"Plan: {result.days} days from {result.start} "
-                        f"({result.interval_minutes}-minute intervals)")
-    for col, just in (("queue", "left"), ("channel", "left"), ("method", "left"),
-                      ("contacts", "right"), ("AHT", "right"), ("agent-hours", "right"),
-                      ("peak", "right"), ("target", "right"), ("model SL", "right"),
-                      ("simulated SL", "right"), ("at risk", "right")):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    header = ["queue", "channel", "method", "contacts", "AHT", "agent\nhours", "peak",
+              "target\nSL", "model\nSL", "simulated\nSL", "at risk\nintervals"]
+    rows = []
     for r in s.to_dict("records"):
         risk = int(r.get("at_risk_intervals", 0) or 0)
-        table.add_row(r["queue"], r["channel"], r["method"], f"{r['forecast']:,.0f}",
-                      f"{r['aht']:,.0f}s" if math.isfinite(r["aht"]) else "-",
-                      f"{r['required_hours']:,.0f}", f"{r['peak_required']:,.0f}",
-                      _pct(r["target_sl"]), _pct(r["model_sl"]), _pct(r.get("sim_sl")),
-                      f"[red]{risk}[/]" if risk else "0")
-    console.print(table)
+        rows.append([r["queue"], r["channel"], r["method"], f"{r['forecast']:,.0f}",
+                     f"{r['aht']:,.0f}s" if math.isfinite(r["aht"]) else "-",
+                     f"{r['required_hours']:,.0f}", f"{r['peak_required']:,.0f}",
+                     _pct(r["target_sl"]), _pct(r["model_sl"]), _pct(r.get("sim_sl")),
+                     f"[red]{risk}[/]" if risk else "0"])
+    print_columns(f"Plan: {result.days} days from {result.start} "
+                  f"({result.interval_minutes}-minute intervals)", header, rows, keys=1, left=3)
     for note in result.notes:
         console.print(f"[dim]note: {note}[/]")
     for kind, path in paths.items():

@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from contactops.cli._app import app, console, user_errors
+from contactops.cli._app import app, console, print_columns, user_errors
 from contactops.errors import InvalidParameterError
 from contactops.simulate import load_center, simulate
 
@@ -80,21 +80,21 @@ def simulate_command(
             return
         title = (f"{scenario.name}: {replications} replication(s), seed {seed}"
                  + (f", scenario '{center.scenario.name}'" if center.scenario else ""))
-        table = Table(title=title, caption="mean ± half-width of the 95% confidence interval "
-                      "across replications")
-        for col in ("queue", "offered", "answered", "SL", "ASA", "AHT", "abandoned", "occup."):
-            table.add_column(col, justify="left" if col == "queue" else "right")
+        rows = []
         for row in summary:
             def cell(key: str, kind: str, r: dict[str, Any] = row) -> str:
                 return _fmt(r[key], r[f"{key}_lo"], r[f"{key}_hi"], kind)
 
-            table.add_row(
+            rows.append([
                 row["queue"] + (f" [dim]({row['segment']})[/]" if row["segment"] else ""),
                 cell("offered", "n"), cell("answered", "n"),
                 cell("service_level", "pct") + f" [dim]@{row['threshold_s']:g}s[/]",
                 cell("asa", "s"), cell("aht", "s"), cell("abandon_rate", "pct"),
-                cell("occupancy", "pct"))
-        console.print(table)
+                cell("occupancy", "pct")])
+        print_columns(title, ["queue", "offered", "answered", "SL", "ASA", "AHT", "abandoned",
+                              "occup."], rows, keys=1,
+                      caption="mean ± half-width of the 95% confidence interval across "
+                              "replications")
         _intraday(per_interval, result.compiled.interval)
         groups = Table(title="agent groups")
         for col in ("group", "agent hours", "handled", "occupancy"):
