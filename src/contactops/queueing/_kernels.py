@@ -254,7 +254,7 @@ def erlang_point(out: np.ndarray, tmp: np.ndarray, lam: float, mu: float, theta:
     """Erlang A/X metrics; fractional agents with finite lines interpolate linearly."""
     if not math.isinf(lines):
         n = min(n, lines)
-        lo = math.floor(n)
+        lo = float(math.floor(n))  # math.floor gives an int: one more signature
         frac = n - lo
         if frac > 0.0:
             _erlang_point(out, lam, mu, theta, lo, lines, t)
@@ -346,7 +346,7 @@ def _chat_point(out: np.ndarray, lam: float, aht_by_k: np.ndarray, n: float,
 def chat_point(out: np.ndarray, tmp: np.ndarray, lam: float, aht_by_k: np.ndarray,
                n: float, theta: float, lines: float, t: float) -> None:
     """Chat metrics; fractional agents interpolate linearly between whole numbers."""
-    lo = math.floor(n)
+    lo = float(math.floor(n))  # math.floor gives an int: one more signature
     frac = n - lo
     _chat_point(out, lam, aht_by_k, lo, theta, lines, t)
     if frac > 0.0:

@@ -70,8 +70,9 @@ def broadcast(**arrays: FloatArray) -> tuple[tuple[int, ...], dict[str, FloatArr
             "broadcastable together (numpy broadcasting rules)",
             "Give scalars, or arrays of one shape (one value per interval).",
         ) from None
-    # contiguous copies: the compiled kernels then see one array layout (one signature)
-    return shape, {k: np.ascontiguousarray(np.broadcast_to(v, shape)).reshape(-1)
+    # contiguous writable arrays: the compiled kernels then see one array type (one
+    # signature; numba types a read-only array apart, and broadcast_to's views are)
+    return shape, {k: np.require(np.broadcast_to(v, shape), np.float64, ("C", "W")).reshape(-1)
                    for k, v in arrays.items()}
 
 

@@ -368,7 +368,9 @@ def simulate_one(
     g_busy = np.zeros(n_g, np.int64)  # slots in use
     g_avail = np.zeros(n_g, np.int64)  # state-1 agents with spare capacity
     g_last = np.full(n_g, t_start)
-    ring_cap = 8
+    # not a bare literal: numba would type the call to _loop with Literal[int](8) while
+    # inferring, then with int64, and compile the loop twice (~20 s of a cold start)
+    ring_cap = np.int64(8)
     for g in range(n_g):
         ring_cap = max(ring_cap, 2 * g_pool[g] + 8)
     idle_a = np.zeros((n_g, ring_cap), np.int64)
