@@ -106,8 +106,11 @@ class Chat(QueueModel):
 
     def _raw(self, p: Params, agents: FloatArray, threshold: FloatArray) -> FloatArray:
         theta = np.where(np.isinf(p["patience"]), 0.0, 1.0 / p["patience"])
-        aht = np.ascontiguousarray(
-            np.broadcast_to(self._aht_by_concurrency, (agents.size, self._max_concurrency)))
+        # writable and contiguous for any size (one compiled signature; a broadcast view
+        # of one row would be read-only)
+        aht = np.require(np.broadcast_to(self._aht_by_concurrency,
+                                         (agents.size, self._max_concurrency)),
+                         np.float64, ("C", "W"))
         out: FloatArray = k.chat_batch(p["arrival_rate"], aht, agents, theta, p["lines"],
                                        threshold)
         return out
