@@ -120,6 +120,7 @@ from contactops.data.adapters._columns import (
     gather,
     load_mapping,
     mask,
+    pick_preset,
     resolve_fields,
     settle,
     source_refs,
@@ -215,10 +216,8 @@ class _Spec:
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         preset = options.get("preset")
-        if preset is not None and preset not in PRESETS:
-            raise InvalidParameterError("preset", preset, "one of " + ", ".join(PRESETS),
-                                        "Or give a mapping and a states map of your own.")
-        base = PRESETS[preset] if preset else {"columns": {}, "states": {}}
+        base = pick_preset(options, PRESETS, "Or give a mapping and a states map of your "
+                                             "own.") or {"columns": {}, "states": {}}
         mapping = load_mapping(options.get("mapping"))
         mapping_states = mapping.pop("states", None)
         unknown = sorted(set(mapping) - set(_FIELDS))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -22,6 +22,9 @@ import yaml
 
 from contactops.data._adapter import Chunk, Reject
 from contactops.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "MappedField",
@@ -35,6 +38,7 @@ __all__ = [
     "load_mapping",
     "localise",
     "mask",
+    "pick_preset",
     "raw_text",
     "resolve_fields",
     "settle",
@@ -70,6 +74,16 @@ def timezone(value: Any, name: str = "timezone") -> ZoneInfo:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise InvalidParameterError(name, value, "an IANA time zone name",
                                     "For example UTC or America/New_York.") from exc
+
+
+def pick_preset(options: Mapping[str, Any], presets: Mapping[str, Any], fix: str) -> Any:
+    """The preset named by the ``preset`` option (None without one), or a clear error."""
+    name = options.get("preset")
+    if name is None:
+        return None
+    if name not in presets:
+        raise InvalidParameterError("preset", name, "one of " + ", ".join(presets), fix)
+    return presets[name]
 
 
 def load_mapping(value: Any, name: str = "mapping") -> dict[str, Any]:

@@ -60,6 +60,7 @@ from contactops.data.adapters._columns import (
     load_mapping,
     localise,
     mask,
+    pick_preset,
     settle,
     source_refs,
     timezone,
@@ -108,11 +109,7 @@ class _Settings:
     """The resolved mapping and settings of one ingest."""
 
     def __init__(self, options: Mapping[str, Any]) -> None:
-        preset = options.get("preset")
-        if preset is not None and preset not in PRESETS:
-            raise InvalidParameterError("preset", preset, "one of " + ", ".join(PRESETS),
-                                        "Or give a mapping of your own.")
-        base = dict(PRESETS[preset]) if preset else {}
+        base = dict(pick_preset(options, PRESETS, "Or give a mapping of your own.") or {})
         user = load_mapping(options.get("mapping"))
         unknown = sorted(set(user) - set(_VALUES) - set(_SETTINGS))
         if unknown:
