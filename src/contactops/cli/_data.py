@@ -68,14 +68,12 @@ def ingest_command(
                                    **options)
                 reports.append(report)
                 bar.remove_task(task)
-        table = Table(title="ingest report")
-        for col in ("file", "read", "loaded", "replaced", "rejected", "duplicates", "seconds"):
-            table.add_column(col, justify="left" if col == "file" else "right")
-        for r in reports:
-            table.add_row(Path(r.source_file).name, f"{r.read:,}", f"{r.loaded:,}",
-                          f"{r.replaced:,}", f"{r.rejected:,}", f"{r.duplicates:,}",
-                          f"{r.seconds:.2f}")
-        console.print(table)
+        print_columns("ingest report", ["file", "read", "loaded", "replaced", "rejected",
+                                        "duplicates"],
+                      [[Path(r.source_file).name, f"{r.read:,}", f"{r.loaded:,}",
+                        f"{r.replaced:,}", f"{r.rejected:,}", f"{r.duplicates:,}"]
+                       for r in reports], keys=1,
+                      caption="in " + ", ".join(f"{r.seconds:.2f} s" for r in reports))
         rejected = sum(r.rejected for r in reports)
         if rejected:
             console.print(f"{rejected:,} row(s) rejected: see [bold]contactops rejects[/]")
