@@ -19,7 +19,7 @@ from rich.progress import Progress as Bar
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from contactops.cli._app import app, console, err_console, user_errors
+from contactops.cli._app import app, console, err_console, print_columns, user_errors
 from contactops.errors import InvalidParameterError
 from contactops.queueing import ErlangC
 from contactops.schedule import (
@@ -237,23 +237,22 @@ def _pct(x: float) -> str:
 def _render(sched: Schedule, result: Roster | None, weighting: str) -> None:
     hours = sched.interval / 3600.0
     need = sched.req.flat()
-    t = Table(title=f"Schedule: {sched.req.days} day(s) from {sched.req.start.date()}, "
-              f"{sched.interval / 60:g}-minute intervals", caption=weighting)
-    for col in ("queue", "required h", "covered h", "short h", "over h", "short intervals",
-                "shifts", "paid h"):
-        t.add_column(col, justify="left" if col == "queue" else "right")
     lines = sched.lines()
     cov = sched._coverage
+    rows = []
     for q, name in enumerate(sched.queues):
         short = np.maximum(need[q] - cov[q], 0.0)
         over = np.maximum(cov[q] - need[q], 0.0)
         mine = [ln for ln in lines if ln["queue"] == name]
         covered = float(np.minimum(cov[q], need[q]).sum()) * hours
-        t.add_row(name, f"{need[q].sum() * hours:,.1f}", f"{covered:,.1f}",
-                  f"{short.sum() * hours:,.1f}", f"{over.sum() * hours:,.1f}",
-                  f"{int((short > 1e-9).sum()):,}", f"{sum(ln['agents'] for ln in mine):,}",
-                  f"{sum(ln['agents'] * ln['paid_hours'] for ln in mine):,.1f}")
-    console.print(t)
+        rows.append([name, f"{need[q].sum() * hours:,.1f}", f"{covered:,.1f}",
+                     f"{short.sum() * hours:,.1f}", f"{over.sum() * hours:,.1f}",
+                     f"{int((short > 1e-9).sum()):,}", f"{sum(ln['agents'] for ln in mine):,}",
+                     f"{sum(ln['agents'] * ln['paid_hours'] for ln in mine):,.1f}"])
+    print_columns(f"Schedule: {sched.req.days} day(s) from {sched.req.start.date()}, "
+                  f"{sched.interval / 60:g}-minute intervals",
+                  ["queue", "required\nh", "covered\nh", "short\nh", "over\nh",
+                   "short\nintervals", "shifts", "paid\nh"], rows, keys=1, caption=weighting)
     console.print(f"cost {sched.objective:,.1f} (paid {sched.cost['paid_cost']:,.1f}, short "
                   f"{sched.cost['short_cost']:,.1f}, over {sched.cost['over_cost']:,.1f}); "
                   f"LP lower bound {sched.lower_bound:,.1f}; gap {_pct(sched.gap)}; "
@@ -261,15 +260,13 @@ def _render(sched: Schedule, result: Roster | None, weighting: str) -> None:
     if result is None:
         return
     s = result.summary()
-    r = Table(title=f"Roster: {s['working']} of {s['agents']} agents working")
-    for col in ("shifts", "paid h", "short h", "over h", "hard rules broken",
-                "soft rules broken", "gap"):
-        r.add_column(col, justify="right")
-    r.add_row(f"{s['shifts']:,}", f"{s['paid_hours']:,.1f}",
-              f"{s['short_agent_intervals'] * hours:,.1f}",
-              f"{s['over_agent_intervals'] * hours:,.1f}", str(s["hard_rules_broken"]),
-              str(s["soft_rules_broken"]), _pct(s["gap"]))
-    console.print(r)
+    print_columns(f"Roster: {s['working']} of {s['agents']} agents working",
+                  ["shifts", "paid h", "short h", "over h", "hard rules\nbroken",
+                   "soft rules\nbroken", "gap"],
+                  [[f"{s['shifts']:,}", f"{s['paid_hours']:,.1f}",
+                    f"{s['short_agent_intervals'] * hours:,.1f}",
+                    f"{s['over_agent_intervals'] * hours:,.1f}", str(s["hard_rules_broken"]),
+                    str(s["soft_rules_broken"]), _pct(s["gap"])]], keys=0)
     broken = [row for row in result.rules.to_pylist() if not row["satisfied"]]
     if broken:
         b = Table(title="soft rules and preferences not met"
