@@ -48,7 +48,7 @@ from contactops.queueing import (
 if TYPE_CHECKING:
     from contactops.data import Warehouse
 
-__all__ = ["GRAINS", "KPI", "KPIS", "interval_history", "kpis"]
+__all__ = ["GRAINS", "KPI", "KPIS", "interval_history", "kpi_sql", "kpis"]
 
 
 @dataclass(frozen=True)
@@ -145,8 +145,13 @@ _DIMENSIONS = {"queue": "queue", "channel": "channel", "segment": "segment",
 GRAINS: Final = (*_TIME_GRAINS, *_DIMENSIONS)
 
 
-def _grain_sql(grain: str, interval_minutes: int) -> tuple[str, str]:
-    """(SQL expression, output column name) for one grain."""
+def _grain_sql(grain: str, interval_minutes: int, *, portable: bool = False
+               ) -> tuple[str, str]:
+    """(SQL expression, output column name) for one grain.
+
+    ``portable``: interval starts from ``date_trunc`` and whole minutes instead of
+    DuckDB's ``time_bucket`` (the same buckets: 15, 30 and 60 divide the hour).
+    """
     if grain in _DIMENSIONS:
         return _DIMENSIONS[grain], grain
     local = "(arrived_at AT TIME ZONE $tz)"
@@ -154,7 +159,14 @@ def _grain_sql(grain: str, interval_minutes: int) -> tuple[str, str]:
     if unit in ("day", "week", "month"):
         return f"CAST(date_trunc('{unit}', {local}) AS DATE)", grain
     minutes = interval_minutes if unit is None else int(unit)  # type: ignore[arg-type]
-    return f"time_bucket(INTERVAL '{minutes} minutes', {local})", "interval_start"
+    if not portable:
+        return f"time_bucket(INTERVAL '{minutes} minutes', {local})", "interval_start"
+    hour = f"date_trunc('hour', {local})"
+    if minutes == 60:
+        return hour, "interval_start"
+    start = (f"{hour} + INTERVAL '1 minute' * ({minutes} * floor(extract(minute FROM {local}) "
+             f"/ {minutes}))")
+    return start, "interval_start"
 
 
 def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
@@ -183,6 +195,62 @@ def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
         KPI names to compute (default: all of :data:`KPIS`); the repeat
         window and the survey join run only when a KPI needs them.
     """
+    query, params, names, need_surveys = _kpi_query(
+        by, start=start, end=end, threshold=threshold, sl_definition=sl_definition,
+        short_abandon=short_abandon, exclude_short_abandons=exclude_short_abandons,
+        fcr_days=fcr_days, interval_minutes=interval_minutes, timezone=timezone,
+        min_surveys=min_surveys, metrics=metrics, portable=False)
+    table = warehouse.con.sql(query, params=_used(query, params)).to_arrow_table()
+    if need_surveys:
+        return _with_survey_intervals(table, min_surveys, names)
+    return table.drop_columns(["csat_responses", "nps_responses", "csat_good_n",
+                               "promoters_n", "detractors_n"])
+
+
+def kpi_sql(by: list[str] | tuple[str, ...] = ("queue",), *, dialect: str = "postgres",
+            start: Any = None, end: Any = None, threshold: float = 20.0,
+            sl_definition: str = DEFAULT_SL_DEFINITION, short_abandon: float = 5.0,
+            exclude_short_abandons: bool = False, fcr_days: float = 7.0,
+            interval_minutes: int = 30, timezone: str = "UTC", min_surveys: int = 30,
+            metrics: list[str] | tuple[str, ...] | None = None) -> tuple[str, dict[str, Any]]:
+    """The query :func:`kpis` runs, for another SQL engine: ``(sql, params)``.
+
+    The same KPI declarations compiled for tables ``interactions`` and
+    ``surveys`` of the canonical schema in another database: written in
+    portable forms (interval buckets from ``date_trunc`` and minutes, the
+    repeat window over timestamps) and translated by sqlglot to ``dialect``
+    (``postgres``, ``spark``, ``bigquery``, ``snowflake``, ``trino``... any
+    dialect sqlglot writes), with the dialect's own parameter markers; bind
+    ``params`` when running it.  The result has the columns of :func:`kpis`
+    before its survey intervals: every KPI plus the raw survey counts
+    (``csat_responses``, ``csat_good_n``, ``nps_responses``, ``promoters_n``,
+    ``detractors_n``).  Checked against DuckDB on PostgreSQL in the tests.
+    """
+    import sqlglot  # noqa: PLC0415 - only this function needs it
+    from sqlglot.dialects.dialect import Dialect  # noqa: PLC0415
+
+    try:
+        Dialect.get_or_raise(dialect)
+    except ValueError as exc:
+        raise InvalidParameterError("dialect", dialect, "a SQL dialect sqlglot writes",
+                                    "e.g. postgres, spark, bigquery, snowflake, trino.") from exc
+    query, params, _, _ = _kpi_query(
+        by, start=start, end=end, threshold=threshold, sl_definition=sl_definition,
+        short_abandon=short_abandon, exclude_short_abandons=exclude_short_abandons,
+        fcr_days=fcr_days, interval_minutes=interval_minutes, timezone=timezone,
+        min_surveys=min_surveys, metrics=metrics, portable=True)
+    sql = sqlglot.transpile(query, read="duckdb", write=dialect, pretty=True)[0]
+    return sql, _used(query, params)
+
+
+def _kpi_query(by: list[str] | tuple[str, ...], *, start: Any, end: Any, threshold: float,
+               sl_definition: str, short_abandon: float, exclude_short_abandons: bool,
+               fcr_days: float, interval_minutes: int, timezone: str, min_surveys: int,
+               metrics: list[str] | tuple[str, ...] | None, portable: bool
+               ) -> tuple[str, dict[str, Any], list[str], bool]:
+    """The rollup query (DuckDB SQL, ``$name`` parameters), its parameters, the KPI
+    names and whether surveys are joined.  ``portable`` avoids DuckDB's own
+    functions (``time_bucket``, ``epoch_us``, ``rowid``) for :func:`kpi_sql`."""
     grains = list(by)
     for g in grains:
         if g not in GRAINS:
@@ -218,7 +286,7 @@ def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
     need_repeat = any(k.name in ("fcr", "repeat_rate") for k in selected)
     need_surveys = any(k.name in ("csat", "nps") for k in selected)
 
-    exprs = [_grain_sql(g, interval_minutes) for g in grains]
+    exprs = [_grain_sql(g, interval_minutes, portable=portable) for g in grains]
     group_cols = [f"{e} AS {name}" for e, name in exprs]
     group_names = [name for _, name in exprs]
     where = []
@@ -255,11 +323,26 @@ def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
     joins = ""
     on = " AND ".join(f"core.{g} IS NOT DISTINCT FROM {{t}}.{g}" for g in group_names) or "true"
     if need_repeat:
-        # the repeat window sees every contact (a repeat may fall after ``end``), over
-        # customer and time only: it yields the rowids of initial contacts repeated
-        # within N days, whose grain is then looked up (carrying the grain columns
-        # through the sort costs more).  initial_known is counted in core.
-        parts.append(f"""rep AS (
+        if portable:
+            # the same count in any SQL: the grain travels through the window, and the
+            # window compares timestamps
+            inner_where = filt.replace("arrived_at", "r.arrived_at")
+            parts.append(f"""rep AS (
+  SELECT {", ".join(f"r.{g}" for g in group_names) + "," if grains else ""}
+    count(*) FILTER (WHERE r.repeat_within) AS repeated
+  FROM (
+    SELECT {select_grain + "," if grains else ""} arrived_at,
+      lead(arrived_at) OVER (PARTITION BY customer_id ORDER BY arrived_at)
+        <= arrived_at + $fcr_days * INTERVAL '1 day' AS repeat_within
+    FROM interactions
+    WHERE customer_id IS NOT NULL AND contact_id = initial_contact_id) r
+  {inner_where}{group_by})""")
+        else:
+            # the repeat window sees every contact (a repeat may fall after ``end``), over
+            # customer and time only: it yields the rowids of initial contacts repeated
+            # within N days, whose grain is then looked up (carrying the grain columns
+            # through the sort costs more).  initial_known is counted in core.
+            parts.append(f"""rep AS (
   SELECT {select_grain + "," if grains else ""} count(*) AS repeated
   FROM interactions SEMI JOIN (
     SELECT rid FROM (
@@ -303,11 +386,7 @@ SELECT {", ".join(group_names) + "," if grains else ""}
   detractors::BIGINT AS detractors_n
 FROM base{order_by}
 """
-    table = warehouse.con.sql(query, params=_used(query, params)).to_arrow_table()
-    if need_surveys:
-        return _with_survey_intervals(table, min_surveys, [k.name for k in selected])
-    return table.drop_columns(["csat_responses", "nps_responses", "csat_good_n",
-                               "promoters_n", "detractors_n"])
+    return query, params, [k.name for k in selected], need_surveys
 
 
 def _used(query: str, params: dict[str, Any]) -> dict[str, Any]:
