@@ -88,3 +88,17 @@ def test_wide_tables_split_instead_of_squeezing() -> None:
     assert text.count("agent-0002") == parts  # the key columns repeat in every part
     for cell in [*header, *(c for r in rows for c in r)]:
         assert cell in text
+
+
+def test_kpi_sql_prints_the_query_for_another_engine(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["kpi", "--by", "day,queue", "--sql", "postgres", "--timezone",
+                              "Europe/Berlin", "-w", str(tmp_path / "w.duckdb")])
+    assert res.exit_code == 0, res.output
+    first, *rest = res.output.splitlines()
+    params = json.loads(first.removeprefix("-- parameters: "))
+    assert params["tz"] == "Europe/Berlin"
+    sql = "\n".join(rest)
+    assert "%(tz)s" in sql and "time_bucket" not in sql.lower()  # noqa: PT018
+    res = runner.invoke(app, ["kpi", "--sql", "cobol", "-w", str(tmp_path / "w.duckdb")])
+    assert res.exit_code == 2
+    assert "dialect" in res.output

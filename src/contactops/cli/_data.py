@@ -18,7 +18,7 @@ from rich.table import Table
 from contactops.cli._app import app, console, print_columns, user_errors
 from contactops.data import FORMATS, Warehouse
 from contactops.errors import InvalidParameterError
-from contactops.metrics import GRAINS, HANDLE_FROM, agent_kpis, interval_kpis, kpis
+from contactops.metrics import GRAINS, HANDLE_FROM, agent_kpis, interval_kpis, kpi_sql, kpis
 from contactops.queueing import DEFAULT_SL_DEFINITION
 from contactops.units import parse_duration
 
@@ -127,11 +127,24 @@ def kpi_command(
     handle_from: str = typer.Option("states", "--handle-from",
                                     help="With --from agents: occupancy from the busy state "
                                     "(states) or from the contacts' handle time (contacts)."),
+    sql_dialect: str | None = typer.Option(
+        None, "--sql", help="Print the contact KPI query for this SQL dialect (postgres, "
+        "spark, bigquery, snowflake, trino...) with its parameters, instead of running it."),
     warehouse: Path | None = typer.Option(None, "--warehouse", "-w", help=_WAREHOUSE_HELP),
 ) -> None:
     """KPIs at any grain: service level, ASA, AHT, abandonment, FCR, CSAT, NPS...; with
     --from agents, occupancy, utilisation and in-shift shrinkage from agent states."""
     with user_errors():
+        if sql_dialect is not None:
+            sql, params = kpi_sql(
+                [g.strip() for g in by.split(",") if g.strip()], dialect=sql_dialect,
+                threshold=parse_duration(threshold or "20s"), sl_definition=sl_definition,
+                short_abandon=parse_duration(short_abandon),
+                exclude_short_abandons=exclude_short, fcr_days=fcr_days,
+                interval_minutes=interval, timezone=timezone, start=start, end=end)
+            typer.echo(f"-- parameters: {json.dumps(params, default=str)}")
+            typer.echo(sql + ";")
+            return
         if out_format not in ("table", "csv", "json"):
             raise InvalidParameterError("--format", out_format, "table, csv or json",
                                         "e.g. --format csv")
