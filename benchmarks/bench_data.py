@@ -153,11 +153,19 @@ def ingest_once(parquet: Path, db: Path, native: bool) -> dict[str, Any]:
                 f"FROM read_parquet('{parquet}', file_row_number = true)")
             seconds = time.perf_counter() - t0
             return {"seconds": seconds, "read": wh.count(), "loaded": wh.count(),
-                    "rejected": 0, "duplicates": 0}
+                    "rejected": 0, "duplicates": 0, "peak_rss_bytes": _peak_rss()}
         report = wh.ingest(parquet, format="parquet")
         seconds = time.perf_counter() - t0
     return {"seconds": seconds, "read": report.read, "loaded": report.loaded,
-            "rejected": report.rejected, "duplicates": report.duplicates}
+            "rejected": report.rejected, "duplicates": report.duplicates,
+            "peak_rss_bytes": _peak_rss()}
+
+
+def _peak_rss() -> int:
+    """This process's peak resident memory, bytes (Linux reports KiB)."""
+    import resource  # POSIX only
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def timed_ingests(parquet: Path, db: Path, runs: int, native: bool) -> list[dict[str, Any]]:
@@ -258,6 +266,8 @@ def main() -> int:
         "ingest_runs_s": [r["seconds"] for r in runs], "ingest_s": ingest_s,
         "ingest_rows_per_s": rate, "native_runs_s": [r["seconds"] for r in native],
         "native_s": native_s, "ours_over_native": ingest_s / native_s,
+        "ingest_peak_rss_bytes": max(r["peak_rss_bytes"] for r in runs),
+        "native_peak_rss_bytes": max(r["peak_rss_bytes"] for r in native),
         "loaded": report["loaded"], "rejected": report["rejected"],
         "duplicates": report["duplicates"], "warehouse_bytes": db_size,
         "parquet_bytes": parquet_bytes,
@@ -305,6 +315,9 @@ def main() -> int:
         (f"- Ingest report: read {report['read']:,} = loaded {report['loaded']:,} + rejected "
          f"{report['rejected']:,} + duplicates {report['duplicates']:,}."),
         f"- Warehouse file: {db_size / 2**20:,.0f} MiB.",
+        (f"- Peak memory of the ingesting process: {result['ingest_peak_rss_bytes'] / 2**30:.1f} "
+         f"GiB (DuckDB's own `read_parquet` insert: "
+         f"{result['native_peak_rss_bytes'] / 2**30:.1f} GiB)."),
         ("- The ingest validates every column (types, required fields, enums, ranges), "
          "writes `file:row` lineage for every row, checks the file for repeats and for "
          "records already stored, and keeps the accounting; it streams the batches into "
