@@ -279,6 +279,23 @@ def test_duration_column_with_scale(tmp_path: Path) -> None:
     assert row["ended_at"] - row["started_at"] == timedelta(seconds=90.5)
 
 
+def test_durations_past_the_timestamp_range_are_rejected_not_crashed(tmp_path: Path) -> None:
+    """A duration whose end cannot be a timestamp is a bad row, not a failed ingest."""
+    src = write(tmp_path / "d.csv", "agent,state,start,dur\n"
+                "a1,busy,2024-03-04T08:00:00Z,1e300\n"    # 2: past int64 microseconds
+                "a2,busy,2024-03-04T08:00:00Z,1e12\n"     # 3: ends in the year 33,700
+                "a3,busy,2024-03-04T08:00:00Z,60\n")      # 4: fine
+    wh = Warehouse(":memory:")
+    report = accounted(wh.ingest(src, format="agent-states", mapping={
+        "agent_id": "agent", "started_at": "start", "duration_s": "dur"}))
+    assert (report.loaded, report.rejected) == (1, 2)
+    got = {line: (field, reason) for line, field, _, reason in rejects(wh)}
+    assert sorted(got) == [2, 3]
+    assert got[2][0] == got[3][0] == "duration_s"
+    assert "9999-12-31" in got[2][1]
+    assert [r["agent_id"] for r in spans(wh)] == ["a3"]
+
+
 def test_whole_file_refused_without_required_columns(tmp_path: Path) -> None:
     src = write(tmp_path / "x.csv", "who,what,when\na1,Ready,2024-03-04T08:00:00\n")
     wh = Warehouse(":memory:")

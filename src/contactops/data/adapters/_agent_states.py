@@ -147,6 +147,7 @@ _FILE_FORMATS = ("csv", "parquet")
 _HMS = r"^\s*(?P<h>\d+):(?P<m>[0-5]?\d):(?P<s>[0-5]?\d(?:\.\d*)?)\s*$"
 _MAX_NAMED = 20  # distinct unknown state names per batch that get a reason of their own
 _CATEGORIES = ", ".join(AGENT_STATE_CATEGORIES)
+_MAX_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z, in microseconds
 
 _BUSY_CONNECT = ("Incoming", "Inbound", "Outbound", "Connecting", "Connecting Agent",
                  "Joining Customer", "Calling Customer", "Connected", "Busy", "On contact",
@@ -439,6 +440,14 @@ class _Converter:
             checks.append(("duration_s", mask(pc.less(duration, 0.0)),
                            "must be a duration >= 0 seconds"))
             if start is not None:
+                # an end past the last timestamp is refused, and kept out of the int64 cast
+                room = pc.divide(pc.cast(pc.subtract(pa.scalar(_MAX_US),
+                                                     pc.cast(start, pa.int64())),
+                                         pa.float64(), safe=False), 1e6)
+                too_long = pc.fill_null(pc.greater(duration, room), False)
+                checks.append(("duration_s", mask(too_long),
+                               "too long: the span would end after 9999-12-31"))
+                duration = pc.if_else(too_long, pa.scalar(None, pa.float64()), duration)
                 micros = pc.cast(pc.round(pc.multiply(duration, 1e6)), pa.int64())
                 derived = pc.add(start, pc.cast(micros, pa.duration("us")))
                 end = derived if end is None else pc.coalesce(end, derived)
