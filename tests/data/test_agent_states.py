@@ -536,6 +536,38 @@ def test_handle_from_contacts_by_hand(tmp_path: Path) -> None:
     assert list(days)[-1] == (date(2024, 3, 5), "fay.lee")
 
 
+def test_contacts_count_in_their_agents_team_site_and_queue(tmp_path: Path) -> None:
+    """By team (site, queue), a leg counts in the group its agent's state log puts the agent
+    in at the leg's arrival, not under the leg's own (often empty) team column."""
+    from contactops.metrics import agent_kpis
+
+    src = write(tmp_path / "s.csv", "agent,team,site,queue,state,start,end\n"
+                "A,T1,S1,Q1,available,2024-03-04T09:00:00Z,2024-03-04T10:00:00Z\n"
+                "A,T2,S1,Q1,available,2024-03-04T10:00:00Z,2024-03-04T11:00:00Z\n"
+                "B,T2,S2,Q2,available,2024-03-04T09:00:00Z,2024-03-04T10:00:00Z\n")
+    wh = Warehouse(":memory:")
+    accounted(wh.ingest(src, format="agent-states", mapping={
+        "agent_id": "agent", "team": "team", "site": "site", "queue": "queue",
+        "state": "state", "started_at": "start", "ended_at": "end"}))
+    # the legs carry no team or site, and a queue of their own
+    legs = write(tmp_path / "legs.csv", "contact_id,channel,outcome,arrived_at,talk_s,agent_id,"
+                 "queue\n"
+                 "c1,voice,answered,2024-03-04T09:05:00Z,600,A,sales\n"
+                 "c2,voice,answered,2024-03-04T10:05:00Z,300,A,sales\n"
+                 "c3,voice,answered,2024-03-04T09:10:00Z,900,B,sales\n")
+    wh.ingest(legs, format="csv")
+    teams = by_key(agent_kpis(wh, by=["team"], handle_from="contacts"), "team")
+    assert sorted(teams) == [("T1",), ("T2",)]
+    assert (teams[("T1",)]["handled"], teams[("T1",)]["handle_s"]) == (1, 600)
+    assert (teams[("T2",)]["handled"], teams[("T2",)]["handle_s"]) == (2, 1200)
+    assert teams[("T2",)]["occupancy"] == pytest.approx(1200 / 7200)
+    sites = by_key(agent_kpis(wh, by=["site"], handle_from="contacts"), "site")
+    assert {k: r["handle_s"] for k, r in sites.items()} == {("S1",): 900, ("S2",): 900}
+    queues = by_key(agent_kpis(wh, by=["queue", "agent"]), "queue", "agent")
+    assert {k: r["handled"] for k, r in queues.items()} == {
+        ("Q1", "A"): 2, ("Q2", "B"): 1}
+
+
 @pytest.mark.parametrize(("kwargs", "name"), [
     ({"by": ["channel"]}, "by"),
     ({"by": ["day", "interval15"]}, "by"),

@@ -17,9 +17,10 @@ contacts), ``aux`` (paid, not available: breaks, meetings, training...) and
   span, is not in it);
 - ``handled`` and ``handle_s``: answered legs with a known talk time, and
   their talk + hold + after-contact work, from ``interactions``, counted in
-  the group of the leg's agent and *arrival* time; only legs of agents that
-  appear in the state log count, so contacts of agents without states do not
-  load the occupancy of those with.
+  the group of the leg's agent and *arrival* time (by team, site or queue:
+  the one the agent's latest span started by the arrival gives); only legs
+  of agents that appear in the state log count, so contacts of agents without
+  states do not load the occupancy of those with.
 
 Time grains split spans exactly: every span is cut at the UTC quarter hours it
 crosses, in SQL, so a span's seconds across intervals sum to its length; each
@@ -176,6 +177,20 @@ def agent_kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("agent",
         pieces = """
   SELECT agent_id, team, site, queue, state, (e_us - s_us) / 1e6 AS piece_s FROM spans"""
     group = (" GROUP BY " + ", ".join(str(i + 1) for i in range(len(grains)))) if grains else ""
+    legs = f"""
+  SELECT * FROM interactions WHERE {" AND ".join(contact_where)}"""
+    taken = [g for g in ("team", "site", "queue") if g in grains]
+    if taken:
+        # a leg counts in the team/site/queue its agent's state log puts the agent in at the
+        # leg's arrival (the latest span started by then), the leg's own column only for an
+        # agent with no span yet: the legs' own columns are often empty, or name the
+        # contact's queue rather than the agent's
+        own = ", ".join(f"CASE WHEN s.agent_id IS NULL THEN c.{g} ELSE s.{g} END AS {g}"
+                        for g in taken)
+        legs = f"""
+  SELECT c.* EXCLUDE ({", ".join(taken)}), {own}
+  FROM ({legs}) c ASOF LEFT JOIN agent_states s
+    ON c.agent_id = s.agent_id AND c.arrived_at >= s.started_at"""
     on = " AND ".join(f"st.{n} IS NOT DISTINCT FROM ct.{n}" for n in names) or "true"
     kpis = []
     for k in AGENT_KPIS:
@@ -192,9 +207,10 @@ WITH spans AS (
 ), st AS (
   SELECT {_lead(state_cols)}{", ".join(f"{v} AS {k}" for k, v in BASE.items())}
   FROM pieces{group}
+), legs AS ({legs}
 ), ct AS (
   SELECT {_lead(contact_cols)}{", ".join(f"{v} AS {k}" for k, v in _CONTACT_BASE.items())}
-  FROM interactions WHERE {" AND ".join(contact_where)}{group}
+  FROM legs{group}
 ), joined AS (
   SELECT {_lead([f"coalesce(st.{n}, ct.{n}) AS {n}" for n in names])}{", ".join(base)}
   FROM st FULL OUTER JOIN ct ON {on}
