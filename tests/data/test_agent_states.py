@@ -181,6 +181,50 @@ def test_event_log_chains_spans() -> None:
     assert "same instant follows on line 12" in got[2][3]
 
 
+def test_event_log_a_refused_change_still_ends_the_span_before_it(tmp_path: Path) -> None:
+    """An event refused for its state (agent and time known) is still a state change: the
+    span before it ends there instead of absorbing the refused state's time, and an open
+    last state it follows gets that end (so a fixed states map re-ingested adds the refused
+    span next to it, not on top of it)."""
+    src = write(tmp_path / "ev.csv", "agent,state,start\n"
+                "a1,available,2024-03-04T09:00:00Z\n"   # 2
+                "a1,Coaching,2024-03-04T09:30:00Z\n"    # 3 unknown state: refused
+                "a1,busy,2024-03-04T10:00:00Z\n"        # 4
+                "a1,,2024-03-04T10:20:00Z\n"            # 5 no state: refused
+                "a2,busy,2024-03-04T09:00:00Z\n"        # 6 last of a2 but for ...
+                "a2,Coaching,2024-03-04T09:45:00Z\n"    # 7 ... this refused change
+                "a3,available,2024-03-04T09:00:00Z\n"   # 8 a refused line with no time
+                "a3,Coaching,\n"                        # 9   ends nothing
+                "a3,offline,2024-03-04T09:50:00Z\n")    # 10
+    options: dict[str, Any] = {"layout": "events", "mapping": {
+        "agent_id": "agent", "state": "state", "started_at": "start"}}
+    wh = Warehouse(":memory:")
+    report = accounted(wh.ingest(src, format="agent-states", **options))
+    assert (report.loaded, report.rejected) == (5, 4)
+    assert [(r["agent_id"], r["state"], r["started_at"], r["ended_at"]) for r in spans(wh)] == [
+        ("a1", "available", at("2024-03-04T09:00:00"), at("2024-03-04T09:30:00")),
+        ("a1", "busy", at("2024-03-04T10:00:00"), at("2024-03-04T10:20:00")),
+        ("a2", "busy", at("2024-03-04T09:00:00"), at("2024-03-04T09:45:00")),
+        ("a3", "available", at("2024-03-04T09:00:00"), at("2024-03-04T09:50:00")),
+        ("a3", "offline", at("2024-03-04T09:50:00"), at("2024-03-04T09:50:00"))]
+    assert sorted(line for line, *_ in rejects(wh)) == [3, 5, 7, 9]
+    # with until, the refused change still ends the span before it
+    wh = Warehouse(":memory:")
+    accounted(wh.ingest(src, format="agent-states", until="2024-03-04T12:00:00Z", **options))
+    ends = {(r["agent_id"], r["state"]): r["ended_at"] for r in spans(wh)}
+    assert ends[("a1", "available")] == at("2024-03-04T09:30:00")
+    assert ends[("a1", "busy")] == at("2024-03-04T10:20:00")
+    assert ends[("a2", "busy")] == at("2024-03-04T09:45:00")
+    # the states map fixed, the same file again: the refused spans join the stored ones
+    # without overlapping them
+    wh = Warehouse(":memory:")
+    accounted(wh.ingest(src, format="agent-states", **options))
+    accounted(wh.ingest(src, format="agent-states", states={"Coaching": "aux"}, **options))
+    from contactops.metrics import agent_kpis
+    a1 = by_key(agent_kpis(wh, by=["agent"]), "agent")[("a1",)]
+    assert (a1["available_s"], a1["aux_s"], a1["busy_s"]) == (1800, 1800, 1200)
+
+
 def test_event_log_until_closes_open_states() -> None:
     wh = Warehouse(":memory:")
     report = accounted(wh.ingest(EVENTS, format="agent-states", preset="amazon-connect",

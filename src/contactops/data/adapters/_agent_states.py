@@ -72,7 +72,8 @@ Layouts (option ``layout``):
   ``duration_s`` (seconds; ``H:MM:SS`` text is read too), or both (the end
   wins where given).
 - ``events``: each row is a state change (agent, ``started_at``, new state);
-  a span lasts until the agent's next change in the same file.  The last
+  a span lasts until the agent's next change in the same file (a change refused
+  for its state, unknown or missing, still ends the span before it).  The last
   change of each agent has no known end: it is closed at ``until`` when that
   option is given (a timestamp, e.g. the end of the exported period); without
   it, a last change to ``offline`` (the logout that ends a shift) is stored as
@@ -322,6 +323,9 @@ class _Converter:
         self.fields, self.missing = spec.resolve(names)
         self.ref = ref
         self.held: list[pa.Table] = []
+        # events: the agent and time of refused changes whose agent and time are sound (an
+        # unknown or missing state): they still end the span before them
+        self.changes: list[pa.Table] = []
         self.keys = pa.array(list(spec.states), type=pa.string())
         self.categories = pa.array(list(spec.states.values()), type=pa.string())
         self.default = spec.states.get("*")
@@ -424,6 +428,16 @@ class _Converter:
         cols["_line"] = pa.array(lines, type=pa.int64())
 
         good, rejects = settle(n, lines, extra, whole, checks, raws)
+        if spec.layout == "events" and not whole and not good.all():
+            sound = ~good
+            for name, bad, _ in checks:
+                if name in ("agent_id", "started_at"):
+                    sound &= ~bad
+            known = pa.array(sound) if sound.any() else None
+            if known is not None:
+                self.changes.append(pa.table({
+                    "agent_id": pc.filter(cols["agent_id"], known),
+                    "started_at": pc.filter(cols["started_at"], known)}).drop_null())
         # the good rows wait for the rest of the file (overlaps, event chaining)
         held = build_chunk(TABLE, _HELD, cols, good, [], int(good.sum()))
         if held.batch.num_rows:
@@ -487,7 +501,8 @@ class _Converter:
         if n > 1:
             same_prev[1:] = mask(pc.equal(agent.slice(1), agent.slice(0, n - 1)))
         if self.spec.layout == "events":
-            good, ends, rejects = self._chain(table, agent, start, lines, same_prev)
+            good, ends, rejects = self._chain(table, agent, start, lines, same_prev,
+                                              self._next_change(agent, start))
             table = table.set_column(table.schema.get_field_index("ended_at"), "ended_at",
                                      pa.array(ends, type=pa.int64()).cast(
                                          pa.timestamp("us", tz="UTC")))
@@ -558,9 +573,35 @@ class _Converter:
                     reach, who = end[i], i
             i += 1
 
+    def _next_change(self, agent: pa.Array, start: np.ndarray) -> np.ndarray:
+        """Per kept event (sorted by agent and time), the first refused change of its agent
+        strictly after it, in microseconds; int64 max where there is none."""
+        none = np.full(len(start), np.iinfo(np.int64).max, dtype=np.int64)
+        changes = pa.concat_tables(self.changes) if self.changes else None
+        self.changes = []
+        if changes is None or not changes.num_rows:
+            return none
+        m = changes.num_rows
+        codes = pc.dictionary_encode(pa.concat_arrays(
+            [agent.cast(pa.string()), changes.column("agent_id").combine_chunks()
+             .cast(pa.string())])).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        at = np.concatenate([start, _micros(changes.column("started_at"))])
+        values, rank = np.unique(at, return_inverse=True)
+        key = codes * (len(values) + 1) + rank.astype(np.int64)  # (agent, time) as one int
+        kept_key, change_key, change_at = key[:-m], key[-m:], at[-m:]
+        order = np.argsort(change_key, kind="stable")
+        change_key, change_at, change_code = change_key[order], change_at[order], \
+            codes[-m:][order]
+        j = np.searchsorted(change_key, kept_key, side="right")
+        found = j < m
+        found[found] = change_code[j[found]] == codes[:-m][found]
+        return np.where(found, change_at[np.minimum(j, m - 1)], none)
+
     def _chain(self, table: pa.Table, agent: pa.Array, start: np.ndarray, lines: np.ndarray,
-               same_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[Reject]]:
-        """Each event's span ends at the agent's next event (see the module docstring)."""
+               same_prev: np.ndarray, change: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, list[Reject]]:
+        """Each event's span ends at the agent's next event, or at a refused change of the
+        agent before that (see the module docstring)."""
         n = len(start)
         has_next = np.zeros(n, dtype=bool)
         has_next[:-1] = same_prev[1:]
@@ -571,11 +612,14 @@ class _Converter:
         last = ~has_next
         offline = mask(pc.equal(table.column("state").combine_chunks(), "offline"))
         until = self.spec.until
-        ends = np.where(has_next, nxt, start)
+        # a refused change (unknown state...) still ends the span before it
+        changed = change < np.where(has_next, nxt, np.iinfo(np.int64).max)
+        ends = np.where(changed, change, np.where(has_next, nxt, start))
+        last = last & ~changed  # its end is known: the refused change
         rejects: list[Reject] = []
         if until is not None:  # the export ends there: later events are outside it
             after = start > until
-            ends = np.where(last, until, np.minimum(ends, until))
+            ends = np.where(last, until, np.minimum(ends, until))  # (changed: not last)
             open_end = np.zeros(n, dtype=bool)
         else:
             after = np.zeros(n, dtype=bool)
