@@ -612,6 +612,21 @@ def test_contacts_count_in_their_agents_team_site_and_queue(tmp_path: Path) -> N
         ("Q1", "A"): 2, ("Q2", "B"): 1}
 
 
+def test_date_bounds_are_local_midnights(tmp_path: Path) -> None:
+    """start/end given as dates mean midnight in ``timezone``, as the same text does."""
+    from contactops.metrics import agent_kpis
+
+    src = write(tmp_path / "s.csv", HEADER  # 01:00-02:00 on 4 March in Tokyo (UTC+9)
+                + "a1,available,2024-03-03T16:00:00Z,2024-03-03T17:00:00Z\n")
+    wh = Warehouse(":memory:")
+    accounted(wh.ingest(src, format="agent-states", mapping=MAPPING))
+    for start, end in ((date(2024, 3, 4), date(2024, 3, 5)), ("2024-03-04", "2024-03-05")):
+        (row,) = agent_kpis(wh, by=[], start=start, end=end, timezone="Asia/Tokyo").to_pylist()
+        assert row["staffed_s"] == 3600, start
+    (row,) = agent_kpis(wh, by=[], end=date(2024, 3, 4), timezone="Asia/Tokyo").to_pylist()
+    assert row["staffed_s"] == 0
+
+
 @pytest.mark.parametrize(("kwargs", "name"), [
     ({"by": ["channel"]}, "by"),
     ({"by": ["day", "interval15"]}, "by"),
