@@ -188,3 +188,17 @@ def test_a_clean_file_is_read_once_a_clash_found_late_is_read_again(fake: Any) -
               wh.sql("SELECT contact_id, wait_s FROM interactions").to_pylist()}
     assert stored == {"a": 5.0, "b": 1.0, "c": 1.0, "d": 1.0, "e": 1.0}
     assert wh.sql("SELECT count(*) AS n FROM ingests").to_pylist() == [{"n": 4}]
+
+
+def test_progress_never_goes_back_when_a_clash_makes_the_file_read_again(fake: Any) -> None:
+    """``progress`` gets the rows read so far: a second, staged read after a late clash
+    does not send it back to the start (a bar would jump back), and it ends at ``read``."""
+    wh = Warehouse(":memory:")
+    wh.ingest(fake(FakeAdapter([[row("a", 1)]])), format="fake")
+    seen: list[int] = []
+    late = FakeAdapter([[row("b")], [row("c")], [row("a", 5)]], rejects=1)
+    report = wh.ingest(fake(late), format="fake", progress=seen.append)
+    assert late.reads == 2
+    assert isinstance(report, warehouse_module.IngestReport)
+    assert seen == sorted(seen)
+    assert seen[-1] == report.read == 6

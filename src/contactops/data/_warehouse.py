@@ -157,8 +157,12 @@ class Warehouse:
                 # the file repeats a record, or one that is stored: start again, staged
                 con.execute("ROLLBACK")
                 con.execute("BEGIN TRANSACTION")
+                # progress reports rows read so far: held at the first pass's count
+                # until the second catches up, never sent back to the start
+                floor = feed.read
                 feed = _Feed(adapter.read(path, options), adapter.name, str(path), schema,
-                             progress)
+                             None if progress is None else
+                             lambda n: progress(max(n, floor)))
                 streamed = False
             if streamed:
                 report.loaded = feed.streamed
