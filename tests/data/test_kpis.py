@@ -205,3 +205,17 @@ def test_a_selection_of_kpis_gives_the_same_values() -> None:
         assert value == full[name]
     with pytest.raises(InvalidParameterError, match="metrics must be one of"):
         kpis(wh, metrics=["speed"])
+
+
+def test_date_bounds_are_local_midnights() -> None:
+    from datetime import date
+
+    # 2026-03-02 08:00 UTC is 17:00 in Tokyo; 2026-03-02 16:00 UTC is 01:00 on 3 March there
+    rows = [leg(1, "answered", 0, talk=60), leg(2, "answered", 0, talk=60, minutes=8 * 60)]
+    wh = load(rows)
+    for start in (date(2026, 3, 3), "2026-03-03"):
+        r = one(kpis(wh, by=[], start=start, timezone="Asia/Tokyo", metrics=["answered"]))
+        assert r["answered"] == 1, start
+    r = one(kpis(wh, by=[], end=date(2026, 3, 3), timezone="Asia/Tokyo",
+                 metrics=["answered"]))
+    assert r["answered"] == 1

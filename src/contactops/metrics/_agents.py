@@ -33,7 +33,6 @@ Spans are clipped to ``[start, end)``; offline spans are never read.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -149,12 +148,12 @@ def agent_kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("agent",
                      "agent_id IN (SELECT agent_id FROM agent_states)"]
     s_us, e_us = "epoch_us(started_at)", "epoch_us(ended_at)"
     if start is not None:
-        params["start"] = _as_ts(_midnight(start), timezone)
+        params["start"] = _as_ts(start, timezone)
         span_where.append("ended_at > $start")
         contact_where.append("arrived_at >= $start")
         s_us = "epoch_us(greatest(started_at, $start))"
     if end is not None:
-        params["end"] = _as_ts(_midnight(end), timezone)
+        params["end"] = _as_ts(end, timezone)
         span_where.append("started_at < $end")
         contact_where.append("arrived_at < $end")
         e_us = "epoch_us(least(ended_at, $end))"
@@ -221,14 +220,6 @@ FROM joined
 {"ORDER BY " + ", ".join(f"{n} NULLS LAST" for n in names) if names else ""}
 """
     return warehouse.con.sql(query, params=_used(query, params)).to_arrow_table()
-
-
-def _midnight(value: Any) -> Any:
-    """A date as the naive datetime of its midnight (then read in ``timezone``, as text
-    dates are); DuckDB would read a bare date in its session zone."""
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return datetime.combine(value, time())
-    return value
 
 
 def _not_before(start: Any, end: Any) -> bool:

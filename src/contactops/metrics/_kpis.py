@@ -427,7 +427,10 @@ def _with_survey_intervals(table: pa.Table, min_surveys: int,
 
 
 def _as_ts(value: Any, timezone: str) -> Any:
-    from datetime import datetime  # noqa: PLC0415
+    """A start/end bound as an aware datetime: ISO text, a datetime, or a date (its
+    midnight); naive values are in ``timezone`` (DuckDB would read a bare date in its
+    session zone)."""
+    from datetime import date, datetime, time  # noqa: PLC0415
     from zoneinfo import ZoneInfo  # noqa: PLC0415
 
     if isinstance(value, str):
@@ -436,6 +439,8 @@ def _as_ts(value: Any, timezone: str) -> Any:
         except ValueError as exc:
             raise InvalidParameterError("start/end", value, "an ISO date or date-time",
                                         "e.g. 2026-03-01 or 2026-03-01T08:00") from exc
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime.combine(value, time())
     if isinstance(value, datetime) and value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(timezone))
     return value
