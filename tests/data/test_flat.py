@@ -261,3 +261,21 @@ def test_parquet_batches_rejects_by_row_index(tmp_path: Path) -> None:
     assert rows["p9"]["source"] == "parquet"
     again = accounted(wh.ingest(tmp_path / "legs.parquet", format="parquet"))
     assert (again.loaded, again.duplicates) == (0, 7)
+
+
+def test_unix_seconds_out_of_range_are_rejects_not_a_wrapped_date(tmp_path: Path) -> None:
+    seconds = [1_719_824_400, 99_999_999_999_999, -99_999_999_999_999, 1_719_824_460]
+    pq.write_table(pa.table({
+        "contact_id": [f"u{i}" for i in range(4)], "channel": ["voice"] * 4,
+        "arrived_at": pa.array(seconds, pa.int64()), "outcome": ["abandoned"] * 4,
+    }), tmp_path / "unix.parquet")
+    wh = Warehouse(":memory:")
+    report = accounted(wh.ingest(tmp_path / "unix.parquet", format="parquet"))
+    assert (report.loaded, report.rejected) == (2, 2)
+    assert rejects(wh) == [(1, "arrived_at", "99999999999999"),
+                           (2, "arrived_at", "-99999999999999")]
+    reasons = wh.sql("SELECT DISTINCT reason FROM rejects").column("reason").to_pylist()
+    assert reasons == ["must be Unix seconds from 0001-01-01 to 9999-12-31"]
+    stamps = sorted(r["arrived_at"] for r in wh.interactions().to_pylist())
+    assert stamps == [datetime(2024, 7, 1, 9, 0, tzinfo=UTC), datetime(2024, 7, 1, 9, 1,
+                                                                           tzinfo=UTC)]

@@ -47,6 +47,8 @@ __all__ = [
 ]
 
 TS = pa.timestamp("us", tz="UTC")
+UNIX_S_MIN = -62_135_596_800.0  # 0001-01-01T00:00:00Z
+UNIX_S_MAX = 253_402_300_799.0  # 9999-12-31T23:59:59Z
 _NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 _HAS_OFFSET = r"\d:\d\d(:\d\d(\.\d*)?)?\s*([Zz]|[+-]\d\d(:?\d\d)?)$"
 _TRUE = ("true", "t", "1", "yes", "y")
@@ -232,7 +234,13 @@ def as_timestamp(arr: pa.Array, tz: ZoneInfo, fmt: str | None = None
     if pa.types.is_date(arr.type):
         return localise(pc.cast(arr, pa.timestamp("us")), tz), _no_bad(n)
     if pa.types.is_integer(arr.type):
-        return pc.cast(pc.multiply(pc.cast(arr, pa.int64()), 1_000_000), TS), _no_bad(n)
+        # beyond 0001-01-01 .. 9999-12-31 the microseconds would overflow (or wrap)
+        seconds = pc.cast(arr, pa.float64())
+        outside = pc.or_(pc.less(seconds, UNIX_S_MIN), pc.greater(seconds, UNIX_S_MAX))
+        bad = mask(outside)
+        if bad.any():
+            arr = pc.if_else(outside, pa.scalar(None, arr.type), arr)
+        return pc.cast(pc.multiply(pc.cast(arr, pa.int64()), 1_000_000), TS), bad
     text, bad = as_text(arr)
     text = pc.utf8_trim_whitespace(text)
     if fmt is not None:

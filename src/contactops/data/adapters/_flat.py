@@ -139,6 +139,8 @@ class _Converter:
         if name in _TIMES:
             arr, bad = as_timestamp(src, self.spec.tz, f.format or self.spec.timestamp_format)
             fmt = f.format or self.spec.timestamp_format
+            if pa.types.is_integer(src.type):
+                return arr, bad, "Unix seconds from 0001-01-01 to 9999-12-31"
             return arr, bad, (f"a timestamp in format {fmt}" if fmt else
                               "an ISO 8601 timestamp, e.g. 2024-01-31T08:15:00")
         if name in _DURATIONS or name in ("bot_confidence", "priority"):
