@@ -380,7 +380,8 @@ class _Feed:
         batch = chunk.batch.select(self._schema.names).cast(self._schema)
         if "source" in self._schema.names:
             self.sources.update(pc.unique(batch.column("source")).to_pylist())
-        return batch.to_batches()
+        batches: list[pa.RecordBatch] = batch.to_batches()
+        return batches
 
     def peek(self) -> pa.Table | None:
         """The first rows (read ahead and kept for :meth:`batches`), or None if there are none."""
