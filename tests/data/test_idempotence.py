@@ -61,9 +61,9 @@ def test_any_interleaving_gives_the_same_warehouse(
     tmp = tmp_path_factory.mktemp("files")
     named = {f"f{i}.json": f for i, f in enumerate(files)}
     paths = []
-    for name in named:
+    for name, content in named.items():
         p = tmp / name
-        p.write_text("{}", encoding="utf-8")
+        p.write_text(repr(content), encoding="utf-8")  # a file's bytes are its content
         paths.append(p)
     adapter = FileAdapter(named)
     original = warehouse_module.get_adapter
@@ -81,7 +81,9 @@ def test_any_interleaving_gives_the_same_warehouse(
                 assert report.read == report.loaded + report.rejected + report.duplicates
             states.append((wh.sql("SELECT contact_id, wait_s, talk_s, version FROM "
                                   "interactions ORDER BY contact_id").to_pylist(),
-                           wh.sql("SELECT source_file, line FROM rejects ORDER BY ALL")
+                           # a reject belongs to a file's content: two files with the same
+                           # bytes share theirs, under the path read first
+                           wh.sql("SELECT file_sha256, line FROM rejects ORDER BY ALL")
                            .to_pylist()))
         assert states[0] == states[1]
         # and the state is the newest version of each contact
@@ -91,6 +93,11 @@ def test_any_interleaving_gives_the_same_warehouse(
                 if c not in newest or (v is not None and (newest[c] is None or v > newest[c])):
                     newest[c] = v
         expected = sorted(((f"c{c}", float(-1 if v is None else v)) for c, v in newest.items()))
+        # one reject per bad row of each distinct file content
+        contents = {repr(f): f for f in files}
+        assert len(states[0][1]) == sum(bad for _recs, bad in contents.values())
+        assert len({r["file_sha256"] for r in states[0][1]}) == sum(
+            1 for _recs, bad in contents.values() if bad)
         assert [(r["contact_id"], r["wait_s"]) for r in states[0][0]] == expected
     finally:
         warehouse_module.get_adapter = original  # type: ignore[assignment]

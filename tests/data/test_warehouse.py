@@ -202,3 +202,21 @@ def test_progress_never_goes_back_when_a_clash_makes_the_file_read_again(fake: A
     assert isinstance(report, warehouse_module.IngestReport)
     assert seen == sorted(seen)
     assert seen[-1] == report.read == 6
+
+
+def test_a_reject_is_stored_once_per_file_content(fake: Any, tmp_path: Path) -> None:
+    wh = Warehouse(":memory:")
+    adapter = FakeAdapter([[row("a")]], rejects=2)
+    path = fake(adapter)
+    assert wh.ingest(path, format="fake").rejected == 2
+    # the same bytes by another path (a copy, a relative path): nothing new is stored
+    copy = tmp_path / "copy.json"
+    copy.write_bytes(path.read_bytes())
+    assert wh.ingest(copy, format="fake").rejected == 2  # reported, as read
+    assert wh.count("rejects") == 2
+    # another file written to the first path, with the same bad lines: its own rejects
+    path.write_text('{"other": 1}', encoding="utf-8")
+    wh.ingest(path, format="fake")
+    assert wh.count("rejects") == 4
+    shas = wh.sql("SELECT DISTINCT file_sha256 FROM rejects").column(0).to_pylist()
+    assert len(shas) == 2

@@ -103,6 +103,8 @@ class Warehouse:
         # columns added since a warehouse file was created (inserts name their columns)
         self.con.execute("ALTER TABLE intervals ADD COLUMN IF NOT EXISTS staffed_s DOUBLE")
         self.con.execute(ddl("rejects", REJECTS, "ingest_id VARCHAR, rejected_at TIMESTAMPTZ"))
+        # the content of the file a reject came from: its identity, whatever the path
+        self.con.execute("ALTER TABLE rejects ADD COLUMN IF NOT EXISTS file_sha256 VARCHAR")
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS ingests (ingest_id VARCHAR, source_file VARCHAR, "
             "sha256 VARCHAR, format VARCHAR, target VARCHAR, read BIGINT, loaded BIGINT, "
@@ -182,16 +184,21 @@ class Warehouse:
                                       "adapter reported")
             con.register("staged_rejects", pa.concat_tables(feed.rejects) if feed.rejects
                          else REJECTS.empty_table())
+            # a reject is stored once per file content (the same file by another path
+            # adds nothing; another file at the same path is another file); rejects
+            # stored before file_sha256 existed are matched by path
+            sha = digest.result()
             con.execute(
-                "INSERT INTO rejects SELECT s.*, ?, ? FROM staged_rejects s WHERE NOT EXISTS ("
-                "SELECT 1 FROM rejects r WHERE r.source = s.source AND r.source_file = "
-                "s.source_file AND r.line IS NOT DISTINCT FROM s.line AND r.field IS NOT "
-                "DISTINCT FROM s.field AND r.reason = s.reason)",
-                [report.ingest_id, started])
+                f"INSERT INTO rejects ({', '.join(REJECTS.names)}, ingest_id, rejected_at, "
+                "file_sha256) SELECT s.*, $id, $at, $sha FROM staged_rejects s WHERE NOT "
+                "EXISTS (SELECT 1 FROM rejects r WHERE r.source = s.source AND (r.file_sha256 "
+                "= $sha OR (r.file_sha256 IS NULL AND r.source_file = s.source_file)) AND "
+                "r.line IS NOT DISTINCT FROM s.line AND r.field IS NOT DISTINCT FROM s.field "
+                "AND r.reason = s.reason)", {"id": report.ingest_id, "at": started, "sha": sha})
             report.seconds = time.perf_counter() - t0
             con.execute(
                 "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [report.ingest_id, str(path), digest.result(), fmt, table, report.read,
+                [report.ingest_id, str(path), sha, fmt, table, report.read,
                  report.loaded, report.replaced, report.rejected, report.duplicates, started,
                  report.seconds])
             con.execute("COMMIT")
