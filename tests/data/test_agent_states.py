@@ -748,3 +748,26 @@ def test_cli_ingest_preset_and_kpi_from_agents(tmp_path: Path) -> None:
     res = runner.invoke(app, ["kpi", "--from", "agents", "--by", "channel", "-w", wh])
     assert res.exit_code == 2
     assert "by must be one of" in res.output
+
+
+def test_a_later_export_restating_an_open_span_replaces_it(tmp_path: Path) -> None:
+    wh = Warehouse(":memory:")
+    states = {"states": {"Ready": "available", "Call": "busy"}}
+    # the 09:00 export cut Ana's call at the export time; the 10:00 one has its end
+    early = write(tmp_path / "0900.csv", HEADER
+                  + f"{ANA},Ready,2024-03-04T08:00:00,2024-03-04T08:40:00\n"
+                  + f"{ANA},Call,2024-03-04T08:40:00,2024-03-04T09:00:00\n")
+    late = write(tmp_path / "1000.csv", HEADER
+                 + f"{ANA},Call,2024-03-04T08:40:00,2024-03-04T09:20:00\n"
+                 + f"{ANA},Ready,2024-03-04T09:20:00,2024-03-04T10:00:00\n")
+    opts = {"mapping": MAPPING, **states}
+    accounted(wh.ingest(early, format="agent-states", **opts))
+    report = accounted(wh.ingest(late, format="agent-states", **opts))
+    assert (report.loaded, report.replaced, report.duplicates) == (2, 1, 0)
+    got = [(r["state"], r["started_at"], r["ended_at"]) for r in spans(wh)]
+    assert got == [("available", at("2024-03-04T08:00:00"), at("2024-03-04T08:40:00")),
+                   ("busy", at("2024-03-04T08:40:00"), at("2024-03-04T09:20:00")),
+                   ("available", at("2024-03-04T09:20:00"), at("2024-03-04T10:00:00"))]
+    # the same export again restates nothing
+    again = accounted(wh.ingest(late, format="agent-states", **opts))
+    assert (again.loaded, again.replaced, again.duplicates) == (0, 0, 2)

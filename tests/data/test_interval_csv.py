@@ -142,3 +142,21 @@ def test_option_errors(tmp_path: Path) -> None:
         wh.ingest(src, format="interval-csv", mapping={"queue": "SPLIT"})
     with pytest.raises(InvalidParameterError, match="one of"):
         wh.ingest(src, format="interval-csv", preset="avaya", mapping={"calls": "X"})
+
+
+def test_a_later_export_restating_an_interval_replaces_it(tmp_path: Path) -> None:
+    # the first export was cut in the middle of the 09:30 interval; the next one restates it
+    early = write(tmp_path / "early.csv", AVAYA
+                  + "03/04/2024,0900,30,101,10,8,2,6,1,120,40,1600,400,30,1\n"
+                  + "03/04/2024,0930,30,101,3,3,0,3,0,20,0,500,100,0,0\n")
+    late = write(tmp_path / "late.csv", AVAYA
+                 + "03/04/2024,0930,30,101,11,10,1,9,1,90,20,2100,300,0,0\n"
+                 + "03/04/2024,1000,30,101,7,7,0,7,0,10,0,1200,200,0,0\n")
+    wh = Warehouse(":memory:")
+    accounted(wh.ingest(early, format="interval-csv", preset="avaya"))
+    report = accounted(wh.ingest(late, format="interval-csv", preset="avaya"))
+    assert (report.loaded, report.replaced, report.duplicates) == (2, 1, 0)
+    assert [(r["interval_start"].hour, r["interval_start"].minute, r["offered"])
+            for r in intervals(wh)] == [(9, 0, 10), (9, 30, 11), (10, 0, 7)]
+    again = accounted(wh.ingest(late, format="interval-csv", preset="avaya"))
+    assert (again.loaded, again.replaced, again.duplicates) == (0, 0, 2)

@@ -310,6 +310,15 @@ class Warehouse:
             replaced = int(con.execute(
                 f"DELETE FROM {table} t USING {source} s WHERE {on} AND s.version IS NOT NULL "
                 "AND (t.version IS NULL OR s.version > t.version)").fetchall()[0][0])
+        else:
+            # no versions (interval reports, agent states, surveys): a later export that
+            # restates a record replaces it, e.g. an interval or a state span that was still
+            # open when the earlier export was cut; the same record again adds nothing
+            differs = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in names
+                                  if c not in key and c != "source_ref")
+            replaced = int(con.execute(
+                f"DELETE FROM {table} t USING {source} s WHERE {on} AND ({differs})"
+            ).fetchall()[0][0])
         loaded = int(con.execute(
             f"INSERT INTO {target} SELECT {picked}{extra} FROM {source} s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})", params
