@@ -771,3 +771,17 @@ def test_a_later_export_restating_an_open_span_replaces_it(tmp_path: Path) -> No
     # the same export again restates nothing
     again = accounted(wh.ingest(late, format="agent-states", **opts))
     assert (again.loaded, again.replaced, again.duplicates) == (0, 0, 2)
+
+
+def test_a_zero_length_span_does_not_hide_the_span_that_starts_with_it(tmp_path: Path) -> None:
+    wh = Warehouse(":memory:")
+    src = write(tmp_path / "spans.csv", HEADER
+                + f"{ANA},Ready,2024-03-04T08:00:00,2024-03-04T09:00:00\n"
+                + f"{ANA},Logout,2024-03-04T09:00:00,2024-03-04T09:00:00\n"
+                + f"{ANA},Ready,2024-03-04T09:00:00,2024-03-04T10:00:00\n")
+    report = accounted(wh.ingest(src, format="agent-states", mapping=MAPPING,
+                                 states={"Ready": "available", "Logout": "offline"}))
+    assert (report.loaded, report.duplicates) == (2, 1)
+    got = [(r["state"], r["started_at"], r["ended_at"]) for r in spans(wh)]
+    assert got == [("available", at("2024-03-04T08:00:00"), at("2024-03-04T09:00:00")),
+                   ("available", at("2024-03-04T09:00:00"), at("2024-03-04T10:00:00"))]

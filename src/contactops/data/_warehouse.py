@@ -276,7 +276,11 @@ class Warehouse:
         on = " AND ".join(f"t.{k} = s.{k}" for k in key)
         part = ", ".join(key)
         has_version = table == "interactions"
-        order = "version DESC NULLS LAST, _pos" if has_version else "_pos"
+        # which of a file's repeats of a key is kept: the newest version, else the first
+        # read; of two state spans starting together, the longer (a zero-length logout
+        # followed by a login at the same instant keeps the login)
+        order = ("version DESC NULLS LAST, _pos" if has_version
+                 else "ended_at - started_at DESC, _pos" if table == "agent_states" else "_pos")
         sources = [r[0] for r in con.execute("SELECT DISTINCT source FROM staged").fetchall()]
         # one source (the usual case): distinct ids alone decide.  Counting distinct
         # 64-bit hashes is faster than counting strings and safe: a collision can only
