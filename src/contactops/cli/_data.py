@@ -135,20 +135,21 @@ def kpi_command(
     """KPIs at any grain: service level, ASA, AHT, abandonment, FCR, CSAT, NPS...; with
     --from agents, occupancy, utilisation and in-shift shrinkage from agent states."""
     with user_errors():
+        grains = [g.strip() for g in by.split(",") if g.strip()]
+        # the contact KPIs' options, for kpis() and kpi_sql() alike
+        contact_options = {
+            "threshold": parse_duration(threshold or "20s"), "sl_definition": sl_definition,
+            "short_abandon": parse_duration(short_abandon),
+            "exclude_short_abandons": exclude_short, "fcr_days": fcr_days,
+            "interval_minutes": interval, "timezone": timezone, "start": start, "end": end}
         if sql_dialect is not None:
-            sql, params = kpi_sql(
-                [g.strip() for g in by.split(",") if g.strip()], dialect=sql_dialect,
-                threshold=parse_duration(threshold or "20s"), sl_definition=sl_definition,
-                short_abandon=parse_duration(short_abandon),
-                exclude_short_abandons=exclude_short, fcr_days=fcr_days,
-                interval_minutes=interval, timezone=timezone, start=start, end=end)
+            sql, params = kpi_sql(grains, dialect=sql_dialect, **contact_options)
             typer.echo(f"-- parameters: {json.dumps(params, default=str)}")
             typer.echo(sql + ";")
             return
         if out_format not in ("table", "csv", "json"):
             raise InvalidParameterError("--format", out_format, "table, csv or json",
                                         "e.g. --format csv")
-        grains = [g.strip() for g in by.split(",") if g.strip()]
         if from_table not in ("contacts", "intervals", "agents"):
             raise InvalidParameterError("--from", from_table, "contacts, intervals or agents",
                                         "e.g. --from intervals for ACD interval reports")
@@ -166,12 +167,7 @@ def kpi_command(
                                        sl_definition=sl_definition, interval_minutes=interval,
                                        timezone=timezone, start=start, end=end)
             else:
-                result = kpis(wh, by=grains, threshold=parse_duration(threshold or "20s"),
-                              sl_definition=sl_definition,
-                              short_abandon=parse_duration(short_abandon),
-                              exclude_short_abandons=exclude_short, fcr_days=fcr_days,
-                              interval_minutes=interval, timezone=timezone, start=start,
-                              end=end)
+                result = kpis(wh, by=grains, **contact_options)
         if out_format == "csv":
             buf = pa.BufferOutputStream()
             pacsv.write_csv(result, buf)

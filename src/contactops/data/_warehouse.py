@@ -52,6 +52,11 @@ _KEYS = {"interactions": ("source", "contact_id"), "surveys": ("source", "contac
          "agent_states": ("source", "agent_id", "started_at")}
 _SCHEMAS = {"interactions": INTERACTIONS, "surveys": SURVEYS, "intervals": INTERVALS,
             "agent_states": AGENT_STATES}
+# which of a file's repeats of a key is kept: the newest version, else the first read
+# (``_pos``); of two state spans starting together, the longer (a zero-length logout
+# followed by a login at the same instant keeps the login)
+_KEEP = {"interactions": "version DESC NULLS LAST, _pos",
+         "agent_states": "ended_at - started_at DESC, _pos"}
 
 
 @dataclass
@@ -153,7 +158,11 @@ class Warehouse:
         digest = hasher.submit(_sha256, path)
         con.execute("BEGIN TRANSACTION")
         try:
-            feed = _Feed(adapter.read(path, options), adapter.name, str(path), schema, progress)
+            def open_feed(progress: Callable[[int], None] | None) -> _Feed:
+                return _Feed(adapter.read(path, options), adapter.name, str(path), schema,
+                             progress)
+
+            feed = open_feed(progress)
             streamed = table == "interactions" and self._stream(feed, key, report.ingest_id)
             if streamed is None:
                 # the file repeats a record, or one that is stored: start again, staged
@@ -162,9 +171,8 @@ class Warehouse:
                 # progress reports rows read so far: held at the first pass's count
                 # until the second catches up, never sent back to the start
                 floor = feed.read
-                feed = _Feed(adapter.read(path, options), adapter.name, str(path), schema,
-                             None if progress is None else
-                             lambda n: progress(max(n, floor)))
+                feed = open_feed(None if progress is None else
+                                 lambda n: progress(max(n, floor)))
                 streamed = False
             if streamed:
                 report.loaded = feed.streamed
@@ -247,12 +255,11 @@ class Warehouse:
             raise
         con.unregister("streamed")  # (after an error, the caller's cleanup unregisters it)
         # the checks the staged merge makes before it appends, made after: repeats in the
-        # file (distinct 64-bit hashes; a collision only sends the file to the exact path),
-        # then records of the same sources stored by earlier ingests
+        # file, then records of the same sources stored by earlier ingests
         sources = sorted(feed.sources)
-        count_keys = "contact_id" if len(sources) == 1 else ", ".join(key)
-        n_keys = con.execute(f"SELECT count(DISTINCT hash({count_keys})) FROM interactions "
-                             "WHERE ingest_id = ?", [ingest_id]).fetchall()[0][0]
+        n_keys = con.execute(f"SELECT count(DISTINCT hash({_hashed_key(key, sources)})) "
+                             "FROM interactions WHERE ingest_id = ?",
+                             [ingest_id]).fetchall()[0][0]
         if n_keys < feed.streamed:
             return None
         placeholders = ", ".join("?" for _ in sources)
@@ -276,22 +283,15 @@ class Warehouse:
         on = " AND ".join(f"t.{k} = s.{k}" for k in key)
         part = ", ".join(key)
         has_version = table == "interactions"
-        # which of a file's repeats of a key is kept: the newest version, else the first
-        # read; of two state spans starting together, the longer (a zero-length logout
-        # followed by a login at the same instant keeps the login)
-        order = ("version DESC NULLS LAST, _pos" if has_version
-                 else "ended_at - started_at DESC, _pos" if table == "agent_states" else "_pos")
         sources = [r[0] for r in con.execute("SELECT DISTINCT source FROM staged").fetchall()]
-        # one source (the usual case): distinct ids alone decide.  Counting distinct
-        # 64-bit hashes is faster than counting strings and safe: a collision can only
-        # make repeats look present, and then the exact window below settles them.
-        count_keys = part if len(sources) > 1 or table != "interactions" else "contact_id"
         n_staged, n_keys = con.execute(
-            f"SELECT count(*), count(DISTINCT hash({count_keys})) FROM staged").fetchall()[0]
-        if n_keys < n_staged:  # repeats in the file: keep the newest version of each
+            f"SELECT count(*), count(DISTINCT hash({_hashed_key(key, sources)})) FROM staged"
+        ).fetchall()[0]
+        if n_keys < n_staged:  # repeats in the file: keep one of each (see _KEEP)
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE staged_one AS SELECT * FROM staged QUALIFY "
-                f"row_number() OVER (PARTITION BY {part} ORDER BY {order}) = 1")
+                f"row_number() OVER (PARTITION BY {part} ORDER BY {_KEEP.get(table, '_pos')})"
+                " = 1")
             source = "staged_one"
         else:
             source = "staged"
@@ -422,6 +422,13 @@ class _Feed:
             self.error = exc
             raise
 
+
+def _hashed_key(key: tuple[str, ...], sources: list[str]) -> str:
+    """The key columns hashed to count distinct records (``source`` adds nothing when
+    the rows hold one).  Counting distinct 64-bit hashes is faster than counting the
+    values and safe: a collision can only make repeats look present, and then the
+    exact path settles them."""
+    return ", ".join(k for k in key if len(sources) > 1 or k != "source")
 
 
 def _sha256(path: Path) -> str:
