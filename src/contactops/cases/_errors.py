@@ -15,6 +15,7 @@ class InvalidTransitionError(ContactopsError):
     """
 
     def __init__(self, case_id: str, action: str, state: str, rule: str, fix: str = "") -> None:
+        self._keep(case_id, action, state, rule, fix)
         self.case_id = case_id
         self.action = action
         self.state = state
@@ -30,5 +31,6 @@ class UnknownCaseError(ContactopsError, LookupError):
     """No case with this id (or none the caller may see)."""
 
     def __init__(self, case_id: str) -> None:
+        self._keep(case_id)
         self.case_id = case_id
         super().__init__(f"case {case_id!r} does not exist or is not visible to you.")

@@ -36,7 +36,12 @@ from contactops.data._schema import (
     ddl,
 )
 from contactops.data.adapters import get_adapter
-from contactops.errors import ContactopsError, InvalidParameterError
+from contactops.errors import (
+    ContactopsError,
+    InvalidParameterError,
+    WarehouseBusyError,
+    WarehouseNotFoundError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -84,17 +89,36 @@ class Warehouse:
     Parameters
     ----------
     path : str or Path, optional
-        The database file (created when missing); ``":memory:"`` for a
-        throwaway one.  Default: ``$CONTACTOPS_WAREHOUSE`` or
-        ``./contactops.duckdb``.
+        The database file; ``":memory:"`` for a throwaway one.  Default:
+        ``$CONTACTOPS_WAREHOUSE`` or ``./contactops.duckdb``.
+    create : bool, default True
+        Create the file when it is missing.  Code that only reads passes
+        ``False``: a missing file is then :class:`WarehouseNotFoundError`
+        instead of a new empty warehouse.
+
+    Raises
+    ------
+    WarehouseNotFoundError
+        ``create=False`` and no file at ``path``.
+    WarehouseBusyError
+        Another process holds the file (DuckDB allows one writer process).
+    InvalidParameterError
+        The file is not a DuckDB database.
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, create: bool = True) -> None:
         if path is None:
             path = os.environ.get("CONTACTOPS_WAREHOUSE", DEFAULT_PATH)
         self.path = str(path)
+        if not create and self.path != ":memory:" and not Path(self.path).is_file():
+            raise WarehouseNotFoundError(self.path)
         try:
             self.con = duckdb.connect(self.path)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise WarehouseBusyError(self.path, str(exc)) from exc
+            raise InvalidParameterError("path", self.path, "a DuckDB database file",
+                                        f"DuckDB could not open it: {exc}") from exc
         except duckdb.Error as exc:
             raise InvalidParameterError("path", self.path, "a DuckDB database file",
                                         f"DuckDB could not open it: {exc}") from exc

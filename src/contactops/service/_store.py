@@ -75,6 +75,7 @@ class VersionConflictError(ContactopsError):
     """The case changed since the client read it."""
 
     def __init__(self, case_id: int, expected: int, actual: int) -> None:
+        self._keep(case_id, expected, actual)
         self.case_id, self.expected, self.actual = case_id, expected, actual
         super().__init__(
             f"case {case_id} is at version {actual}, not the expected_version {expected}: "
