@@ -10,6 +10,7 @@ source file, line, field, value and reason.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Final
 
 import pyarrow as pa
@@ -20,6 +21,9 @@ __all__ = [
     "CHANNELS",
     "INTERACTIONS",
     "INTERVALS",
+    "MAX_DURATION_S",
+    "MAX_TS",
+    "MIN_TS",
     "OUTCOMES",
     "REJECTS",
     "SURVEYS",
@@ -31,6 +35,15 @@ CHANNELS: Final = ("voice", "chat", "email", "message", "callback", "ticket")
 OUTCOMES: Final = ("answered", "abandoned", "deflected", "blocked", "callback_requested")
 
 _TS = pa.timestamp("us", tz="UTC")
+
+# The record's limits, shared by every adapter and by the warehouse's last check: a
+# timestamp is an instant from 0001-01-01 to 9999-12-31 UTC (what Python, Arrow and
+# DuckDB all hold); a duration (wait, talk, hold, after-contact work, interval
+# seconds) is finite, non-negative and at most 366 days: longer is a unit mistake
+# (milliseconds read as seconds) or a sentinel, never a real contact.
+MIN_TS: Final = datetime(1, 1, 1, tzinfo=UTC)
+MAX_TS: Final = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+MAX_DURATION_S: Final = 366 * 86_400.0
 
 INTERACTIONS: Final = pa.schema([
     pa.field("contact_id", pa.string(), nullable=False),
