@@ -1,20 +1,89 @@
-"""The Typer application and the error rendering shared by every command."""
+"""The Typer application and the error rendering shared by every command.
+
+Every mistake a user can make ends the same way: one line on stderr, in the
+words of the command line (``--by month,queue``, not ``by=['month', 'queue']``),
+that names the option, the value, the rule and the fix, and exit code 2.
+Usage errors found by the parser (an unknown option, a missing argument, a
+value that is not a number) are rendered the same way by :class:`_Group`.
+"""
 
 from __future__ import annotations
 
+import errno
+import re
+import sys
+from collections.abc import Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperGroup
 
 from contactops import __version__
-from contactops.errors import ContactopsError
+from contactops.errors import ContactopsError, InvalidParameterError
+from contactops.units import check_timezone
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
+
+__all__ = ["app", "console", "err_console", "escape", "neutralise_csv", "print_columns",
+           "render_error", "resolve_timezone", "user_errors"]
+
+
+class _Group(TyperGroup):
+    """The root command: usage errors as one line and exit 2 (click draws a box)."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except typer.TyperException as exc:  # click's ClickException (typer vendors click)
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                exc.show()  # type: ignore[attr-defined]
+            else:
+                _print_error(_usage_line(exc))
+            sys.exit(getattr(exc, "exit_code", 2))
+        except typer.Abort:
+            _print_error("aborted")
+            sys.exit(1)
+        except ContactopsError as exc:  # raised outside a command's user_errors()
+            _print_error(render_error(exc))
+            sys.exit(2)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:  # the reader of our output went away: `| head`
+                sys.exit(1)
+            _print_error(_os_line(exc))
+            sys.exit(2)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_line(exc: Exception) -> str:
+    """click's message, with where to look for the right usage."""
+    message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+    ctx = getattr(exc, "ctx", None)
+    where = f"{ctx.command_path} --help" if ctx is not None else "contactops --help"
+    if message and message[-1] not in ".?!":
+        message += "."
+    return f"{message} See '{where}'."
+
+
+def _os_line(exc: OSError) -> str:
+    what = exc.filename if exc.filename is not None else "file"
+    reason = exc.strerror or str(exc)
+    fix = {errno.ENOENT: "Check the path.", errno.EISDIR: "Give a file, not a directory.",
+           errno.EACCES: "Check the file's permissions.",
+           errno.ENOSPC: "Free some disk space and try again."}.get(exc.errno or 0, "")
+    return f"{what}: {reason}. {fix}".strip()
+
 
 app = typer.Typer(
     name="contactops",
@@ -22,6 +91,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_Group,
 )
 console = Console()
 err_console = Console(stderr=True)
@@ -41,14 +111,127 @@ def _root(
     """contactops: the whole operating loop of a contact center."""
 
 
+def _print_error(message: str) -> None:
+    """``error: message`` on stderr, on one line however narrow the terminal."""
+    err_console.print(Text("error: ", style="bold red") + Text(message), soft_wrap=True,
+                      highlight=False)
+
+
+def _shown(value: object) -> str:
+    """A value as the user typed it: lists comma-joined, nothing as 'nothing'."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, list | tuple):
+        return repr(",".join(str(v) for v in value))
+    return repr(value)
+
+
+def _as_options(text: str, flags: Mapping[str, str]) -> str:
+    """API spelling in a message (``by=['month', 'queue']``, ``timezone='UTC'``) as options."""
+    def listed(m: re.Match[str]) -> str:
+        items = [v.strip().strip("'\"") for v in m.group(2).split(",") if v.strip()]
+        return f"{flags[m.group(1)]} {','.join(items)}"
+
+    def scalar(m: re.Match[str]) -> str:
+        return f"{flags[m.group(1)]} {m.group(2).strip(chr(39) + chr(34))}"
+
+    names = "|".join(re.escape(n) for n in sorted(flags, key=len, reverse=True)
+                     if re.fullmatch(r"\w+", n))
+    if not names:
+        return text
+    text = re.sub(rf"\b({names})=\[([^\]]*)\]", listed, text)
+    return re.sub(rf"\b({names})=('[^']*'|\"[^\"]*\"|[^\s,.;)]+)", scalar, text)
+
+
+def render_error(exc: ContactopsError, flags: Mapping[str, str] | None = None) -> str:
+    """The one line a user sees for ``exc``, in the command line's words.
+
+    ``flags`` maps the API's parameter names (``by``, ``interval_minutes``,
+    ``targets['email']``) to the command's options (``--by``, ``--interval``,
+    ``--email-target``); a name not in it is shown as the API names it.
+    """
+    flags = dict(flags or {})
+    flags.setdefault("warehouse", "--warehouse")
+    if isinstance(exc, InvalidParameterError) and type(exc).__str__ is Exception.__str__:
+        name = flags.get(exc.name, exc.name)
+        message = f"{name} must be {exc.rule}; got {_shown(exc.value)}."
+        if exc.fix:
+            fix = _as_options(exc.fix, flags)
+            message += " " + fix[:1].upper() + fix[1:]
+        return " ".join(message.split())
+    return " ".join(_as_options(str(exc), flags).split())
+
+
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Render a contactops error as one clear line on stderr and exit with code 2."""
+def user_errors(flags: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Render a contactops error as one clear line on stderr and exit with code 2.
+
+    ``flags``: the command's table from API parameter names to its options
+    (see :func:`render_error`).  A file that cannot be read (missing, a
+    directory, no permission) is reported the same way.
+    """
     try:
         yield
     except ContactopsError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        _print_error(render_error(exc, flags))
         raise typer.Exit(code=2) from None
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+        _print_error(_os_line(exc))
+        raise typer.Exit(code=2) from None
+
+
+def resolve_timezone(warehouse: Any, given: str | None, *, option: str = "--timezone"
+                     ) -> tuple[str, str]:
+    """The time zone a command works in, and how it was chosen, for every command.
+
+    This is the one place that decides: ``given`` (checked, with a suggestion
+    of the IANA name when it is not one) or else the default, UTC.
+    ``warehouse`` is where the zone of the data will come from.
+
+    Returns
+    -------
+    zone, how : str
+        e.g. ``("Asia/Jerusalem", "given with --timezone")`` or ``("UTC", "default")``.
+    """
+    del warehouse  # the zone of the data, once the warehouse records it
+    if given is not None:
+        return check_timezone(given, name=option), f"given with {option}"
+    return "UTC", "default"
+
+
+def say_timezone(zone: str, how: str) -> None:
+    """Tell the user which zone the times are in (stderr: the output stays clean)."""
+    err_console.print(Text(f"times in {zone} ({how})", style="dim"), soft_wrap=True,
+                      highlight=False)
+
+
+_FORMULA = re.compile(r"^[=+\-@\t\r]")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def neutralise_csv(table: pa.Table) -> pa.Table:
+    """``table`` with every text cell a spreadsheet would run as a formula made inert.
+
+    OWASP's rule for CSV injection: a cell starting with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return gets a leading single quote.  Numeric,
+    time and boolean columns are untouched, and so is a text cell that is a
+    plain number (``-5``, ``+3.2``, ``1e3``): a spreadsheet reads it as that
+    number and no formula can hide in it.
+    """
+    columns = []
+    for original in table.columns:
+        column, kind = original, original.type
+        if pa.types.is_dictionary(kind):
+            column, kind = column.cast(kind.value_type), kind.value_type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            risky = pc.and_(pc.match_substring_regex(column, _FORMULA.pattern),
+                            pc.invert(pc.match_substring_regex(column, _NUMBER.pattern)))
+            column = pc.if_else(pc.fill_null(risky, False),
+                                pc.binary_join_element_wise("'", column, ""), column)
+            columns.append(column)
+        else:
+            columns.append(original)
+    return pa.table(columns, names=table.column_names)
 
 
 def print_columns(title: str, header: Sequence[str], rows: Sequence[Sequence[str]], *,
