@@ -31,9 +31,21 @@ from contactops.units import check_timezone
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
+    from pathlib import Path
 
-__all__ = ["app", "console", "err_console", "escape", "neutralise_csv", "print_columns",
-           "render_error", "resolve_timezone", "user_errors"]
+__all__ = [
+    "app",
+    "check_file",
+    "console",
+    "err_console",
+    "escape",
+    "neutralise_csv",
+    "print_columns",
+    "read_table_file",
+    "render_error",
+    "resolve_timezone",
+    "user_errors",
+]
 
 
 class _Group(TyperGroup):
@@ -203,6 +215,62 @@ def say_timezone(zone: str, how: str) -> None:
     """Tell the user which zone the times are in (stderr: the output stays clean)."""
     err_console.print(Text(f"times in {zone} ({how})", style="dim"), soft_wrap=True,
                       highlight=False)
+
+
+def check_file(path: Path, option: str, *, text: bool = False, what: str = "file") -> None:
+    """``path`` names a file the user gave to read: it exists, is not a directory, is not
+    empty, and (``text``) its start is UTF-8 text, not an image or a spreadsheet.
+
+    Each failure is an :class:`~contactops.errors.InvalidParameterError` naming ``option``.
+    """
+    if path.is_dir():
+        raise InvalidParameterError(option, str(path), "a file, not a directory",
+                                    "Name the file itself.")
+    if not path.is_file():
+        raise InvalidParameterError(option, str(path), "an existing file",
+                                    "Check the path and the current directory.")
+    if path.stat().st_size == 0:
+        raise InvalidParameterError(option, str(path), f"a {what} with content",
+                                    "The file is empty: export or write it again.")
+    if text:
+        with path.open("rb") as fh:
+            head = fh.read(8192)
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            binary = exc.start < len(head) - 4  # not just a character cut at the end
+        else:
+            binary = False
+        if binary or b"\x00" in head:
+            raise InvalidParameterError(option, str(path), f"a {what} (UTF-8 text)",
+                                        "It looks binary (an image? a spreadsheet? a "
+                                        "compressed file?): give the text file itself.")
+
+
+def read_table_file(path: Path, option: str, *, csv_only: bool = False,
+                    **csv_args: Any) -> pa.Table:
+    """A CSV or Parquet file the user named, or one clear error saying why it cannot be read.
+
+    Missing, a directory, empty, not Parquet though named ``.parquet`` (a
+    truncated or corrupt file), binary though read as CSV, no header: each is
+    an :class:`~contactops.errors.InvalidParameterError` naming ``option``.
+    """
+    import pyarrow.csv as pacsv  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    parquet = not csv_only and path.suffix.lower() == ".parquet"
+    check_file(path, option, text=not parquet,
+               what="Parquet file" if parquet else "CSV file")
+    try:
+        if parquet:
+            return pq.read_table(path)
+        return pacsv.read_csv(path, **csv_args)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        said = " ".join(str(exc).split())[:200]
+        kind = "a readable Parquet file" if parquet else "a readable CSV file with a header row"
+        raise InvalidParameterError(option, str(path), kind,
+                                    f"The file may be truncated or of another kind; the reader "
+                                    f"said: {said}") from None
 
 
 _FORMULA = re.compile(r"^[=+\-@\t\r]")

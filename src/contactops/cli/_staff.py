@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import typer
 from rich.table import Table
 
-from contactops.cli._app import app, console, user_errors
+from contactops.cli._app import app, console, read_table_file, user_errors
 from contactops.errors import InvalidParameterError
 from contactops.queueing import (
     DEFAULT_SL_DEFINITION,
@@ -63,16 +63,7 @@ def _build_model(model: ModelName | None, rate: np.ndarray, aht: np.ndarray,
 
 
 def _read_table(path: Path) -> pa.Table:
-    if not path.exists():
-        raise InvalidParameterError("--file", str(path), "an existing file",
-                                    "Check the path.")
-    if path.suffix.lower() == ".parquet":
-        return pq.read_table(path)
-    try:
-        return pacsv.read_csv(path)
-    except pa.ArrowInvalid as exc:
-        raise InvalidParameterError("--file", str(path), "a readable CSV with a header row",
-                                    f"The CSV reader said: {exc}") from None
+    return read_table_file(path, "--file")
 
 
 def _duration_column(table: pa.Table, name: str) -> np.ndarray | None:
@@ -155,16 +146,19 @@ def staff(
 ) -> None:
     """Required agents and the service level, ASA, abandonment and occupancy they achieve."""
     with user_errors():
-        share, threshold = parse_target(target)
+        share, threshold = parse_target(target, name="--target")
         shrink = parse_share(shrinkage, name="--shrinkage", allow_zero=True)
         table: pa.Table | None = None
         if file is not None:
             table = _read_table(file)
             volume = _number_column(table, ("calls", "contacts", "offered", "volume"))
             if volume is None:
-                raise InvalidParameterError("--file columns", table.column_names,
-                                            "to include calls (or contacts/offered/volume)",
-                                            "Add a column with contacts per interval.")
+                raise InvalidParameterError("--file", str(file),
+                                            "a table with a calls (or contacts, offered or "
+                                            "volume) column",
+                                            "Its columns are " + (", ".join(
+                                                table.column_names[:12]) or "none")
+                                            + ": add one with contacts per interval.")
             aht_s = _duration_column(table, "aht")
             pat_s = _duration_column(table, "patience")
             ivl_s = _duration_column(table, "interval")
