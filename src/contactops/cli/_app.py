@@ -168,8 +168,7 @@ def render_error(exc: ContactopsError, flags: Mapping[str, str] | None = None) -
         name = flags.get(exc.name, exc.name)
         message = f"{name} must be {exc.rule}; got {_shown(exc.value)}."
         if exc.fix:
-            fix = _as_options(exc.fix, flags)
-            message += " " + fix[:1].upper() + fix[1:]
+            message += " " + _as_options(exc.fix, flags)
         return " ".join(message.split())
     return " ".join(_as_options(str(exc), flags).split())
 
@@ -212,8 +211,8 @@ def resolve_timezone(warehouse: Any, given: str | None, *, option: str = "--time
 
 
 def say_timezone(zone: str, how: str) -> None:
-    """Tell the user which zone the times are in (stderr: the output stays clean)."""
-    err_console.print(Text(f"times in {zone} ({how})", style="dim"), soft_wrap=True,
+    """Tell the user which zone the times are in."""
+    console.print(Text(f"times in {zone} ({how})", style="dim"), soft_wrap=True,
                       highlight=False)
 
 

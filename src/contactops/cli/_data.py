@@ -137,7 +137,9 @@ def _check_choice(option: str, value: str, choices: list[str], fix: str) -> None
     close = difflib.get_close_matches(value.lower(), choices, n=1, cutoff=0.6)
     if close:
         fix = f"Did you mean {option} {close[0]}? " + fix
-    raise InvalidParameterError(option, value, "one of " + ", ".join(choices), fix)
+    listed = ", ".join(choices[:-1]) + " or " + choices[-1] if len(choices) > 1 else choices[0]
+    raise InvalidParameterError(option, value, ("one of " if len(choices) > 2 else "") + listed,
+                                fix)
 
 
 def _option_value(text: str) -> Any:
@@ -217,7 +219,6 @@ def kpi_command(
             typer.echo(sql + ";")
             return
         with Warehouse(warehouse, create=False) as wh:
-            _check_has_rows(wh, from_table)
             if from_table == "agents":
                 result = agent_kpis(wh, by=grains, interval_minutes=interval,
                                     timezone=zone, start=start, end=end,
@@ -229,7 +230,10 @@ def kpi_command(
                                        timezone=zone, start=start, end=end)
             else:
                 result = kpis(wh, by=grains, **contact_options)
-        say_timezone(zone, how)
+            if result.num_rows == 0:  # the options were right: is there any data at all?
+                _check_has_rows(wh, from_table)
+        if out_format == "table":  # csv and json output carry the data alone
+            say_timezone(zone, how)
         if result.num_rows == 0:
             err_console.print(Text(f"no {_WHAT[from_table]} between --start "
                                    f"{start or '(the first)'} and --end {end or '(the last)'}"
