@@ -20,6 +20,7 @@ from rich.text import Text
 
 from contactops.cli._app import (
     app,
+    check_file,
     console,
     err_console,
     escape,
@@ -61,10 +62,10 @@ def ingest_command(
         _check_choice("--format", fmt, sorted(FORMATS), "Name the system the file was "
                       "exported from (contactops ingest --help lists them).")
         for path in files:  # before the warehouse is opened: a typo creates nothing
-            _check_input_file(path, "FILES")
+            check_file(path, "FILES")
         options: dict[str, Any] = {}
         if mapping is not None:
-            _check_input_file(mapping, "--mapping")
+            check_file(mapping, "--mapping", text=True, what="YAML file")
             options["mapping"] = str(mapping)
         if timezone is not None:
             options["timezone"] = check_timezone(timezone, name="--timezone")
@@ -100,8 +101,8 @@ def ingest_command(
         if nothing:
             r = nothing[0]
             raise InvalidParameterError(
-                "--format", fmt, f"the format of {Path(r.source_file).name}, whose "
-                f"{r.read:,} rows were all rejected",
+                "--format", fmt, f"the format of {Path(r.source_file).name} (none of its "
+                f"{r.read:,} row(s) could be loaded)",
                 "Nothing was loaded from it: check its format (contactops rejects --summary "
                 "says why each row was refused).")
         if strict and rejected:
@@ -118,16 +119,6 @@ def _ingest_table(reports: list[Any], title: str = "ingest report") -> None:
                     f"{r.replaced:,}", f"{r.rejected:,}", f"{r.duplicates:,}"]
                    for r in reports], keys=1,
                   caption="in " + ", ".join(f"{r.seconds:.2f} s" for r in reports))
-
-
-def _check_input_file(path: Path, option: str) -> None:
-    """A file given to read exists and is a file (not a directory)."""
-    if path.is_dir():
-        raise InvalidParameterError(option, str(path), "a file, not a directory",
-                                    "Name the export file itself.")
-    if not path.is_file():
-        raise InvalidParameterError(option, str(path), "an existing file",
-                                    "Check the path and the current directory.")
 
 
 def _check_choice(option: str, value: str, choices: list[str], fix: str) -> None:
