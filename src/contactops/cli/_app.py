@@ -56,13 +56,14 @@ class _Group(TyperGroup):
              **extra: Any) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        argv = list(sys.argv[1:] if args is None else args)
         try:
-            code = super().main(args, prog_name, complete_var, False, **extra)
+            code = super().main(argv, prog_name, complete_var, False, **extra)
         except typer.TyperException as exc:  # click's ClickException (typer vendors click)
             if type(exc).__name__ == "NoArgsIsHelpError":
                 exc.show()  # type: ignore[attr-defined]
             else:
-                _print_error(_usage_line(exc))
+                _print_error(_usage_line(exc, argv))
             sys.exit(getattr(exc, "exit_code", 2))
         except typer.Abort:
             _print_error("aborted")
@@ -78,9 +79,24 @@ class _Group(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-def _usage_line(exc: Exception) -> str:
-    """click's message, with where to look for the right usage."""
+def _given(param: Any, argv: list[str]) -> str | None:
+    """What the user typed for option ``param`` (click's message leaves it out)."""
+    for i, arg in enumerate(argv):
+        for opt in getattr(param, "opts", ()):
+            if arg == opt and i + 1 < len(argv):
+                return argv[i + 1]
+            if opt.startswith("--") and arg.startswith(opt + "="):
+                return arg[len(opt) + 1:]
+    return None
+
+
+def _usage_line(exc: Exception, argv: list[str]) -> str:
+    """click's message, with the value given and where to look for the right usage."""
     message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+    given = _given(getattr(exc, "param", None), argv)
+    if given is not None and repr(given) not in message and ": " in message:
+        head, _, tail = message.partition(": ")
+        message = f"{head}: got {given!r}; {tail[:1].lower()}{tail[1:]}"
     ctx = getattr(exc, "ctx", None)
     where = f"{ctx.command_path} --help" if ctx is not None else "contactops --help"
     if message and message[-1] not in ".?!":

@@ -33,7 +33,7 @@ from contactops.cli._app import (
 from contactops.data import FORMATS, Warehouse
 from contactops.errors import ContactopsError, InvalidParameterError
 from contactops.metrics import GRAINS, HANDLE_FROM, agent_kpis, interval_kpis, kpi_sql, kpis
-from contactops.queueing import DEFAULT_SL_DEFINITION
+from contactops.queueing import DEFAULT_SL_DEFINITION, SL_DEFINITIONS
 from contactops.units import check_timezone, parse_duration
 
 _WAREHOUSE_HELP = "DuckDB warehouse file (default $CONTACTOPS_WAREHOUSE or ./contactops.duckdb)."
@@ -194,6 +194,8 @@ def kpi_command(
                       "agent state spans.")
         _check_choice("--handle-from", handle_from, list(HANDLE_FROM),
                       "contacts: for status logs without a busy state.")
+        _check_choice("--sl-definition", sl_definition, list(SL_DEFINITIONS),
+                      "See contactops kpi --help; the default is " + DEFAULT_SL_DEFINITION + ".")
         grains = [g.strip() for g in by.split(",") if g.strip()]
         zone, how = resolve_timezone(warehouse, timezone)
         _check_window(start, end, zone)
