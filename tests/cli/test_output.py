@@ -159,11 +159,33 @@ def test_an_empty_window_says_so(hostile: str) -> None:
     assert "no contacts between --start 2030-01-01" in res.stderr
 
 
-def test_ingest_stops_before_loading_a_file_of_no_rows_it_can_use(tmp_path: Path) -> None:
-    """A file none of whose rows could be loaded is not a success (exit 2)."""
+def test_ingest_warns_when_nothing_of_a_file_was_loaded(tmp_path: Path) -> None:
+    """Every row accounted for, none loaded: not silent (a warning), and --strict fails."""
     f = tmp_path / "notes.csv"
     f.write_text("contact_id,queue,arrived_at,outcome\n1,a,yesterday,answered\n",
                  encoding="utf-8")
-    res = runner.invoke(app, ["ingest", str(f), "-f", "csv", "-w", str(tmp_path / "w.duckdb")])
-    assert res.exit_code == 2
-    assert "none of its 1 row(s) could be loaded" in res.stderr
+    wh = str(tmp_path / "w.duckdb")
+    res = runner.invoke(app, ["ingest", str(f), "-f", "csv", "-w", wh])
+    assert res.exit_code == 0
+    assert "nothing was loaded from notes.csv: all 1 row(s) were rejected" in res.stderr
+    res = runner.invoke(app, ["ingest", str(f), "-f", "csv", "-w", wh, "--strict"])
+    assert res.exit_code == 1
+
+
+@pytest.mark.parametrize(("head", "binary"), [
+    (b"\x89PNG\r\n\x1a\n", True), (b"PK\x03\x04xlsx", True), (b"\x1f\x8b\x08gz", True),
+    (b"%PDF-1.7", True), (b"a,b\n1,\x002\n", True),
+    (b"\xff\xfea\x00,\x00b\x00", False),  # UTF-16 with its mark: text
+    ("caf\u00e9,na\u00efve\n".encode("latin-1"), False),  # Latin-1: text, the adapter decides
+    (b"\xef\xbb\xbfa,b\n", False), (b"a,b\n1,2\n", False),
+])
+def test_binary_files_are_told_from_text(tmp_path: Path, head: bytes, binary: bool) -> None:
+    from contactops.cli._app import check_file
+
+    f = tmp_path / "f.csv"
+    f.write_bytes(head)
+    if binary:
+        with pytest.raises(InvalidParameterError, match="It looks binary"):
+            check_file(f, "FILES", text=True)
+    else:
+        check_file(f, "FILES", text=True)

@@ -250,16 +250,23 @@ def check_file(path: Path, option: str, *, text: bool = False, what: str = "file
     if text:
         with path.open("rb") as fh:
             head = fh.read(8192)
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            binary = exc.start < len(head) - 4  # not just a character cut at the end
-        else:
-            binary = False
-        if binary or b"\x00" in head:
-            raise InvalidParameterError(option, str(path), f"a {what} (UTF-8 text)",
+        if _looks_binary(head):
+            raise InvalidParameterError(option, str(path), f"a {what} (text)",
                                         "It looks binary (an image? a spreadsheet? a "
                                         "compressed file?): give the text file itself.")
+
+
+# the first bytes of files that are never text exports: images, PDF, zip (xlsx), gzip,
+# bzip2, xz, 7z, Parquet
+_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"BZh",
+          b"\xfd7zXZ", b"7z\xbc\xaf", b"PAR1", b"\xd0\xcf\x11\xe0")
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Not text in any encoding an export uses (UTF-8, UTF-16 with its mark, Latin-1...)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False  # UTF-16 text has NUL bytes; the adapters read it
+    return head.startswith(_MAGIC) or b"\x00" in head
 
 
 def read_table_file(path: Path, option: str, *, csv_only: bool = False,

@@ -62,7 +62,7 @@ def ingest_command(
         _check_choice("--format", fmt, sorted(FORMATS), "Name the system the file was "
                       "exported from (contactops ingest --help lists them).")
         for path in files:  # before the warehouse is opened: a typo creates nothing
-            check_file(path, "FILES")
+            check_file(path, "FILES", text=fmt != "parquet")
         options: dict[str, Any] = {}
         if mapping is not None:
             check_file(mapping, "--mapping", text=True, what="YAML file")
@@ -96,15 +96,12 @@ def ingest_command(
         rejected = sum(r.rejected for r in reports)
         if rejected:
             console.print(f"{rejected:,} row(s) rejected: see [bold]contactops rejects[/]")
-        nothing = [r for r in reports if r.read and not r.loaded and not r.replaced
-                   and not r.duplicates]
-        if nothing:
-            r = nothing[0]
-            raise InvalidParameterError(
-                "--format", fmt, f"the format of {Path(r.source_file).name} (none of its "
-                f"{r.read:,} row(s) could be loaded)",
-                "Nothing was loaded from it: check its format (contactops rejects --summary "
-                "says why each row was refused).")
+        for r in reports:  # not a success, though each row was accounted for: say so
+            if r.read and not (r.loaded or r.replaced or r.duplicates):
+                err_console.print(Text(
+                    f"warning: nothing was loaded from {Path(r.source_file).name}: all "
+                    f"{r.read:,} row(s) were rejected. Is it really a {fmt} export? "
+                    "(contactops rejects --summary says why)", style="yellow"), soft_wrap=True)
         if strict and rejected:
             raise typer.Exit(code=1)
 
