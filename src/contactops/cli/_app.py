@@ -9,7 +9,9 @@ value that is not a number) are rendered the same way by :class:`_Group`.
 
 from __future__ import annotations
 
+import difflib
 import errno
+import math
 import re
 import sys
 from collections.abc import Mapping
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "app",
+    "check_at_least",
+    "check_choice",
     "check_file",
     "console",
     "err_console",
@@ -181,7 +185,8 @@ def render_error(exc: ContactopsError, flags: Mapping[str, str] | None = None) -
     flags = dict(flags or {})
     flags.setdefault("warehouse", "--warehouse")
     if isinstance(exc, InvalidParameterError) and type(exc).__str__ is Exception.__str__:
-        name = flags.get(exc.name, exc.name)
+        base = re.sub(r"\[\d+\]$", "", str(exc.name))  # patience[0]: the option's one value
+        name = flags.get(exc.name, flags.get(base, exc.name))
         message = f"{name} must be {exc.rule}; got {_shown(exc.value)}."
         if exc.fix:
             message += " " + _as_options(exc.fix, flags)
@@ -205,6 +210,27 @@ def user_errors(flags: Mapping[str, str] | None = None) -> Iterator[None]:
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
         _print_error(_os_line(exc))
         raise typer.Exit(code=2) from None
+
+
+def check_choice(option: str, value: str, choices: list[str], fix: str) -> None:
+    """``value`` is one of ``choices``; else an error that names the closest one."""
+    if value in choices:
+        return
+    close = difflib.get_close_matches(value.lower(), choices, n=1, cutoff=0.6)
+    if close:
+        fix = f"Did you mean {option} {close[0]}? " + fix
+    listed = ", ".join(choices[:-1]) + " or " + choices[-1] if len(choices) > 1 else choices[0]
+    raise InvalidParameterError(option, value, ("one of " if len(choices) > 2 else "") + listed,
+                                fix)
+
+
+def check_at_least(option: str, value: float, lowest: float, fix: str, *,
+                   strictly: bool = False) -> None:
+    """A number option is >= ``lowest`` (> with ``strictly``) and finite."""
+    ok = value > lowest if strictly else value >= lowest
+    if not (ok and math.isfinite(value)):
+        rule = f"{'>' if strictly else '>='} {lowest:g}"
+        raise InvalidParameterError(option, value, rule, fix)
 
 
 def resolve_timezone(warehouse: Any, given: str | None, *, option: str = "--timezone"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import sys
@@ -20,6 +19,7 @@ from rich.text import Text
 
 from contactops.cli._app import (
     app,
+    check_choice,
     check_file,
     console,
     err_console,
@@ -59,7 +59,7 @@ def ingest_command(
     """Load exports into the warehouse; every row is loaded, rejected with its reason,
     or recognised as a duplicate."""
     with user_errors(_INGEST_FLAGS):
-        _check_choice("--format", fmt, sorted(FORMATS), "Name the system the file was "
+        check_choice("--format", fmt, sorted(FORMATS), "Name the system the file was "
                       "exported from (contactops ingest --help lists them).")
         for path in files:  # before the warehouse is opened: a typo creates nothing
             check_file(path, "FILES", text=fmt != "parquet")
@@ -118,18 +118,6 @@ def _ingest_table(reports: list[Any], title: str = "ingest report") -> None:
                   caption="in " + ", ".join(f"{r.seconds:.2f} s" for r in reports))
 
 
-def _check_choice(option: str, value: str, choices: list[str], fix: str) -> None:
-    """``value`` is one of ``choices``; else an error that names the closest one."""
-    if value in choices:
-        return
-    close = difflib.get_close_matches(value.lower(), choices, n=1, cutoff=0.6)
-    if close:
-        fix = f"Did you mean {option} {close[0]}? " + fix
-    listed = ", ".join(choices[:-1]) + " or " + choices[-1] if len(choices) > 1 else choices[0]
-    raise InvalidParameterError(option, value, ("one of " if len(choices) > 2 else "") + listed,
-                                fix)
-
-
 def _option_value(text: str) -> Any:
     """Numbers as numbers, true/false as booleans, the rest as text."""
     low = text.lower()
@@ -185,13 +173,13 @@ def kpi_command(
     """KPIs at any grain: service level, ASA, AHT, abandonment, FCR, CSAT, NPS...; with
     --from agents, occupancy, utilisation and in-shift shrinkage from agent states."""
     with user_errors(_KPI_FLAGS):
-        _check_choice("--format", out_format, ["table", "csv", "json"], "e.g. --format csv")
-        _check_choice("--from", from_table, ["contacts", "intervals", "agents"],
+        check_choice("--format", out_format, ["table", "csv", "json"], "e.g. --format csv")
+        check_choice("--from", from_table, ["contacts", "intervals", "agents"],
                       "contacts: contact records; intervals: ACD interval reports; agents: "
                       "agent state spans.")
-        _check_choice("--handle-from", handle_from, list(HANDLE_FROM),
+        check_choice("--handle-from", handle_from, list(HANDLE_FROM),
                       "contacts: for status logs without a busy state.")
-        _check_choice("--sl-definition", sl_definition, list(SL_DEFINITIONS),
+        check_choice("--sl-definition", sl_definition, list(SL_DEFINITIONS),
                       "See contactops kpi --help; the default is " + DEFAULT_SL_DEFINITION + ".")
         grains = [g.strip() for g in by.split(",") if g.strip()]
         zone, how = resolve_timezone(warehouse, timezone)
@@ -329,7 +317,7 @@ def rejects_command(
 ) -> None:
     """What was refused at ingest, and why (file, line, field, value, reason)."""
     with user_errors(_KPI_FLAGS):
-        _check_choice("--format", out_format, ["table", "csv", "json"], "e.g. --format csv")
+        check_choice("--format", out_format, ["table", "csv", "json"], "e.g. --format csv")
         if limit < 0:
             raise InvalidParameterError("--limit", limit, "0 (all) or more",
                                         "e.g. --limit 100.")

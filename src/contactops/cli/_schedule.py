@@ -21,6 +21,7 @@ from rich.table import Table
 
 from contactops.cli._app import (
     app,
+    check_at_least,
     check_file,
     console,
     err_console,
@@ -177,8 +178,13 @@ def schedule_command(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Shifts and breaks covering a plan at least cost; with --agents, who works them."""
-    with user_errors(), warnings.catch_warnings(record=True) as caught:
+    with user_errors({"timezone": "--timezone", "time_limit": "--time-limit",
+                      "workers": "--workers", "seed": "--seed"}), \
+            warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ScheduleWarning)
+        check_at_least("--time-limit", time_limit, 0, "e.g. --time-limit 30 (seconds).",
+                       strictly=True)
+        check_at_least("--workers", workers, 1, "e.g. --workers 2 (solver threads).")
         _check_out(out, "--out")
         if agents is not None:
             _check_out(roster_out, "--roster-out")

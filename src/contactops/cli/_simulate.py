@@ -13,7 +13,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from contactops.cli._app import app, check_file, console, escape, print_columns, user_errors
+from contactops.cli._app import (
+    app,
+    check_at_least,
+    check_file,
+    console,
+    escape,
+    print_columns,
+    user_errors,
+)
 from contactops.errors import InvalidParameterError
 from contactops.simulate import load_center, simulate
 
@@ -51,7 +59,13 @@ def simulate_command(
     as_json: bool = typer.Option(False, "--json", help="Print the queue summary as JSON."),
 ) -> None:
     """Simulate a contact center and report service level, ASA, abandonment, occupancy."""
-    with user_errors():
+    with user_errors({"days": "--days", "replications": "--replications", "seed": "--seed",
+                      "warmup": "--warmup"}):
+        check_at_least("--replications", replications, 1, "e.g. --replications 10.")
+        if days is not None:
+            check_at_least("--days", days, 1, "e.g. --days 7, or leave it out.")
+        check_at_least("--warmup", warmup, 0, "Seconds simulated before measuring; 0 starts "
+                       "empty.")
         if contacts is not None and contacts.suffix.lower() != ".parquet":
             raise InvalidParameterError("--contacts", str(contacts), "a .parquet path",
                                         "e.g. --contacts contacts.parquet")

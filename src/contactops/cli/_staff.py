@@ -15,7 +15,14 @@ import pyarrow.parquet as pq
 import typer
 from rich.table import Table
 
-from contactops.cli._app import app, console, read_table_file, user_errors
+from contactops.cli._app import (
+    app,
+    check_at_least,
+    check_choice,
+    console,
+    read_table_file,
+    user_errors,
+)
 from contactops.errors import InvalidParameterError
 from contactops.queueing import (
     DEFAULT_SL_DEFINITION,
@@ -145,7 +152,9 @@ def staff(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Required agents and the service level, ASA, abandonment and occupancy they achieve."""
-    with user_errors():
+    with user_errors(_STAFF_FLAGS):
+        check_choice("--sl-definition", sl_definition, list(SL_DEFINITIONS),
+                     f"See contactops staff --help; the default is {DEFAULT_SL_DEFINITION}.")
         share, threshold = parse_target(target, name="--target")
         shrink = parse_share(shrinkage, name="--shrinkage", allow_zero=True)
         table: pa.Table | None = None
@@ -166,6 +175,8 @@ def staff(
             if calls is None:
                 raise InvalidParameterError("--calls", None, "given (or --file)",
                                             "Add e.g. --calls 100.")
+            check_at_least("--calls", calls, 0, "Contacts offered in the interval, e.g. "
+                           "--calls 100.")
             volume = np.array([calls], dtype=np.float64)
             aht_s = pat_s = ivl_s = None
         if aht_s is None:
@@ -217,6 +228,14 @@ def staff(
             console.print_json(json.dumps(payload))
             return
         _render(cols, volume, share, threshold, sl_definition, out)
+
+
+# the queueing API's parameter names, as this command's options
+_STAFF_FLAGS = {"definition": "--sl-definition", "service_level": "--target",
+                "threshold": "--target", "asa": "--asa", "max_abandon": "--max-abandon",
+                "max_occupancy": "--max-occupancy", "shrinkage": "--shrinkage",
+                "lines": "--lines", "redial_probability": "--redial", "patience": "--patience",
+                "aht": "--aht", "handle_time": "--aht", "arrival_rate": "--calls"}
 
 
 def _render(cols: dict[str, np.ndarray], volume: np.ndarray, share: float, threshold: float,
