@@ -12,6 +12,7 @@ import typer
 
 from contactops.cli._app import (
     app,
+    check_file,
     console,
     escape,
     print_columns,
@@ -140,6 +141,13 @@ def plan_command(
                 raise InvalidParameterError("--start", start, "a date, YYYY-MM-DD",
                                             "e.g. --start 2026-12-07 (default: the day after "
                                             "the history).") from None
+        if templates is not None:
+            check_file(templates, "--templates", text=True, what="YAML file such as "
+                       "examples/shifts.yaml")
+        if out.exists() and not out.is_dir():
+            raise InvalidParameterError("--out", str(out), "a directory (it is a file)",
+                                        "Name a directory for plan.parquet, plan.csv and "
+                                        "report.html, e.g. --out plan.")
         zone, how = resolve_timezone(warehouse, timezone)
         kw: dict[str, Any] = {}
         if methods:
