@@ -48,6 +48,7 @@ __all__ = [
     "read_table_file",
     "render_error",
     "resolve_timezone",
+    "say_timezone",
     "user_errors",
 ]
 
