@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from typer.testing import CliRunner
 
 from contactops.cli import app
+from contactops.data import Warehouse
 from tests.conftest import shared_file
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ def test_bad_format_and_definition_exit_2(tmp_path: Path) -> None:
     res = runner.invoke(app, ["ingest", str(f), "-f", "nosuch", "-w", str(tmp_path / "w")])
     assert res.exit_code == 2
     assert "format must be one of" in res.output
+    # a read never creates a warehouse: this one is made empty first
+    Warehouse(tmp_path / "w").close()
     res = runner.invoke(app, ["kpi", "--sl-definition", "virtual", "-w", str(tmp_path / "w")])
     assert res.exit_code == 2
     assert "observable from contact records" in res.output

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from contactops.cli._app import app, console, user_errors
+from contactops.cli._app import app, check_file, console, escape, user_errors
 from contactops.errors import InvalidParameterError
 
 cases_app = typer.Typer(help="Cross-department cases and their SLA clocks.",
@@ -50,10 +50,10 @@ def serve(
             username, password, token = first_admin(session, settings.token_days)
             session.commit()
     address = f"http://{settings.host}:{settings.port}"
-    console.print(f"contactops case service on [bold]{address}[/] "
-                  f"(database {settings.database_url})", highlight=False)
-    console.print(f"board: {address}/board   API: {address}/api/v1   "
-                  f"OpenAPI: {address}/openapi.json", highlight=False)
+    console.print(f"contactops case service on [bold]{escape(address)}[/] "
+                  f"(database {escape(settings.database_url)})", highlight=False)
+    console.print(escape(f"board: {address}/board   API: {address}/api/v1   "
+                         f"OpenAPI: {address}/openapi.json"), highlight=False)
     console.print(f"admin token ({username}): {token}", highlight=False)
     if password:
         console.print(f"first admin created: user {username}, password {password} "
@@ -74,6 +74,8 @@ def tick(
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
     """Run the SLA clocks once (for cron); running it twice adds nothing the second time."""
+    from sqlalchemy.exc import OperationalError
+
     from contactops.service import (
         CaseStore,
         Settings,
@@ -95,15 +97,43 @@ def tick(
                 raise InvalidParameterError("--at", at, "an instant with a UTC offset",
                                             'Add "+00:00" or "Z".')
         settings = Settings.from_env(database_url=database_url)
+        _check_store(settings.database_url)
         engine = make_engine(settings.sqlalchemy_url)
-        migrate(engine)
-        result = tick_all(make_sessionmaker(engine), CaseStore(), now)
-        engine.dispose()
+        try:
+            migrate(engine)
+            result = tick_all(make_sessionmaker(engine), CaseStore(), now)
+        except OperationalError as exc:
+            raise InvalidParameterError(
+                "--database-url", settings.database_url, "a case store that can be opened",
+                "The database said: " + " ".join(str(exc.orig).split())[:200]) from None
+        finally:
+            engine.dispose()
     if as_json:
         typer.echo(json.dumps(result))
     else:
         console.print(f"SLA clock at {now.isoformat()}: {result['due']} case(s) due, "
                       f"{result['events']} event(s) recorded", highlight=False)
+
+
+def _check_store(url: str) -> None:
+    """A job that only runs the clocks never creates a store: the SQLite file must exist."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidParameterError("--database-url", url, "a SQLAlchemy URL",
+                                    "e.g. sqlite:///./contactops-service.db or "
+                                    "postgresql://user@host/contactops.") from None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    if not path.is_file():
+        raise InvalidParameterError(
+            "--database-url", url, "the URL of an existing case store",
+            f"There is no store at {path}: start the service there once (contactops serve), "
+            "or point --database-url (or CONTACTOPS_DATABASE_URL) at the service's database.")
 
 
 @cases_app.command("replay-servicenow")
@@ -116,6 +146,7 @@ def replay(
     from contactops.cases._report import servicenow_report
 
     with user_errors():
+        check_file(path, "PATH", text=True, what="CSV file")
         text, summary = servicenow_report(path, limit=limit)
     if out is not None:
         out.write_text(text, encoding="utf-8")

@@ -8,19 +8,33 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from contactops.cli._app import app, console, print_columns, user_errors
+from contactops.cli._app import (
+    app,
+    check_choice,
+    check_file,
+    console,
+    err_console,
+    escape,
+    neutralise_csv,
+    print_columns,
+    resolve_timezone,
+    say_timezone,
+    user_errors,
+)
 from contactops.data import FORMATS, Warehouse
-from contactops.errors import InvalidParameterError
+from contactops.errors import ContactopsError, InvalidParameterError
 from contactops.metrics import GRAINS, HANDLE_FROM, agent_kpis, interval_kpis, kpi_sql, kpis
-from contactops.queueing import DEFAULT_SL_DEFINITION
-from contactops.units import parse_duration
+from contactops.queueing import DEFAULT_SL_DEFINITION, SL_DEFINITIONS
+from contactops.units import check_timezone, parse_duration
 
 _WAREHOUSE_HELP = "DuckDB warehouse file (default $CONTACTOPS_WAREHOUSE or ./contactops.duckdb)."
 
@@ -44,12 +58,17 @@ def ingest_command(
 ) -> None:
     """Load exports into the warehouse; every row is loaded, rejected with its reason,
     or recognised as a duplicate."""
-    with user_errors():
+    with user_errors(_INGEST_FLAGS):
+        check_choice("--format", fmt, sorted(FORMATS), "Name the system the file was "
+                      "exported from (contactops ingest --help lists them).")
+        for path in files:  # before the warehouse is opened: a typo creates nothing
+            check_file(path, "FILES", text=fmt != "parquet")
         options: dict[str, Any] = {}
         if mapping is not None:
+            check_file(mapping, "--mapping", text=True, what="YAML file")
             options["mapping"] = str(mapping)
         if timezone is not None:
-            options["timezone"] = timezone
+            options["timezone"] = check_timezone(timezone, name="--timezone")
         for item in option:
             key, sep, value = item.partition("=")
             if not sep or not key.strip():
@@ -57,28 +76,46 @@ def ingest_command(
                                             "e.g. --option preset=avaya")
             options[key.strip()] = _option_value(value.strip())
         reports = []
-        with Warehouse(warehouse) as wh, Progress(
-                TextColumn("[bold]{task.description}[/]"), BarColumn(),
-                TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
-                console=console, transient=True) as bar:
-            for path in files:
-                task = bar.add_task(path.name, total=None)  # rows are unknown until read
-                report = wh.ingest(path, format=fmt,
-                                   progress=lambda n, t=task: bar.update(t, completed=n),
-                                   **options)
-                reports.append(report)
-                bar.remove_task(task)
-        print_columns("ingest report", ["file", "read", "loaded", "replaced", "rejected",
-                                        "duplicates"],
-                      [[Path(r.source_file).name, f"{r.read:,}", f"{r.loaded:,}",
-                        f"{r.replaced:,}", f"{r.rejected:,}", f"{r.duplicates:,}"]
-                       for r in reports], keys=1,
-                      caption="in " + ", ".join(f"{r.seconds:.2f} s" for r in reports))
+        try:
+            with Warehouse(warehouse) as wh, Progress(
+                    TextColumn("[bold]{task.description}[/]"), BarColumn(),
+                    TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
+                    console=console, transient=True) as bar:
+                for path in files:
+                    task = bar.add_task(escape(path.name), total=None)  # rows unknown until read
+                    report = wh.ingest(path, format=fmt,
+                                       progress=lambda n, t=task: bar.update(t, completed=n),
+                                       **options)
+                    reports.append(report)
+                    bar.remove_task(task)
+        except ContactopsError:
+            if reports:  # what the files before the failing one did is kept: say so
+                _ingest_table(reports, title="loaded before the error")
+            raise
+        _ingest_table(reports)
         rejected = sum(r.rejected for r in reports)
         if rejected:
             console.print(f"{rejected:,} row(s) rejected: see [bold]contactops rejects[/]")
+        for r in reports:  # not a success, though each row was accounted for: say so
+            if r.read and not (r.loaded or r.replaced or r.duplicates):
+                err_console.print(Text(
+                    f"warning: nothing was loaded from {Path(r.source_file).name}: all "
+                    f"{r.read:,} row(s) were rejected. Is it really a {fmt} export? "
+                    "(contactops rejects --summary says why)", style="yellow"), soft_wrap=True)
         if strict and rejected:
             raise typer.Exit(code=1)
+
+
+_INGEST_FLAGS = {"format": "--format", "timezone": "--timezone", "mapping": "--mapping",
+                 "source": "FILES", "path": "--warehouse"}
+
+
+def _ingest_table(reports: list[Any], title: str = "ingest report") -> None:
+    print_columns(title, ["file", "read", "loaded", "replaced", "rejected", "duplicates"],
+                  [[escape(Path(r.source_file).name), f"{r.read:,}", f"{r.loaded:,}",
+                    f"{r.replaced:,}", f"{r.rejected:,}", f"{r.duplicates:,}"]
+                   for r in reports], keys=1,
+                  caption="in " + ", ".join(f"{r.seconds:.2f} s" for r in reports))
 
 
 def _option_value(text: str) -> Any:
@@ -117,7 +154,8 @@ def kpi_command(
                                        help="Leave short abandons out of every KPI."),
     fcr_days: float = typer.Option(7.0, "--fcr-days", help="Repeat window for FCR, days."),
     interval: int = typer.Option(30, "--interval", help="Minutes of the 'interval' grain."),
-    timezone: str = typer.Option("UTC", "--timezone", help="Time zone of days and intervals."),
+    timezone: str | None = typer.Option(None, "--timezone", help="IANA time zone of days and "
+                                        "intervals, e.g. Asia/Jerusalem (default: UTC)."),
     start: str | None = typer.Option(None, "--start", help="From this date/time (inclusive)."),
     end: str | None = typer.Option(None, "--end", help="To this date/time (exclusive)."),
     out_format: str = typer.Option("table", "--format", help="table, csv or json."),
@@ -134,43 +172,53 @@ def kpi_command(
 ) -> None:
     """KPIs at any grain: service level, ASA, AHT, abandonment, FCR, CSAT, NPS...; with
     --from agents, occupancy, utilisation and in-shift shrinkage from agent states."""
-    with user_errors():
+    with user_errors(_KPI_FLAGS):
+        check_choice("--format", out_format, ["table", "csv", "json"], "e.g. --format csv")
+        check_choice("--from", from_table, ["contacts", "intervals", "agents"],
+                      "contacts: contact records; intervals: ACD interval reports; agents: "
+                      "agent state spans.")
+        check_choice("--handle-from", handle_from, list(HANDLE_FROM),
+                      "contacts: for status logs without a busy state.")
+        check_choice("--sl-definition", sl_definition, list(SL_DEFINITIONS),
+                      "See contactops kpi --help; the default is " + DEFAULT_SL_DEFINITION + ".")
         grains = [g.strip() for g in by.split(",") if g.strip()]
+        zone, how = resolve_timezone(warehouse, timezone)
+        _check_window(start, end, zone)
         # the contact KPIs' options, for kpis() and kpi_sql() alike
         contact_options = {
-            "threshold": parse_duration(threshold or "20s"), "sl_definition": sl_definition,
-            "short_abandon": parse_duration(short_abandon),
+            "threshold": parse_duration(threshold or "20s", name="--threshold"),
+            "sl_definition": sl_definition,
+            "short_abandon": parse_duration(short_abandon, name="--short-abandon"),
             "exclude_short_abandons": exclude_short, "fcr_days": fcr_days,
-            "interval_minutes": interval, "timezone": timezone, "start": start, "end": end}
+            "interval_minutes": interval, "timezone": zone, "start": start, "end": end}
         if sql_dialect is not None:
             sql, params = kpi_sql(grains, dialect=sql_dialect, **contact_options)
             typer.echo(f"-- parameters: {json.dumps(params, default=str)}")
             typer.echo(sql + ";")
             return
-        if out_format not in ("table", "csv", "json"):
-            raise InvalidParameterError("--format", out_format, "table, csv or json",
-                                        "e.g. --format csv")
-        if from_table not in ("contacts", "intervals", "agents"):
-            raise InvalidParameterError("--from", from_table, "contacts, intervals or agents",
-                                        "e.g. --from intervals for ACD interval reports")
-        if handle_from not in HANDLE_FROM:
-            raise InvalidParameterError("--handle-from", handle_from, "states or contacts",
-                                        "contacts: for status logs without a busy state")
-        with Warehouse(warehouse) as wh:
+        with Warehouse(warehouse, create=False) as wh:
             if from_table == "agents":
                 result = agent_kpis(wh, by=grains, interval_minutes=interval,
-                                    timezone=timezone, start=start, end=end,
+                                    timezone=zone, start=start, end=end,
                                     handle_from=handle_from)
             elif from_table == "intervals":
                 result = interval_kpis(wh, by=grains, threshold=None if threshold is None
-                                       else parse_duration(threshold),
+                                       else parse_duration(threshold, name="--threshold"),
                                        sl_definition=sl_definition, interval_minutes=interval,
-                                       timezone=timezone, start=start, end=end)
+                                       timezone=zone, start=start, end=end)
             else:
                 result = kpis(wh, by=grains, **contact_options)
+            if result.num_rows == 0:  # the options were right: is there any data at all?
+                _check_has_rows(wh, from_table)
+        if out_format == "table":  # csv and json output carry the data alone
+            say_timezone(zone, how)
+        if result.num_rows == 0:
+            err_console.print(Text(f"no {_WHAT[from_table]} between --start "
+                                   f"{start or '(the first)'} and --end {end or '(the last)'}"
+                                   "; the table is empty", style="yellow"), soft_wrap=True)
         if out_format == "csv":
             buf = pa.BufferOutputStream()
-            pacsv.write_csv(result, buf)
+            pacsv.write_csv(neutralise_csv(result), buf)
             sys.stdout.write(buf.getvalue().to_pybytes().decode())
             return
         if out_format == "json":
@@ -184,11 +232,11 @@ def kpi_command(
                        "occupancy", "utilisation", "shrinkage")
         shown = [*[c for c in result.column_names if c in grains or c == "interval_start"],
                  *[c for c in columns if c in result.column_names]]
-        title = (f"KPIs by {', '.join(grains) or 'all'} (SL: {sl_definition}, "
-                 f"{threshold or ('20s' if from_table == 'contacts' else 'as reported')})")
+        title = escape(f"KPIs by {', '.join(grains) or 'all'} (SL: {sl_definition}, "
+                       f"{threshold or ('20s' if from_table == 'contacts' else 'as reported')})")
         if from_table == "agents":
-            title = (f"agent KPIs by {', '.join(grains) or 'all'} (occupancy from "
-                     f"{handle_from})")
+            title = escape(f"agent KPIs by {', '.join(grains) or 'all'} (occupancy from "
+                           f"{handle_from})")
         keys = sum(1 for c in shown if c in grains or c == "interval_start")
         header = [f"{c[:-2]} h" if c in _HOURS else c.replace("_", " ") for c in shown]
         print_columns(title, header, [[_cell(col, row[col]) for col in shown]
@@ -196,6 +244,45 @@ def kpi_command(
 
 
 _HOURS = ("staffed_s", "available_s", "busy_s", "aux_s", "handle_s")  # shown as hours
+_KPI_FLAGS = {"by": "--by", "threshold": "--threshold", "sl_definition": "--sl-definition",
+              "short_abandon": "--short-abandon", "fcr_days": "--fcr-days",
+              "interval_minutes": "--interval", "timezone": "--timezone", "start": "--start",
+              "end": "--end", "start/end": "--start/--end", "dialect": "--sql",
+              "handle_from": "--handle-from", "path": "--warehouse"}
+_TABLES = {"contacts": "interactions", "intervals": "intervals", "agents": "agent_states"}
+_WHAT = {"contacts": "contacts", "intervals": "interval reports",
+         "agents": "agent state spans"}
+_LOAD = {"contacts": "an export of contact records, e.g. contactops ingest FILE -f csv",
+         "intervals": "ACD interval reports with contactops ingest FILE -f interval-csv",
+         "agents": "agent state logs with contactops ingest FILE -f agent-states"}
+
+
+def _check_window(start: str | None, end: str | None, zone: str) -> None:
+    """--start and --end are dates or date-times, and --start comes first."""
+    bounds = {}
+    for option, text in (("--start", start), ("--end", end)):
+        if text is None:
+            continue
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise InvalidParameterError(option, text, "an ISO date or date-time",
+                                        "e.g. 2026-03-01 or 2026-03-01T08:00.") from None
+        bounds[option] = value if value.tzinfo else value.replace(tzinfo=ZoneInfo(zone))
+    if len(bounds) == 2 and bounds["--start"] >= bounds["--end"]:
+        raise InvalidParameterError("--end", end, f"after --start ({start})",
+                                    "The window runs from --start (included) to --end "
+                                    "(excluded): swap them, or widen it.")
+
+
+def _check_has_rows(wh: Warehouse, source: str) -> None:
+    """The warehouse holds what ``--from source`` reads; else say what to load."""
+    table = _TABLES[source]
+    has = wh.sql(f"SELECT EXISTS (SELECT 1 FROM {table}) AS has").column(0)  # noqa: S608 - fixed names
+    if not has[0].as_py():
+        raise InvalidParameterError(
+            "--from", source, f"a kind of data the warehouse holds (it has no {_WHAT[source]})",
+            f"Load {_LOAD[source]}, or check -w/--warehouse ({wh.path}).")
 
 
 def _cell(col: str, value: Any) -> str:
@@ -217,7 +304,7 @@ def _cell(col: str, value: Any) -> str:
         return f"{value:+.0f}"
     if isinstance(value, float):
         return f"{value:,.0f}"
-    return str(value)
+    return escape(str(value))  # data: "[/x]" in a queue name is text, not markup
 
 
 @app.command("rejects")
@@ -225,26 +312,47 @@ def rejects_command(
     warehouse: Path | None = typer.Option(None, "--warehouse", "-w", help=_WAREHOUSE_HELP),
     limit: int = typer.Option(50, "--limit", help="Rows to show (0: all)."),
     summary: bool = typer.Option(False, "--summary", help="Count by file and reason instead."),
+    out_format: str = typer.Option("table", "--format", help="table, csv or json (csv and "
+                                   "json: every row, --limit aside)."),
 ) -> None:
     """What was refused at ingest, and why (file, line, field, value, reason)."""
-    with user_errors(), Warehouse(warehouse) as wh:
+    with user_errors(_KPI_FLAGS):
+        check_choice("--format", out_format, ["table", "csv", "json"], "e.g. --format csv")
+        if limit < 0:
+            raise InvalidParameterError("--limit", limit, "0 (all) or more",
+                                        "e.g. --limit 100.")
+        with Warehouse(warehouse, create=False) as wh:
+            if summary:
+                result = wh.sql("SELECT source_file, reason, count(*) AS n FROM rejects "
+                                "GROUP BY 1, 2 ORDER BY 1, 3 DESC")
+            else:
+                result = wh.rejects()
+        if out_format != "table":
+            if out_format == "csv":
+                buf = pa.BufferOutputStream()
+                pacsv.write_csv(neutralise_csv(result), buf)
+                sys.stdout.write(buf.getvalue().to_pybytes().decode())
+            else:
+                rows = [{k: _jsonable(v) for k, v in r.items()} for r in result.to_pylist()]
+                typer.echo(json.dumps(rows, indent=2))
+            return
+        rows = result.to_pylist()
         if summary:
-            rows = wh.sql("SELECT source_file, reason, count(*) AS n FROM rejects "
-                          "GROUP BY 1, 2 ORDER BY 1, 3 DESC").to_pylist()
             table = Table(title="rejected rows by reason")
             for col in ("file", "reason", "rows"):
                 table.add_column(col, justify="right" if col == "rows" else "left")
             for r in rows:
-                table.add_row(Path(r["source_file"]).name, r["reason"], f"{r['n']:,}")
+                table.add_row(escape(Path(r["source_file"]).name), escape(r["reason"] or "-"),
+                              f"{r['n']:,}")
         else:
-            rows = wh.rejects().to_pylist()
             total = len(rows)
             if limit:
                 rows = rows[:limit]
             table = Table(title=f"rejected rows ({total:,})")
             for col in ("file", "line", "field", "value", "reason"):
                 table.add_column(col, overflow="fold")
-            for r in rows:
-                table.add_row(Path(r["source_file"]).name, str(r["line"] or "-"),
-                              r["field"] or "-", (r["value"] or "")[:40], r["reason"])
+            for r in rows:  # every cell is data: "[/x]" in a value is text, not markup
+                table.add_row(escape(Path(r["source_file"]).name), str(r["line"] or "-"),
+                              escape(r["field"] or "-"), escape((r["value"] or "")[:40]),
+                              escape(r["reason"] or "-"))
         console.print(table)

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from contactops.cli._app import app, console, print_columns, user_errors
+from contactops.cli._app import (
+    app,
+    check_file,
+    console,
+    escape,
+    print_columns,
+    resolve_timezone,
+    say_timezone,
+    user_errors,
+)
 from contactops.errors import InvalidParameterError
+from contactops.units import parse_share, parse_target
 
 if TYPE_CHECKING:
     from contactops.plan import PlanResult
@@ -27,7 +38,8 @@ def _render(result: PlanResult, paths: dict[str, Any], seconds: float) -> None:
     rows = []
     for r in s.to_dict("records"):
         risk = int(r.get("at_risk_intervals", 0) or 0)
-        rows.append([r["queue"], r["channel"], r["method"], f"{r['forecast']:,.0f}",
+        rows.append([escape(str(r["queue"])), escape(str(r["channel"])),
+                     escape(str(r["method"])), f"{r['forecast']:,.0f}",
                      f"{r['aht']:,.0f}s" if math.isfinite(r["aht"]) else "-",
                      f"{r['required_hours']:,.0f}", f"{r['peak_required']:,.0f}",
                      _pct(r["target_sl"]), _pct(r["model_sl"]), _pct(r.get("sim_sl")),
@@ -35,9 +47,9 @@ def _render(result: PlanResult, paths: dict[str, Any], seconds: float) -> None:
     print_columns(f"Plan: {result.days} days from {result.start} "
                   f"({result.interval_minutes}-minute intervals)", header, rows, keys=1, left=3)
     for note in result.notes:
-        console.print(f"[dim]note: {note}[/]")
+        console.print(f"[dim]note: {escape(note)}[/]")
     for kind, path in paths.items():
-        console.print(f"{kind}: {path}")
+        console.print(f"{kind}: {escape(str(path))}")
     console.print(f"[dim]{seconds:.1f} s[/]")
 
 
@@ -97,7 +109,8 @@ def plan_command(
                                           "(default $CONTACTOPS_WAREHOUSE or "
                                           "./contactops.duckdb)."),
     interval: str = typer.Option("30min", "--interval", help="15min, 30min or 60min."),
-    timezone: str = typer.Option("UTC", "--timezone", help="IANA time zone of the queues."),
+    timezone: str | None = typer.Option(None, "--timezone", help="IANA time zone of the "
+                                        "queues, e.g. Asia/Jerusalem (default: UTC)."),
     shrinkage: str = typer.Option("30%", "--shrinkage", help="Paid time off contacts."),
     holidays: str | None = typer.Option(None, "--holidays", help="Country (or "
                                         "country-subdivision) of the public holidays, e.g. US."),
@@ -116,21 +129,47 @@ def plan_command(
     """Forecast the history, staff every interval, simulate the plan and write the report."""
     from contactops.data import Warehouse  # noqa: PLC0415
 
-    with user_errors():
-        if warehouse is not None and not warehouse.is_file():
-            raise InvalidParameterError("--warehouse", str(warehouse), "an existing warehouse",
-                                        "Ingest data first: contactops ingest FILE -f FORMAT "
-                                        "-w WAREHOUSE.")
+    with user_errors(_PLAN_FLAGS):
+        # everything the user typed is checked before the warehouse is opened
+        parse_target(target, name="--target")
+        parse_target(email, name="--email-target")
+        parse_share(shrinkage, name="--shrinkage", allow_zero=True)
+        if start is not None:
+            try:
+                date.fromisoformat(start)
+            except ValueError:
+                raise InvalidParameterError("--start", start, "a date, YYYY-MM-DD",
+                                            "e.g. --start 2026-12-07 (default: the day after "
+                                            "the history).") from None
+        if templates is not None:
+            check_file(templates, "--templates", text=True, what="YAML file such as "
+                       "examples/shifts.yaml")
+        if out.exists() and not out.is_dir():
+            raise InvalidParameterError("--out", str(out), "a directory (it is a file)",
+                                        "Name a directory for plan.parquet, plan.csv and "
+                                        "report.html, e.g. --out plan.")
+        zone, how = resolve_timezone(warehouse, timezone)
         kw: dict[str, Any] = {}
         if methods:
             kw["methods"] = tuple(m.strip() for m in methods.split(",") if m.strip())
-        with Warehouse(warehouse) as wh:
+        with Warehouse(warehouse, create=False) as wh:
+            say_timezone(zone, how)
             _run_plan(wh, out, start=start, days=days,
                       targets={"voice": target, "callback": target, "chat": target,
                                "message": target, "email": email, "ticket": email},
-                      interval=interval, timezone=timezone, shrinkage=shrinkage,
+                      interval=interval, timezone=zone, shrinkage=shrinkage,
                       holidays=holidays, check=check, replications=replications, seed=seed,
                       templates=templates, time_limit=time_limit, **kw)
+
+
+# the plan API's parameter names, as this command's options
+_PLAN_FLAGS = {"start": "--start", "days": "--days", "interval": "--interval",
+               "timezone": "--timezone", "shrinkage": "--shrinkage", "holidays": "--holidays",
+               "methods": "--methods", "replications": "--replications", "seed": "--seed",
+               "path": "--warehouse", "templates": "--templates", "time_limit": "--time-limit",
+               **{f"targets[{ch!r}]": "--target"
+                  for ch in ("voice", "callback", "chat", "message")},
+               **{f"targets[{ch!r}]": "--email-target" for ch in ("email", "ticket")}}
 
 
 @app.command("demo")

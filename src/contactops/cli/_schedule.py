@@ -19,7 +19,17 @@ from rich.progress import Progress as Bar
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from contactops.cli._app import app, console, err_console, print_columns, user_errors
+from contactops.cli._app import (
+    app,
+    check_at_least,
+    check_file,
+    console,
+    err_console,
+    escape,
+    print_columns,
+    read_table_file,
+    user_errors,
+)
 from contactops.errors import InvalidParameterError
 from contactops.queueing import ErlangC
 from contactops.schedule import (
@@ -35,33 +45,32 @@ from contactops.schedule import (
     roster,
     schedule_shifts,
 )
+from contactops.units import check_timezone
 
 
 def _read_table(path: Path, what: str) -> pa.Table:
-    if not path.exists():
-        raise InvalidParameterError(what, str(path), "an existing file", "Check the path.")
-    if path.suffix.lower() == ".parquet":
-        return pq.read_table(path)
-    try:
-        return pacsv.read_csv(path)
-    except pa.ArrowInvalid as exc:
-        raise InvalidParameterError(what, str(path), "a readable CSV or Parquet file",
-                                    f"The reader said: {exc}") from None
+    return read_table_file(path, what)
 
 
 def _read_config(path: Path) -> ScheduleConfig:
-    if not path.exists():
-        raise InvalidParameterError("--templates", str(path), "an existing file",
-                                    "Check the path, e.g. examples/shifts.yaml.")
+    check_file(path, "--templates", text=True, what="YAML file such as examples/shifts.yaml")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidParameterError("--templates", str(path), "a YAML text file (UTF-8)",
+                                    "Give the shifts.yaml, e.g. examples/shifts.yaml.") from None
     except yaml.YAMLError as exc:
-        raise InvalidParameterError("--templates", str(path), "valid YAML", str(exc)) from None
+        raise InvalidParameterError("--templates", str(path), "valid YAML",
+                                    " ".join(str(exc).split())) from None
+    if not isinstance(data, dict):
+        raise InvalidParameterError("--templates", str(path),
+                                    "a YAML mapping with templates (and rules, costs...)",
+                                    "See examples/shifts.yaml.")
     return read_config(data)
 
 
 def _read_agents(path: Path) -> list[Any]:
-    table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+    table = read_table_file(path, "--agents", csv_only=True, convert_options=pacsv.ConvertOptions(
         column_types={c: pa.string() for c in ("skills", "available", "days_off",
                                                "prefer_start", "prefer_templates", "region",
                                                "agent", "name", "id")}))
@@ -124,15 +133,22 @@ def _queue_models(plan: pa.Table, timezone: str | None, threshold: float | None
         f"loss (threshold {shown}; shrinkage {shrink:.0%} from the plan); other queues flat")
 
 
-def _write(table: pa.Table, path: Path) -> None:
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
+def _check_out(path: Path, option: str) -> None:
+    """An output path ends in .csv or .parquet (checked before any solving)."""
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise InvalidParameterError(option, str(path), "a .csv or .parquet path",
+                                    f"e.g. {option} {path.with_suffix('.csv').name}.")
+    if path.is_dir():
+        raise InvalidParameterError(option, str(path), "a file path, not a directory",
+                                    f"e.g. {option} {path / 'schedule.csv'}.")
+
+
+def _write(table: pa.Table, path: Path, option: str = "--out") -> None:
+    _check_out(path, option)
+    if path.suffix.lower() == ".parquet":
         pq.write_table(table, path)
-    elif suffix == ".csv":
-        pacsv.write_csv(table, path)
     else:
-        raise InvalidParameterError(str(path), suffix, "a .csv or .parquet path",
-                                    "Name the output with one of those endings.")
+        pacsv.write_csv(table, path)
 
 
 @app.command("schedule")
@@ -162,11 +178,22 @@ def schedule_command(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Shifts and breaks covering a plan at least cost; with --agents, who works them."""
-    with user_errors(), warnings.catch_warnings(record=True) as caught:
+    with user_errors({"timezone": "--timezone", "time_limit": "--time-limit",
+                      "workers": "--workers", "seed": "--seed"}), \
+            warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ScheduleWarning)
+        check_at_least("--time-limit", time_limit, 0, "e.g. --time-limit 30 (seconds).",
+                       strictly=True)
+        check_at_least("--workers", workers, 1, "e.g. --workers 2 (solver threads).")
+        _check_out(out, "--out")
+        if agents is not None:
+            _check_out(roster_out, "--roster-out")
+        if coverage_out is not None:
+            _check_out(coverage_out, "--coverage-out")
         cfg = _read_config(templates)
-        tz = timezone or cfg.timezone
-        table = _read_table(plan, "plan")
+        tz = timezone if timezone is None else check_timezone(timezone, name="--timezone")
+        tz = tz or cfg.timezone
+        table = _read_table(plan, "PLAN")
         rules = cfg.rules if wrap is None else ShiftRules(
             wrap=wrap, break_coverage=cfg.rules.break_coverage,
             max_agents_per_day=cfg.rules.max_agents_per_day,
@@ -202,12 +229,12 @@ def schedule_command(
         _write(sched.shifts, out)
         written = [f"shifts -> {out}"]
         if result is not None:
-            _write(result.assignments, roster_out)
+            _write(result.assignments, roster_out, "--roster-out")
             rules_path = roster_out.with_name(roster_out.stem + "-rules" + roster_out.suffix)
-            _write(result.rules, rules_path)
+            _write(result.rules, rules_path, "--roster-out")
             written += [f"roster -> {roster_out}", f"rules -> {rules_path}"]
         if coverage_out is not None:
-            _write((result or sched).coverage_table(), coverage_out)
+            _write((result or sched).coverage_table(), coverage_out, "--coverage-out")
             written.append(f"coverage -> {coverage_out}")
         notes = [str(w.message) for w in caught if issubclass(w.category, ScheduleWarning)]
         if as_json:
@@ -219,10 +246,10 @@ def schedule_command(
             typer.echo(json.dumps(payload, indent=2, default=str))
             return
         for note in notes:
-            err_console.print(f"[yellow]warning:[/] {note}", highlight=False)
+            err_console.print(f"[yellow]warning:[/] {escape(note)}", highlight=False)
         _render(sched, result, weighting)
         for line in written:
-            console.print(f"wrote {line}")
+            console.print(f"wrote {escape(line)}")
 
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:
@@ -245,14 +272,15 @@ def _render(sched: Schedule, result: Roster | None, weighting: str) -> None:
         over = np.maximum(cov[q] - need[q], 0.0)
         mine = [ln for ln in lines if ln["queue"] == name]
         covered = float(np.minimum(cov[q], need[q]).sum()) * hours
-        rows.append([name, f"{need[q].sum() * hours:,.1f}", f"{covered:,.1f}",
+        rows.append([escape(str(name)), f"{need[q].sum() * hours:,.1f}", f"{covered:,.1f}",
                      f"{short.sum() * hours:,.1f}", f"{over.sum() * hours:,.1f}",
                      f"{int((short > 1e-9).sum()):,}", f"{sum(ln['agents'] for ln in mine):,}",
                      f"{sum(ln['agents'] * ln['paid_hours'] for ln in mine):,.1f}"])
     print_columns(f"Schedule: {sched.req.days} day(s) from {sched.req.start.date()}, "
                   f"{sched.interval / 60:g}-minute intervals",
                   ["queue", "required\nh", "covered\nh", "short\nh", "over\nh",
-                   "short\nintervals", "shifts", "paid\nh"], rows, keys=1, caption=weighting)
+                   "short\nintervals", "shifts", "paid\nh"], rows, keys=1,
+                  caption=escape(weighting))
     console.print(f"cost {sched.objective:,.1f} (paid {sched.cost['paid_cost']:,.1f}, short "
                   f"{sched.cost['short_cost']:,.1f}, over {sched.cost['over_cost']:,.1f}); "
                   f"LP lower bound {sched.lower_bound:,.1f}; gap {_pct(sched.gap)}; "
@@ -274,5 +302,5 @@ def _render(sched: Schedule, result: Roster | None, weighting: str) -> None:
         for col in ("agent", "rule", "detail", "reason"):
             b.add_column(col)
         for row in broken[:15]:
-            b.add_row(row["agent"], row["rule"], row["detail"], row["reason"])
+            b.add_row(*(escape(str(row[c])) for c in ("agent", "rule", "detail", "reason")))
         console.print(b)

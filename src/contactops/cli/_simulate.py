@@ -13,7 +13,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from contactops.cli._app import app, console, print_columns, user_errors
+from contactops.cli._app import (
+    app,
+    check_at_least,
+    check_file,
+    console,
+    escape,
+    print_columns,
+    user_errors,
+)
 from contactops.errors import InvalidParameterError
 from contactops.simulate import load_center, simulate
 
@@ -51,13 +59,20 @@ def simulate_command(
     as_json: bool = typer.Option(False, "--json", help="Print the queue summary as JSON."),
 ) -> None:
     """Simulate a contact center and report service level, ASA, abandonment, occupancy."""
-    with user_errors():
+    with user_errors({"days": "--days", "replications": "--replications", "seed": "--seed",
+                      "warmup": "--warmup"}):
+        check_at_least("--replications", replications, 1, "e.g. --replications 10.")
+        if days is not None:
+            check_at_least("--days", days, 1, "e.g. --days 7, or leave it out.")
+        check_at_least("--warmup", warmup, 0, "Seconds simulated before measuring; 0 starts "
+                       "empty.")
         if contacts is not None and contacts.suffix.lower() != ".parquet":
             raise InvalidParameterError("--contacts", str(contacts), "a .parquet path",
                                         "e.g. --contacts contacts.parquet")
         if intervals is not None and intervals.suffix.lower() not in (".csv", ".parquet"):
             raise InvalidParameterError("--intervals", str(intervals), "a .csv or .parquet path",
                                         "e.g. --intervals intervals.csv")
+        check_file(scenario, "SCENARIO", text=True, what="YAML file")
         center = load_center(scenario)  # everything is checked before anything runs
         with Progress(TextColumn("[bold]simulating[/]"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console, transient=True,
@@ -78,15 +93,16 @@ def simulate_command(
         if as_json:
             typer.echo(json.dumps([_clean(row) for row in summary], indent=2))
             return
-        title = (f"{scenario.name}: {replications} replication(s), seed {seed}"
-                 + (f", scenario '{center.scenario.name}'" if center.scenario else ""))
+        title = escape(f"{scenario.name}: {replications} replication(s), seed {seed}"
+                       + (f", scenario '{center.scenario.name}'" if center.scenario else ""))
         rows = []
         for row in summary:
             def cell(key: str, kind: str, r: dict[str, Any] = row) -> str:
                 return _fmt(r[key], r[f"{key}_lo"], r[f"{key}_hi"], kind)
 
             rows.append([
-                row["queue"] + (f" [dim]({row['segment']})[/]" if row["segment"] else ""),
+                escape(row["queue"]) + (f" [dim]({escape(row['segment'])})[/]"
+                                        if row["segment"] else ""),
                 cell("offered", "n"), cell("answered", "n"),
                 cell("service_level", "pct") + f" [dim]@{row['threshold_s']:g}s[/]",
                 cell("asa", "s"), cell("aht", "s"), cell("abandon_rate", "pct"),
@@ -100,7 +116,7 @@ def simulate_command(
         for col in ("group", "agent hours", "handled", "occupancy"):
             groups.add_column(col, justify="left" if col == "group" else "right")
         for row in result.group_summary().to_pylist():
-            groups.add_row(row["group"],
+            groups.add_row(escape(row["group"]),
                            _fmt(row["agent_hours"], row["agent_hours_lo"],
                                 row["agent_hours_hi"], "n"),
                            _fmt(row["handled"], row["handled_lo"], row["handled_hi"], "n"),
@@ -109,9 +125,11 @@ def simulate_command(
         console.print(groups)
         console.print(f"[dim]{result.n_events:,} events in {result.wall_seconds:.2f}s[/]")
         if contacts is not None:
-            console.print(f"wrote {result.contacts.num_rows:,} contact legs to {contacts}")
+            console.print(f"wrote {result.contacts.num_rows:,} contact legs to "
+                          f"{escape(str(contacts))}")
         if intervals is not None:
-            console.print(f"wrote {per_interval.num_rows:,} queue-intervals to {intervals}")
+            console.print(f"wrote {per_interval.num_rows:,} queue-intervals to "
+                          f"{escape(str(intervals))}")
 
 
 _BARS = "▁▂▃▄▅▆▇█"
@@ -146,7 +164,7 @@ def _intraday(per_interval: Any, interval: float) -> None:
                 continue
             worst = min(worst, sl)
             line += _BARS[min(int(sl * len(_BARS)), len(_BARS) - 1)]
-        chart.add_row(name, line, f"{100 * worst:.0f}%" if math.isfinite(worst) else "-")
+        chart.add_row(escape(name), line, f"{100 * worst:.0f}%" if math.isfinite(worst) else "-")
     console.print(chart)
 
 

@@ -15,7 +15,14 @@ import pyarrow.parquet as pq
 import typer
 from rich.table import Table
 
-from contactops.cli._app import app, console, user_errors
+from contactops.cli._app import (
+    app,
+    check_at_least,
+    check_choice,
+    console,
+    read_table_file,
+    user_errors,
+)
 from contactops.errors import InvalidParameterError
 from contactops.queueing import (
     DEFAULT_SL_DEFINITION,
@@ -63,16 +70,7 @@ def _build_model(model: ModelName | None, rate: np.ndarray, aht: np.ndarray,
 
 
 def _read_table(path: Path) -> pa.Table:
-    if not path.exists():
-        raise InvalidParameterError("--file", str(path), "an existing file",
-                                    "Check the path.")
-    if path.suffix.lower() == ".parquet":
-        return pq.read_table(path)
-    try:
-        return pacsv.read_csv(path)
-    except pa.ArrowInvalid as exc:
-        raise InvalidParameterError("--file", str(path), "a readable CSV with a header row",
-                                    f"The CSV reader said: {exc}") from None
+    return read_table_file(path, "--file")
 
 
 def _duration_column(table: pa.Table, name: str) -> np.ndarray | None:
@@ -154,17 +152,22 @@ def staff(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Required agents and the service level, ASA, abandonment and occupancy they achieve."""
-    with user_errors():
-        share, threshold = parse_target(target)
+    with user_errors(_STAFF_FLAGS):
+        check_choice("--sl-definition", sl_definition, list(SL_DEFINITIONS),
+                     f"See contactops staff --help; the default is {DEFAULT_SL_DEFINITION}.")
+        share, threshold = parse_target(target, name="--target")
         shrink = parse_share(shrinkage, name="--shrinkage", allow_zero=True)
         table: pa.Table | None = None
         if file is not None:
             table = _read_table(file)
             volume = _number_column(table, ("calls", "contacts", "offered", "volume"))
             if volume is None:
-                raise InvalidParameterError("--file columns", table.column_names,
-                                            "to include calls (or contacts/offered/volume)",
-                                            "Add a column with contacts per interval.")
+                raise InvalidParameterError("--file", str(file),
+                                            "a table with a calls (or contacts, offered or "
+                                            "volume) column",
+                                            "Its columns are " + (", ".join(
+                                                table.column_names[:12]) or "none")
+                                            + ": add one with contacts per interval.")
             aht_s = _duration_column(table, "aht")
             pat_s = _duration_column(table, "patience")
             ivl_s = _duration_column(table, "interval")
@@ -172,6 +175,8 @@ def staff(
             if calls is None:
                 raise InvalidParameterError("--calls", None, "given (or --file)",
                                             "Add e.g. --calls 100.")
+            check_at_least("--calls", calls, 0, "Contacts offered in the interval, e.g. "
+                           "--calls 100.")
             volume = np.array([calls], dtype=np.float64)
             aht_s = pat_s = ivl_s = None
         if aht_s is None:
@@ -223,6 +228,14 @@ def staff(
             console.print_json(json.dumps(payload))
             return
         _render(cols, volume, share, threshold, sl_definition, out)
+
+
+# the queueing API's parameter names, as this command's options
+_STAFF_FLAGS = {"definition": "--sl-definition", "service_level": "--target",
+                "threshold": "--target", "asa": "--asa", "max_abandon": "--max-abandon",
+                "max_occupancy": "--max-occupancy", "shrinkage": "--shrinkage",
+                "lines": "--lines", "redial_probability": "--redial", "patience": "--patience",
+                "aht": "--aht", "handle_time": "--aht", "arrival_rate": "--calls"}
 
 
 def _render(cols: dict[str, np.ndarray], volume: np.ndarray, share: float, threshold: float,

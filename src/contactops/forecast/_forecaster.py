@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+import traceback
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from contactops.errors import InvalidParameterError
+from contactops.errors import ContactopsError, InvalidParameterError
 from contactops.forecast._calendar import Event, HolidayCalendar
 from contactops.forecast._history import (
     MINUTES_PER_DAY,
@@ -22,7 +25,7 @@ from contactops.forecast._history import (
 )
 from contactops.forecast._methods import METHODS, Bands
 
-__all__ = ["HandleTimeForecaster", "VolumeForecaster", "horizon_days"]
+__all__ = ["HandleTimeForecaster", "VolumeForecaster", "WorkerError", "horizon_days"]
 
 DEFAULT_METHODS = ("seasonal_naive", "wfm", "mstl", "autoets", "combined")
 COMBINED_FROM = ("wfm", "mstl", "autoets")
@@ -30,10 +33,45 @@ _FORKED: tuple[Callable[[Any], Any], list[Any]] | None = None
 
 
 def _call_forked(i: int) -> Any:
-    """Item ``i`` through the function the parent set up before forking (see ``_map``)."""
+    """Item ``i`` through the function the parent set up before forking (see ``_map``).
+
+    An error is sent back to the parent only in a form that survives the trip:
+    as it is when it pickles and unpickles, else as a :class:`WorkerError`
+    carrying its type, message and the worker's traceback (an exception that
+    cannot be unpickled would kill the pool's result thread and hang the parent).
+    """
     assert _FORKED is not None
     func, items = _FORKED
-    return func(items[i])
+    try:
+        return func(items[i])
+    except Exception as exc:
+        try:
+            pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own object, just made
+        except Exception:  # noqa: BLE001 - any failure to round-trip: send a stand-in
+            if isinstance(exc, ContactopsError):
+                raise WorkerError(type(exc).__name__, str(exc),
+                                  traceback.format_exc()) from None
+            raise RuntimeError(f"{type(exc).__name__} in a forecasting worker: {exc}\n"
+                               f"worker traceback:\n{traceback.format_exc()}") from None
+        raise
+
+
+class WorkerError(ContactopsError):
+    """A contactops error of a forecasting worker that could not travel back as itself.
+
+    Its message is the original's; ``kind`` is the original class name and
+    ``worker_traceback`` where it was raised.  (Errors that are not
+    contactops errors come back as ``RuntimeError`` with the same details.)
+    """
+
+    def __init__(self, kind: str, message: str, worker_traceback: str = "") -> None:
+        self.kind = kind
+        self.message = message
+        self.worker_traceback = worker_traceback
+        super().__init__(message)
+        self._keep(kind, message, worker_traceback)
+
+
 Progress = Callable[[str], None]
 
 
@@ -352,15 +390,22 @@ class VolumeForecaster:
         # threads.  Forked children inherit the fitted state; nothing is pickled but results.
         global _FORKED  # noqa: PLW0603 - handed to forked children, cleared after
         _FORKED = (func, items)
+        # A pool of concurrent.futures, not multiprocessing.Pool: a worker that dies or an
+        # answer that cannot be unpickled breaks it (BrokenProcessPool) instead of leaving
+        # the parent waiting for ever; the first error cancels the items not yet started.
         try:
             ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(jobs) as pool:
+            with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
                 out = []
-                for i, res in enumerate(pool.imap(_call_forked, range(len(items)),
-                                                  chunksize=max(1, len(items) // (8 * jobs)))):
-                    if i % max(1, len(items) // 50) == 0:
-                        self._say(f"{what} ({i + 1}/{len(items)})")
-                    out.append(res)
+                try:
+                    for i, res in enumerate(pool.map(_call_forked, range(len(items)),
+                                                     chunksize=max(1, len(items) // (8 * jobs)))):
+                        if i % max(1, len(items) // 50) == 0:
+                            self._say(f"{what} ({i + 1}/{len(items)})")
+                        out.append(res)
+                except BaseException:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise
             return out
         finally:
             _FORKED = None

@@ -20,7 +20,7 @@ from contactops.forecast import (
 )
 from contactops.queueing import Chat, ErlangA, ErlangC, backlog_staffing, required_agents
 from contactops.simulate import AgentGroup, Center, Exponential, LogNormal, Queue, simulate
-from contactops.units import parse_duration, parse_share, parse_target
+from contactops.units import check_timezone, parse_duration, parse_share, parse_target
 
 if TYPE_CHECKING:
     from contactops.data import Warehouse
@@ -202,7 +202,8 @@ def _weighted(t: pd.DataFrame, col: str) -> pd.Series:
 
 
 def _targets(targets: Mapping[str, str]) -> dict[str, tuple[float, float]]:
-    return {k: parse_target(v) for k, v in {**_DEFAULT_TARGETS, **targets}.items()}
+    return {k: parse_target(v, name=f"targets[{k!r}]")
+            for k, v in {**_DEFAULT_TARGETS, **targets}.items()}
 
 
 def _staff_queue(p: QueueParams, volume: np.ndarray, aht: np.ndarray, interval_s: float,
@@ -263,9 +264,13 @@ def plan(source: Warehouse | Any, *, start: Any = None, days: int = 7,
         Processes for the forecasts of many queues (``-1``: one per core).
     """
     say = progress or (lambda _text: None)
+    # what the caller typed is checked here, before any work (and before worker processes)
+    timezone = check_timezone(timezone, name="timezone")
     minutes = interval_minutes(interval)
     interval_s = minutes * 60.0
     shrink = parse_share(shrinkage, name="shrinkage", allow_zero=True)
+    if target is not None:
+        parse_target(target, name="target")
     if not (isinstance(days, int) and 1 <= days <= 62):
         raise InvalidParameterError("days", days, "a whole number from 1 to 62",
                                     "Plans are made a week or a few at a time.")
