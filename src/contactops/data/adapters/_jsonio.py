@@ -6,6 +6,7 @@ separator (Kinesis Data Firehose).  :func:`iter_json` yields each top-level
 value (each element, for a top-level array) with the line it starts on, and
 turns text it cannot parse into a :class:`JsonError` instead of stopping:
 
+- a UTF-8 byte-order mark is skipped, and lines may end in LF, CRLF or CR;
 - bytes that are not UTF-8 are kept (``surrogateescape``) so the record
   they are in can be rejected by the field that holds them (:func:`text`);
 - a value nested deeper than :data:`MAX_DEPTH` (200) levels of arrays and
@@ -136,16 +137,26 @@ def iter_json(path: Path) -> Iterator[JsonValue | JsonError]:
 
     with path.open("rb") as fh:
 
+        held_cr = ""  # a CR ending a block: perhaps the first half of a CRLF
+
         def more() -> bool:
             """Append the next block; False at the end of the file."""
-            nonlocal doc, pos, eof, first, mark
+            nonlocal doc, pos, eof, first, mark, held_cr
             if eof:
                 return False
             raw = fh.read(BLOCK)
-            text = reader.decode(raw, final=not raw)
+            text = held_cr + reader.decode(raw, final=not raw)
             if first:
                 text = text.removeprefix("\ufeff")
                 first = False
+            held_cr = ""
+            if raw and text.endswith("\r"):
+                held_cr, text = "\r", text[:-1]
+            # CRLF and CR alone (old Mac) end lines too; a raw CR is only ever whitespace
+            # in valid JSON (strings hold it escaped), so lines are counted and records
+            # resynchronised after an error the same whatever the line ends
+            if "\r" in text:
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
             # drop what is parsed, keeping the line count right
             line_of(pos)
             doc = doc[pos:] + text
