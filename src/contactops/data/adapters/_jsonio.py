@@ -60,7 +60,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 __all__ = ["MAX_DEPTH", "FieldError", "JsonError", "JsonValue", "check_row", "clean",
-           "iter_json", "records", "seconds", "shifted", "text", "timestamp"]
+           "iter_json", "records", "seconds", "shifted", "starts_with_json_scalar", "text",
+           "timestamp"]
 
 MAX_DEPTH = 200  # levels of arrays/objects in one top-level value; deeper is a reject
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -70,6 +71,7 @@ _OPEN = np.frombuffer(b"[{", dtype=np.uint8)
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _WS = " \t\r\n"
+_AFTER_SCALAR = _WS + ',]}[{"'  # what may follow a number or literal that ends a value
 _NEXT_VALUE = re.compile(r"\n([ \t]*)[\[{]")
 _FIRST_KEY = re.compile(r'\{\s*("(?:[^"\\]|\\.)*")\s*:')
 TIMESTAMP_RULE = "an ISO-8601 timestamp with a time of day, e.g. 2024-05-01T09:30:00Z"
@@ -144,7 +146,9 @@ def iter_json(path: Path) -> Iterator[JsonValue | JsonError]:
             nonlocal doc, pos, eof, first, mark, held_cr
             if eof:
                 return False
-            raw = fh.read(BLOCK)
+            # at least as much again as the text not yet parsed: one value spanning many
+            # blocks (or a deep one scanned on each try) costs linear, not quadratic, time
+            raw = fh.read(max(BLOCK, len(doc) - pos))
             text = held_cr + reader.decode(raw, final=not raw)
             if first:
                 text = text.removeprefix("\ufeff")
@@ -209,6 +213,16 @@ def iter_json(path: Path) -> Iterator[JsonValue | JsonError]:
                 # a number or literal cut by the block would parse short: read on
                 more()
                 continue
+            if not isinstance(value, dict | list) and value is not _DEEP and end < len(doc) \
+                    and doc[end] not in _AFTER_SCALAR:
+                # a number or literal glued to other text ("-1." cut from "-1.5e3", "12ab"):
+                # one broken value, not a value and then an error
+                nxt = _resync(doc, pos)
+                where = line_of(pos)
+                yield JsonError(where, clean(doc[pos:min(nxt, pos + 200)]).strip(),
+                                f"must be JSON: {doc[pos:end + 1]!r} is not a value")
+                pos = nxt
+                continue
             if value is _DEEP or _depth(doc, pos, end) > MAX_DEPTH:
                 where = line_of(pos)
                 yield JsonError(where, clean(doc[pos:min(end, pos + 200)]).strip(),
@@ -268,9 +282,12 @@ def _resync(doc: str, pos: int) -> int:
     first = _FIRST_KEY.match(doc, pos)
     if first:
         same = re.compile(r"\{\s*" + re.escape(first.group(1)) + r"\s*:")
-        found = same.search(doc, pos + 1, nxt)
-        if found:
-            return found.start()
+        for found in same.finditer(doc, pos + 1, nxt):
+            # an object that is the value of a key or opens an array is nested in the
+            # broken one (e.g. {"k": {"k": ... cut short), not the next record
+            before = doc[:found.start()].rstrip(_WS)
+            if before[-1:] not in (":", "["):
+                return found.start()
     return nxt
 
 
@@ -385,19 +402,30 @@ def check_row(row: Mapping[str, Any]) -> None:
 
 # -- format detection ----------------------------------------------------------------------
 
+def starts_with_json_scalar(head: bytes) -> bool:
+    """Does ``head`` start with a JSON scalar (a record of the wrong type, not another format)?"""
+    text = head.decode("utf-8", "replace")
+    try:
+        _, end = json.JSONDecoder().raw_decode(text)
+    except (json.JSONDecodeError, RecursionError):
+        return False
+    return end >= len(text) or text[end] in _WS + ",[{"
+
+
 def records(path: Path, fmt: str, required: Sequence[str],
             looks_right: Callable[[Mapping[str, Any]], bool]) -> Iterator[JsonValue | JsonError]:
     """:func:`iter_json`, after checking that the file is of format ``fmt``.
 
     Raises ``format_mismatch`` (naming ``required`` as missing) before anything
     is yielded when the file is not JSON at all (its first character, byte-order
-    mark and spaces aside, is neither ``{`` nor ``[``), or when its first record
+    mark and spaces aside, is neither ``{`` nor ``[``, nor does a JSON scalar
+    start it: a CSV or tab-separated header), or when its first record
     is an object for which ``looks_right`` is False (none of the format's keys).
     A first record that is broken JSON or not an object is an ordinary reject:
     one bad record does not make a file another format.
     """
     head = read_head(path).lstrip()
-    if head and head[:1] not in (b"{", b"["):
+    if head and head[:1] not in (b"{", b"[") and not starts_with_json_scalar(head):
         first = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
         found = [c.strip() for c in re.split(r"[\t,;|]", first) if c.strip()][:20]
         raise format_mismatch(path, fmt, required, found)

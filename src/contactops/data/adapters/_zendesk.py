@@ -32,9 +32,11 @@ text that is not JSON/CSV, JSON nested deeper than 200 levels (see
 ``_jsonio``).
 
 Format: a file whose first character (byte-order mark and spaces aside) is
-``{`` or ``[`` is JSON, anything else CSV.  ``sniff`` looks for the JSON keys
+``{`` or ``[``, or that starts with a JSON scalar (a record of the wrong type),
+is JSON, anything else CSV.  ``sniff`` looks for the JSON keys
 ``"tickets"``/``"ticket"``/``"ticket_metrics"`` beside Zendesk's own
-``"via"``, ``"submitter_id"``, ``"requester_id"``, or a CSV header with
+``"via"``, ``"submitter_id"``, ``"assignee_id"`` (and none of Freshdesk's), or a
+CSV header with
 ``id``, ``created_at`` and one of ``via_channel``, ``submitter_id``,
 ``requester_id``.  A CSV header without ``id`` and ``created_at``, or a JSON
 file whose first record has neither (nor ``tickets``/``ticket``), raises
@@ -58,6 +60,7 @@ from contactops.data.adapters._jsonio import (
     clean,
     records,
     shifted,
+    starts_with_json_scalar,
     text,
     timestamp,
 )
@@ -77,7 +80,8 @@ _REPLY_COLUMNS = ("reply_time_in_minutes", "reply_time_in_minutes_calendar",
 REQUIRED = ("id", "created_at")
 _CSV_OWN = ("via_channel", "submitter_id", "requester_id")
 _JSON_WRAPPERS = (b'"tickets"', b'"ticket"', b'"ticket_metrics"')
-_JSON_OWN = (b'"via"', b'"submitter_id"', b'"requester_id"', b'"reply_time_in_minutes"')
+_JSON_OWN = (b'"via"', b'"submitter_id"', b'"assignee_id"', b'"reply_time_in_minutes"')
+_FRESHDESK_OWN = (b'"fr_due_by"', b'"fr_escalated"', b'"responder_id"')
 
 
 def _when(field: str, value: Any) -> datetime | None:
@@ -172,7 +176,8 @@ class Zendesk:
         """Does the start of a file look like Zendesk tickets (API JSON or a CSV export)?"""
         body = head.lstrip()
         if body[:1] in (b"{", b"["):
-            return any(k in body for k in _JSON_WRAPPERS) and any(k in body for k in _JSON_OWN)
+            return (any(k in body for k in _JSON_WRAPPERS) and any(k in body for k in _JSON_OWN)
+                    and not any(k in body for k in _FRESHDESK_OWN))
         first = body.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
         columns = {c.strip().strip('"').lower() for c in first.split(",")}
         return set(REQUIRED) <= columns and any(c in columns for c in _CSV_OWN)
@@ -180,7 +185,7 @@ class Zendesk:
     def read(self, path: Path, options: Mapping[str, Any]) -> Iterator[Chunk]:  # noqa: ARG002 (protocol)
         buf = RowBuffer()
         head = read_head(path, 4096).lstrip()
-        if head[:1] in (b"{", b"["):
+        if head[:1] in (b"{", b"[") or starts_with_json_scalar(head):
             yield from self._json(path, buf)
         elif head:
             yield from self._csv(path, buf)
