@@ -847,3 +847,12 @@ def test_the_real_bank_log_is_not_zendesk() -> None:
     assert err.value.missing == ["id", "created_at"]
     assert err.value.looks_like == "anonymous-bank"
     assert wh.count() == wh.count("rejects") == wh.count("ingests") == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(head=st.one_of(st.binary(max_size=400),
+                      st.sampled_from([b"{", b"[", b'{"ContactId"', b"vru+line\tcall_id",
+                                       b'{"tickets": [{"via"', b"id,created_at"])))
+def test_sniff_never_raises(head: bytes) -> None:
+    for name in ("amazon-connect", "anonymous-bank", "genesys", "zendesk", "freshdesk"):
+        assert get_adapter(name).sniff(head) in (True, False)  # type: ignore[attr-defined]

@@ -19,7 +19,7 @@ Mapping to the canonical record:
 - A time more than 12 hours before the event it follows crossed midnight;
   the source's clocks are a second apart at times, which is kept as is.
 - A VRU exit logged before the VRU entry (a negative ``vru_time``: 58 rows in
-  January and February 1999, by 8 s to 2 min) is a defect of the entry clock:
+  January and February 1999, by 6 s to 3 min) is a defect of the entry clock:
   the call's other times agree with the exit (``q_start`` = ``vru_exit``), so
   the call is taken to arrive when it left the VRU (``arrived_at`` =
   ``vru_exit``), which keeps arrived <= queued <= answered.
@@ -43,6 +43,9 @@ UTC.  Two days a year the local clock is not one-to-one:
   later time of the call the time before it (``vru_exit`` after
   ``vru_entry``...), a second's clock rounding allowed.  Both real hours are
   kept: a call in the second 01:30 is stored an hour after one in the first.
+  The rule cannot tell the hours apart for the first call of a line in the
+  repeated hour, or one more than an hour after the line's previous call:
+  those are placed in the first (summer-time) hour.
 
 Format.  Line ends may be CRLF, LF or CR alone (old Mac); a UTF-8 byte-order
 mark is ignored.  ``sniff`` looks for the tab-separated header starting
@@ -170,7 +173,8 @@ class AnonymousBank:
                     continue  # blank line: nothing to account for
                 if _SURROGATE.search(text):
                     buf.reject(lineno, None, clean(text)[:200],
-                               "must be UTF-8 text: the line holds bytes in another encoding")
+                               "not UTF-8 text: the line holds bytes in another encoding "
+                               "(e.g. Latin-1); convert the file to UTF-8 and ingest again")
                     continue
                 fields = text.split("\t")
                 if len(fields) != len(HEADER):
