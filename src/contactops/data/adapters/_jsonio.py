@@ -218,6 +218,9 @@ def iter_json(path: Path) -> Iterator[JsonValue | JsonError]:
                 # a number or literal glued to other text ("-1." cut from "-1.5e3", "12ab"):
                 # one broken value, not a value and then an error
                 nxt = _resync(doc, pos)
+                if not eof and nxt >= len(doc):
+                    more()  # perhaps only cut by the block ("-1." of "-1.5"): read on
+                    continue
                 where = line_of(pos)
                 yield JsonError(where, clean(doc[pos:min(nxt, pos + 200)]).strip(),
                                 f"must be JSON: {doc[pos:end + 1]!r} is not a value")
