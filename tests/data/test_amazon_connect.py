@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from contactops.data import IngestReport, Warehouse
+from contactops.errors import FormatMismatchError
 
 pytestmark = pytest.mark.usefixtures("json_blocks")
 
@@ -307,20 +308,25 @@ def test_empty_files(tmp_path: Path, content: bytes) -> None:
     assert (report.read, report.loaded, report.rejected, report.duplicates) == (0, 0, 0, 0)
 
 
-@pytest.mark.parametrize("content", [
-    ("vru+line\tcall_id\tcustomer_id\tpriority\ttype\tdate\n"
-     "AA0101\t33116\t9664491\t2\tPS\t990101\n"),
-    "ContactId,InitiationTimestamp\nc-1,2024-05-06T09:00:00Z\nc-2,2024-05-06T09:01:00Z\n",
+@pytest.mark.parametrize(("content", "found"), [
+    ("vru+line\tcall_id\tcustomer_id\tpriority\ttype\tdate\nAA0101\t33116\t9664491\t2\tPS\t990101\n",
+     ["vru+line", "call_id", "customer_id", "priority", "type", "date"]),
+    ("ContactId,InitiationTimestamp\nc-1,2024-05-06T09:00:00Z\nc-2,2024-05-06T09:01:00Z\n",
+     ["ContactId", "InitiationTimestamp"]),
+    ('{"conversationId": "g-1", "participants": []}\n', ["conversationId", "participants"]),
 ])
-def test_a_file_of_another_format_is_one_reject(tmp_path: Path, content: str) -> None:
+def test_a_file_of_another_format_is_refused(tmp_path: Path, content: str,
+                                             found: list[str]) -> None:
+    """Issue 13: a file that is not contact records stops the ingest (it used to be one
+    reject and exit 0), naming what is missing and what was found."""
     path = tmp_path / "wrong.txt"
     path.write_text(content, encoding="utf-8")
     wh = Warehouse(":memory:")
-    report = _ingest(wh, path)
-    assert (report.read, report.loaded, report.rejected) == (1, 0, 1)
-    (reject,) = wh.rejects().to_pylist()
-    assert reject["line"] == 1
-    assert reject["reason"].startswith("must be JSON")
+    with pytest.raises(FormatMismatchError) as err:
+        _ingest(wh, path)
+    assert err.value.missing[:1] == ["ContactId"]
+    assert err.value.found == found
+    assert wh.count() == wh.count("rejects") == wh.count("ingests") == 0
 
 
 def test_ingesting_again_adds_nothing(tmp_path: Path) -> None:

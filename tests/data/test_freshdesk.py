@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
 
 from contactops.data import IngestReport, Warehouse
+from contactops.data._schema import MAX_DURATION_S
+from contactops.errors import FormatMismatchError
 from tests.conftest import shared_file
 
 pytestmark = pytest.mark.usefixtures("json_blocks")
@@ -92,10 +94,12 @@ def test_empty_wrong_format_encoding(tmp_path: Path) -> None:
     empty = tmp_path / "e.json"
     empty.write_bytes(b"")
     assert accounted(wh.ingest(empty, format="freshdesk")).read == 0
-    csv_file = tmp_path / "t.csv"
+    csv_file = tmp_path / "t.csv"  # not JSON: refused before anything is loaded
     csv_file.write_text("id,status\n1,2\n", encoding="utf-8")
-    report = accounted(wh.ingest(csv_file, format="freshdesk"))
-    assert (report.loaded, report.rejected) == (0, 1)
+    with pytest.raises(FormatMismatchError) as err:
+        wh.ingest(csv_file, format="freshdesk")
+    assert (err.value.missing, err.value.found) == (["id", "created_at"], ["id", "status"])
+    assert wh.count("ingests") == 1
     latin = tmp_path / "latin.json"
     text = json.dumps([ticket(1, group_id="Caf__")]).encode().replace(b"Caf__", b"Caf\xe9")
     latin.write_bytes(text)
@@ -108,16 +112,27 @@ def test_empty_wrong_format_encoding(tmp_path: Path) -> None:
     assert (report.read, report.rejected) == (2, 2)
 
 
-def test_real_sample_ticket() -> None:
+def test_real_sample_ticket(tmp_path: Path) -> None:
     path = shared_file("data/formats/freshdesk/ticket_1.json")
     raw = json.loads(path.read_text(encoding="utf-8"))
-    wh = Warehouse(":memory:")
-    report = accounted(wh.ingest(path, format="freshdesk"))
-    assert (report.read, report.loaded) == (1, 1)
-    (row,) = wh.interactions().to_pylist()
     created = datetime.fromisoformat(raw["created_at"])
     first = datetime.fromisoformat(raw["stats"]["first_responded_at"])
-    assert row["wait_s"] == (first - created).total_seconds()
+    # Freshdesk's demo ticket was first answered four years after it was created: longer
+    # than the record's longest duration (MAX_DURATION_S, 366 days), so it is a reject
+    # naming wait_s (issue 13: a duration out of range is never stored)
+    assert (first - created).total_seconds() > MAX_DURATION_S
+    wh = Warehouse(":memory:")
+    report = accounted(wh.ingest(path, format="freshdesk"))
+    assert (report.read, report.loaded, report.rejected) == (1, 0, 1)
+    (bad,) = wh.rejects().to_pylist()
+    assert (bad["field"], bad["value"]) == ("wait_s", str((first - created).total_seconds()))
+    # the same ticket created a day before its first reply maps field by field
+    raw["created_at"] = (first - timedelta(days=1)).isoformat()
+    moved = write(tmp_path / "ticket_1.json", raw)
+    report = accounted(wh.ingest(moved, format="freshdesk"))
+    assert (report.read, report.loaded) == (1, 1)
+    (row,) = wh.interactions().to_pylist()
+    assert row["wait_s"] == 86_400.0
     assert row["channel"] == "ticket"  # source 2: portal
     assert row["outcome"] == "answered"
     assert row["ended_at"] == datetime.fromisoformat(raw["stats"]["resolved_at"])

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from contactops.data import IngestReport, Warehouse
+from contactops.errors import FormatMismatchError
 from tests.conftest import shared_file
 
 pytestmark = pytest.mark.usefixtures("json_blocks")
@@ -324,15 +325,22 @@ def test_malformed_lines_latin1_empty_and_wrong_files(tmp_path: Path) -> None:
         r = _ingest(wh, tmp_path / name)
         assert (r.read, r.loaded, r.rejected) == (0, 0, 0)
 
+    # files of another format are refused before anything is loaded (issue 13)
+    before = (wh.count(), wh.count("rejects"), wh.count("ingests"))
     csv = tmp_path / "calls.csv"
     csv.write_text("conversationId,start\ng-1,2024-05-06T10:00:00Z\n", encoding="utf-8")
-    r = _ingest(wh, csv)
-    assert (r.read, r.loaded, r.rejected) == (1, 0, 1)
+    with pytest.raises(FormatMismatchError) as err:
+        _ingest(wh, csv)
+    assert err.value.found == ["conversationId", "start"]
 
     ctr = tmp_path / "connect.json"  # an Amazon Connect record is not a conversation
-    ctr.write_text(json.dumps({"ContactId": "c-1"}), encoding="utf-8")
-    r = _ingest(wh, ctr)
-    assert (r.read, r.rejected) == (1, 1)
+    ctr.write_text(json.dumps({"ContactId": "c-1", "InitiationMethod": "INBOUND"}),
+                   encoding="utf-8")
+    with pytest.raises(FormatMismatchError) as err:
+        _ingest(wh, ctr)
+    assert err.value.missing == ["conversationId", "conversationStart", "participants"]
+    assert err.value.looks_like == "amazon-connect"
+    assert (wh.count(), wh.count("rejects"), wh.count("ingests")) == before
 
 
 # -- the real samples ------------------------------------------------------------------------

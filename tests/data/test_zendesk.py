@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from contactops.data import IngestReport, Warehouse
+from contactops.errors import FormatMismatchError
 from tests.conftest import shared_file
 
 pytestmark = pytest.mark.usefixtures("json_blocks")
@@ -134,10 +135,12 @@ def test_empty_wrong_format_and_broken_json(tmp_path: Path) -> None:
     empty = tmp_path / "empty.json"
     empty.write_bytes(b"")
     assert accounted(wh.ingest(empty, format="zendesk")).read == 0
-    tsv = tmp_path / "calls.txt"
-    tsv.write_text("vru+line\tcall_id\nAA0101\t33116\n", encoding="utf-8")
-    report = accounted(wh.ingest(tsv, format="zendesk"))
-    assert (report.read, report.rejected) == (1, 1)
+    tsv = tmp_path / "calls.txt"  # another format: refused before anything is loaded
+    tsv.write_text("vru+line\tcall_id\tq_start\nAA0101\t33116\t0:00:00\n", encoding="utf-8")
+    with pytest.raises(FormatMismatchError) as err:
+        wh.ingest(tsv, format="zendesk")
+    assert (err.value.missing, err.value.looks_like) == (["id", "created_at"], "anonymous-bank")
+    assert (wh.count(), wh.count("rejects"), wh.count("ingests")) == (0, 0, 1)  # the empty one
     broken = tmp_path / "broken.json"
     broken.write_text('[\n  {"id": 1, "created_at": "2024-04-02T08:00:00Z"},\n'
                       '  {"id": 2, "created_at": \n]\n', encoding="utf-8")

@@ -34,8 +34,16 @@ with no separator (Kinesis Data Firehose); see ``_jsonio``.  Field map
   the k-th record starting on a line shared with others).
 
 A record without ``ContactId`` or ``InitiationTimestamp``, with a timestamp
-that does not parse, a duration that is not a non-negative number, text that
-is not UTF-8 or an unknown ``Channel`` is rejected with field, value, reason.
+that does not parse or lies outside years 1..9999 UTC, a duration that is not
+a number from 0 to 366 days, a dequeue before the enqueue, times out of order
+(answered before initiated, disconnected before answered...), text that is
+not UTF-8, an unknown ``Channel`` or JSON nested deeper than 200 levels is
+rejected with field, value, reason (see ``_jsonio``).
+
+Format: ``sniff`` looks for ``"ContactId"`` beside ``"InitiationTimestamp"``,
+``"InitiationMethod"`` or ``"AWSContactTraceRecordFormatVersion"``.  A file that is
+not JSON, or whose first record is an object with neither ``ContactId`` nor
+``InitiationTimestamp``, raises ``format_mismatch`` before anything is loaded.
 """
 
 from __future__ import annotations
@@ -50,7 +58,8 @@ from contactops.data._adapter import Chunk, RowBuffer
 from contactops.data.adapters._jsonio import (
     FieldError,
     JsonError,
-    iter_json,
+    check_row,
+    records,
     seconds,
     text,
     timestamp,
@@ -61,6 +70,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 CHANNELS = {"VOICE": "voice", "CHAT": "chat", "TASK": "ticket", "EMAIL": "email"}
+REQUIRED = ("ContactId", "InitiationTimestamp")
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
@@ -122,8 +132,11 @@ def _leg(rec: Mapping[str, Any]) -> tuple[dict[str, Any], str | None, str | None
     enqueued = timestamp("Queue.EnqueueTimestamp", queue.get("EnqueueTimestamp"))
     dequeued = timestamp("Queue.DequeueTimestamp", queue.get("DequeueTimestamp"))
     wait = seconds("Queue.Duration", queue.get("Duration"))
+    if enqueued is not None and dequeued is not None and dequeued < enqueued:
+        raise FieldError("Queue.DequeueTimestamp", dequeued.isoformat(),
+                         f"must not be before Queue.EnqueueTimestamp ({enqueued.isoformat()})")
     if wait is None and enqueued is not None and dequeued is not None:
-        wait = max((dequeued - enqueued).total_seconds(), 0.0)
+        wait = seconds("Queue.Duration", (dequeued - enqueued).total_seconds())
     version = timestamp("LastUpdateTimestamp", rec.get("LastUpdateTimestamp"))
     row = {
         "contact_id": cid,
@@ -151,6 +164,7 @@ def _leg(rec: Mapping[str, Any]) -> tuple[dict[str, Any], str | None, str | None
     # the other timestamps are not stored, but a record whose clock is garbled is not trusted
     for key in ("ConnectedToSystemTimestamp", "TransferCompletedTimestamp"):
         timestamp(key, rec.get(key))
+    check_row(row)
     return row, method.upper() if method else None, text("NextContactId",
                                                            rec.get("NextContactId")), version
 
@@ -160,9 +174,17 @@ class AmazonConnect:
     description = "Amazon Connect contact records (JSON array, JSON lines or Firehose objects)"
     table = "interactions"
 
+    @staticmethod
+    def sniff(head: bytes) -> bool:
+        """Does the start of a file look like Amazon Connect contact records?"""
+        return head.lstrip()[:1] in (b"{", b"[") and b'"ContactId"' in head and any(
+            k in head for k in (b'"InitiationTimestamp"', b'"InitiationMethod"',
+                                b'"AWSContactTraceRecordFormatVersion"'))
+
     def read(self, path: Path, options: Mapping[str, Any]) -> Iterator[Chunk]:  # noqa: ARG002 -- the protocol's signature; no options yet
         buf = RowBuffer()
-        items = list(iter_json(path))
+        items = list(records(path, self.name, REQUIRED,
+                             lambda rec: any(k in rec for k in REQUIRED)))
         per_line = Counter(item.line for item in items)
         seen_on_line: Counter[int] = Counter()
         best: dict[str, _Leg] = {}

@@ -16,8 +16,17 @@ are custom statuses, taken as open).  Outcome: see :mod:`._tickets` (replied
 or resolved/closed: answered; open unreplied: callback_requested).
 
 Refused (line, field, value, reason): no id or created_at, a status or
-priority that is not a whole number (priority 1..4), a first reply or
-resolution before creation, bytes that are not UTF-8, text that is not JSON.
+priority that is not a whole number (priority 1..4), a timestamp outside
+years 1..9999 UTC, a first reply or resolution before creation, a resolution
+before the first reply, a first reply more than 366 days after creation (the
+record's longest wait), bytes that are not UTF-8, text that is not JSON, JSON
+nested deeper than 200 levels (see ``_jsonio``).
+
+Format: ``sniff`` looks for Freshdesk's own keys (``"fr_due_by"``,
+``"fr_escalated"``, ``"responder_id"``) or ``"stats"`` with
+``"first_responded_at"``.  A file that is not JSON, or whose first record is
+an object with neither ``id`` nor ``created_at`` (nor a ``tickets`` list),
+raises ``format_mismatch`` before anything is loaded.
 """
 
 from __future__ import annotations
@@ -29,8 +38,9 @@ from contactops.data._adapter import Chunk, RowBuffer
 from contactops.data.adapters._jsonio import (
     FieldError,
     JsonError,
+    check_row,
     clean,
-    iter_json,
+    records,
     text,
     timestamp,
 )
@@ -45,6 +55,8 @@ __all__ = ["ADAPTER"]
 CHANNELS = {1: "email", 10: "email", 3: "voice", 7: "chat", 5: "message", 6: "message",
             13: "message", 2: "ticket", 9: "ticket"}
 STATUSES = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}
+REQUIRED = ("id", "created_at")
+_OWN_KEYS = (b'"fr_due_by"', b'"fr_escalated"', b'"responder_id"')
 
 
 def _whole(field: str, value: Any, low: int | None = None, high: int | None = None) -> int:
@@ -79,7 +91,7 @@ def ticket_row(t: Mapping[str, Any]) -> dict[str, Any]:
         raise FieldError(ended_field, ended.isoformat(), "must not be before created_at")
     raw_requester = t.get("requester")
     requester: dict[str, Any] = raw_requester if isinstance(raw_requester, dict) else {}
-    return {
+    row: dict[str, Any] = {
         "contact_id": cid,
         "initial_contact_id": cid,
         "customer_id": text("requester_id", t.get("requester_id", requester.get("id"))),
@@ -96,6 +108,8 @@ def ticket_row(t: Mapping[str, Any]) -> dict[str, Any]:
         "source": "freshdesk",
         "version": timestamp("updated_at", t.get("updated_at")),
     }
+    check_row(row)
+    return row
 
 
 class Freshdesk:
@@ -103,9 +117,16 @@ class Freshdesk:
     description = "Freshdesk tickets (API v2 JSON, with stats)"
     table = "interactions"
 
+    @staticmethod
+    def sniff(head: bytes) -> bool:
+        """Does the start of a file look like Freshdesk tickets?"""
+        return head.lstrip()[:1] in (b"{", b"[") and (
+            any(k in head for k in _OWN_KEYS)
+            or (b'"stats"' in head and b'"first_responded_at"' in head))
+
     def read(self, path: Path, options: Mapping[str, Any]) -> Iterator[Chunk]:  # noqa: ARG002 (protocol)
         buf = RowBuffer()
-        for item in iter_json(path):
+        for item in records(path, self.name, REQUIRED, _looks_right):
             if isinstance(item, JsonError):
                 buf.reject(item.line, None, item.text, item.reason)
                 continue
@@ -129,6 +150,10 @@ class Freshdesk:
                 buf.add(row)
                 yield from buf.flush()
         yield from buf.flush(final=True)
+
+
+def _looks_right(value: Mapping[str, Any]) -> bool:
+    return "tickets" in value or any(k in value for k in REQUIRED)
 
 
 ADAPTER = Freshdesk()

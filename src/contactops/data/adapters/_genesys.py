@@ -44,8 +44,18 @@ visit that started before it, preferring a visit to the same queue.
 
 A conversation is rejected whole (one reject, counted once in ``read``)
 when it has no ``conversationId`` or ``conversationStart``, a timestamp that
-does not parse, a metric that is not a number, text that is not UTF-8 or a
-media type outside the canonical channels.
+does not parse or lies outside years 1..9999 UTC, a segment that ends before
+it starts, a metric that is not a number of milliseconds from 0 to 366 days,
+a leg whose times are out of order (answered before it arrived, ended before
+it was answered) or whose durations add up past 366 days, text that is not
+UTF-8, a media type outside the canonical channels, or JSON nested deeper
+than 200 levels (see ``_jsonio``).
+
+Format: ``sniff`` looks for ``"conversationId"`` with ``"participants"``.  A
+file that is not JSON, or whose first record is an object with none of
+``conversationId``, ``conversationStart``, ``participants`` (and is not a
+query response with ``conversations``/``totalHits``), raises
+``format_mismatch`` before anything is loaded.
 """
 
 from __future__ import annotations
@@ -53,15 +63,17 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from contactops.data._adapter import Chunk, RowBuffer
 from contactops.data.adapters._jsonio import (
     FieldError,
     JsonError,
-    iter_json,
+    check_row,
+    records,
     seconds,
+    shifted,
     text,
     timestamp,
 )
@@ -71,6 +83,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 MEDIA = ("voice", "chat", "email", "message", "callback")
+REQUIRED = ("conversationId", "conversationStart", "participants")
+_WRAPPER = ("conversations", "totalHits")
 _AGENT = ("agent", "user")
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
@@ -134,7 +148,10 @@ def _session(purpose: str, user: str | None, s: Mapping[str, Any], where: str) -
         if end is not None and kind != "wrapup":
             sess.end = end if sess.end is None else max(sess.end, end)
         if start is not None and end is not None:
-            sess.seg_s[kind] = sess.seg_s.get(kind, 0.0) + max((end - start).total_seconds(), 0)
+            if end < start:
+                raise FieldError(f"{at}.segmentEnd", end.isoformat(),
+                                 f"must not be before segmentStart ({start.isoformat()})")
+            sess.seg_s[kind] = sess.seg_s.get(kind, 0.0) + (end - start).total_seconds()
     for k, raw in enumerate(_list(s.get("metrics"), f"{where}.metrics")):
         m = _dict(raw, f"{where}.metrics[{k}]")
         name = text(f"{where}.metrics[{k}].name", m.get("name"))
@@ -205,6 +222,7 @@ def _legs(conv: Any) -> tuple[str, list[dict[str, Any]]]:
             only.update(_answered(answering, None))
             only["queue"] = answering[0].queue
             only["ended_at"] = only["ended_at"] or end
+        check_row(only)
         return cid, [only]
     rows: list[dict[str, Any]] = []
     for i, v in enumerate(visits):
@@ -229,6 +247,7 @@ def _legs(conv: Any) -> tuple[str, list[dict[str, Any]]]:
         if row["outcome"] != "answered":
             row["wait_s"] = next((w for w in (abandon, v.metric("tAcd"), v.seg_s.get("interact"))
                                   if w is not None), None)
+        check_row(row)
         rows.append(row)
     return cid, rows
 
@@ -238,7 +257,7 @@ def _answered(answering: list[_Session], visit: _Session | None) -> dict[str, An
     answered_at = first.interact_at
     t_answered = first.metric("tAnswered")
     if answered_at is None and visit is not None and visit.start and t_answered is not None:
-        answered_at = visit.start + timedelta(seconds=t_answered)
+        answered_at = shifted("tAnswered", visit.start, t_answered)
     wait = None
     if visit is not None:
         wait = next((w for w in (t_answered, visit.metric("tAcd"), visit.seg_s.get("interact"))
@@ -258,10 +277,16 @@ class Genesys:
     description = "Genesys Cloud analytics conversation details (JSON)"
     table = "interactions"
 
+    @staticmethod
+    def sniff(head: bytes) -> bool:
+        """Does the start of a file look like Genesys Cloud conversation details?"""
+        return (head.lstrip()[:1] in (b"{", b"[") and b'"conversationId"' in head
+                and b'"participants"' in head)
+
     def read(self, path: Path, options: Mapping[str, Any]) -> Iterator[Chunk]:  # noqa: ARG002 -- the protocol's signature; no options yet
         buf = RowBuffer()
         convs: list[tuple[int, str, Any]] = []
-        for item in iter_json(path):
+        for item in records(path, self.name, REQUIRED, _looks_right):
             if isinstance(item, JsonError):
                 buf.reject(item.line, None, item.text, item.reason)
                 continue
@@ -310,6 +335,10 @@ class Genesys:
                 buf.add(row)
             yield from buf.flush()
         yield from buf.flush(final=True)
+
+
+def _looks_right(value: Mapping[str, Any]) -> bool:
+    return any(k in value for k in (*REQUIRED, *_WRAPPER))
 
 
 ADAPTER = Genesys()

@@ -23,24 +23,44 @@ UTC (Zendesk stores UTC).  Outcome: see :mod:`._tickets` (replied or solved:
 answered; deleted unreplied: blocked; open unreplied: callback_requested).
 Satisfaction ratings are not loaded.
 
-Refused (line, field, value, reason): no id, no or bad ``created_at``, an
-unknown priority or status, a negative reply time, a ticket solved before it
-was created, bytes that are not UTF-8, text that is not JSON/CSV.
+Refused (line, field, value, reason): no id, no or bad ``created_at``, a
+timestamp outside years 1..9999 UTC, an unknown priority or status, a reply
+time that is not a finite number of minutes from 0 to 366 days (``inf``,
+``1e300``, ``1e400`` which JSON reads as infinity, negatives), a ticket solved
+before it was created or before its first reply, bytes that are not UTF-8,
+text that is not JSON/CSV, JSON nested deeper than 200 levels (see
+``_jsonio``).
+
+Format: a file whose first character (byte-order mark and spaces aside) is
+``{`` or ``[``, or that starts with a JSON scalar (a record of the wrong type),
+is JSON, anything else CSV.  ``sniff`` looks for the JSON keys
+``"tickets"``/``"ticket"``/``"ticket_metrics"`` beside Zendesk's own
+``"via"``, ``"submitter_id"``, ``"assignee_id"`` (and none of Freshdesk's), or a
+CSV header with
+``id``, ``created_at`` and one of ``via_channel``, ``submitter_id``,
+``requester_id``.  A CSV header without ``id`` and ``created_at``, or a JSON
+file whose first record has neither (nor ``tickets``/``ticket``), raises
+``format_mismatch`` before anything is loaded.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from datetime import timedelta
+import math
 from typing import TYPE_CHECKING, Any
 
 from contactops.data._adapter import Chunk, RowBuffer
+from contactops.data._schema import MAX_DURATION_S
+from contactops.data.adapters import format_mismatch, read_head
 from contactops.data.adapters._jsonio import (
     FieldError,
     JsonError,
+    check_row,
     clean,
-    iter_json,
+    records,
+    shifted,
+    starts_with_json_scalar,
     text,
     timestamp,
 )
@@ -57,6 +77,11 @@ PRIORITIES = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed", "deleted")
 _REPLY_COLUMNS = ("reply_time_in_minutes", "reply_time_in_minutes_calendar",
                   "first_reply_time_in_minutes", "reply_time_calendar_minutes")
+REQUIRED = ("id", "created_at")
+_CSV_OWN = ("via_channel", "submitter_id", "requester_id")
+_JSON_WRAPPERS = (b'"tickets"', b'"ticket"', b'"ticket_metrics"')
+_JSON_OWN = (b'"via"', b'"submitter_id"', b'"assignee_id"', b'"reply_time_in_minutes"')
+_FRESHDESK_OWN = (b'"fr_due_by"', b'"fr_escalated"', b'"responder_id"')
 
 
 def _when(field: str, value: Any) -> datetime | None:
@@ -71,12 +96,15 @@ def _minutes(field: str, value: Any) -> float | None:
         value = value.get("calendar")
     if value is None or value == "":
         return None
+    if isinstance(value, bool):
+        raise FieldError(field, value, "must be a number of minutes")
     try:
         minutes = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise FieldError(field, value, "must be a number of minutes") from None
-    if not minutes >= 0:
-        raise FieldError(field, value, "must be a number of minutes >= 0")
+    if not (math.isfinite(minutes) and 0 <= minutes * 60.0 <= MAX_DURATION_S):
+        raise FieldError(field, value, f"must be a number of minutes from 0 to "
+                                       f"{MAX_DURATION_S / 60:.0f} (366 days)")
     return minutes
 
 
@@ -115,7 +143,7 @@ def ticket_row(t: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> dict[
         raise FieldError("solved_at", solved.isoformat(), "must not be before created_at")
     group = t.get("group") if isinstance(t.get("group"), str) else None
     queue = text("group", group or t.get("group_name")) or text("group_id", t.get("group_id"))
-    return {
+    row: dict[str, Any] = {
         "contact_id": cid,
         "initial_contact_id": cid,
         "customer_id": text("requester_id", t.get("requester_id")),
@@ -123,7 +151,8 @@ def ticket_row(t: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> dict[
         "queue": queue,
         "priority": priority,
         "arrived_at": created,
-        "answered_at": None if reply is None else created + timedelta(minutes=reply),
+        "answered_at": None if reply is None else shifted("reply_time_in_minutes", created,
+                                                         reply * 60.0),
         "ended_at": solved,
         "wait_s": None if reply is None else reply * 60.0,
         "outcome": ticket_outcome(replied=reply is not None,
@@ -133,6 +162,8 @@ def ticket_row(t: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> dict[
         "source": "zendesk",
         "version": _when("updated_at", t.get("updated_at")),
     }
+    check_row(row)
+    return row
 
 
 class Zendesk:
@@ -140,11 +171,21 @@ class Zendesk:
     description = "Zendesk Support tickets (API JSON with ticket_metrics, or a CSV export)"
     table = "interactions"
 
+    @staticmethod
+    def sniff(head: bytes) -> bool:
+        """Does the start of a file look like Zendesk tickets (API JSON or a CSV export)?"""
+        body = head.lstrip()
+        if body[:1] in (b"{", b"["):
+            return (any(k in body for k in _JSON_WRAPPERS) and any(k in body for k in _JSON_OWN)
+                    and not any(k in body for k in _FRESHDESK_OWN))
+        first = body.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+        columns = {c.strip().strip('"').lower() for c in first.split(",")}
+        return set(REQUIRED) <= columns and any(c in columns for c in _CSV_OWN)
+
     def read(self, path: Path, options: Mapping[str, Any]) -> Iterator[Chunk]:  # noqa: ARG002 (protocol)
         buf = RowBuffer()
-        with path.open("rb") as fh:
-            head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-        if head[:1] in (b"{", b"["):
+        head = read_head(path, 4096).lstrip()
+        if head[:1] in (b"{", b"[") or starts_with_json_scalar(head):
             yield from self._json(path, buf)
         elif head:
             yield from self._csv(path, buf)
@@ -165,7 +206,7 @@ class Zendesk:
         buf.add(row)
 
     def _json(self, path: Path, buf: RowBuffer) -> Iterator[Chunk]:
-        for item in iter_json(path):
+        for item in records(path, self.name, REQUIRED, _looks_right):
             if isinstance(item, JsonError):
                 buf.reject(item.line, None, item.text, item.reason)
                 continue
@@ -186,9 +227,17 @@ class Zendesk:
             yield from buf.flush()
 
     def _csv(self, path: Path, buf: RowBuffer) -> Iterator[Chunk]:
-        with path.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
+        with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
             reader = csv.DictReader(fh)
-            names = reader.fieldnames or []
+            try:
+                names = reader.fieldnames or []
+            except csv.Error:
+                names = []
+            if names:
+                reader.fieldnames = names = [n.strip() for n in names]
+            missing = [c for c in REQUIRED if c not in names]
+            if missing:
+                raise format_mismatch(path, self.name, missing, [clean(n) for n in names][:20])
             line = reader.line_num
             try:
                 for record in reader:
@@ -198,16 +247,15 @@ class Zendesk:
                             str(v) for v in record.values() if isinstance(v, str)))[:200],
                             f"{len(names)} fields like the header")
                         continue
-                    if "id" not in record or "created_at" not in record:
-                        buf.reject(start, "id" if "id" not in record else "created_at", None,
-                                   "no such column: not a Zendesk ticket CSV (columns id, "
-                                   "created_at, status, ...)")
-                        continue
                     self._add(buf, start, f"{path.name}:{start}",
                               {k: (v if v != "" else None) for k, v in record.items()}, None)
                     yield from buf.flush()
             except csv.Error as exc:
                 buf.reject(line + 1, None, None, f"not readable as CSV: {exc}")
+
+
+def _looks_right(value: Mapping[str, Any]) -> bool:
+    return any(k in value for k in ("tickets", "ticket", *REQUIRED))
 
 
 def _inline(t: Any) -> Mapping[str, Any] | None:
