@@ -88,12 +88,13 @@ class FormatMismatchError(InvalidParameterError):
         self.looks_like = looks_like
         self.found = list(found)
         shown = ", ".join(self.missing[:8]) + (" ..." if len(self.missing) > 8 else "")
-        fix = (f"It looks like a {looks_like!r} export: use --format {looks_like}."
+        fix = (f"It looks like the {looks_like!r} format: use --format {looks_like}."
                if looks_like else
                "Check the file, or name the format it was exported in (contactops ingest "
                "--help lists them).")
         super().__init__("format", format,
-                         f"the format of {self.path}, whose header lacks {shown}", fix)
+                         f"the format {self.path} is in (its header lacks {shown}, which "
+                         f"a {format!r} export has)", fix)
         self._keep(path, format, missing, looks_like, found)
 
 

@@ -113,7 +113,7 @@ MISTAKES = [
     row("ingest", "-f", "csv", "-w", "{dir}/new.duckdb",
         says=("'files'", "Missing argument", "", "--help")),
     row("ingest", "{canonical}", "-f", "zendesk", "-w", "{dir}/new.duckdb",
-        says=("--format", "'zendesk'", "whose header lacks", "--format csv"), marks=MISMATCH),
+        says=("--format", "'zendesk'", "its header lacks", "--format csv"), marks=MISMATCH),
     row("ingest", "{png}", "-f", "csv", "-w", "{dir}/new.duckdb",
         says=("FILES", "image.png", "(text)", "binary")),
     # -- kpi ---------------------------------------------------------------------------------

@@ -130,8 +130,8 @@ def test_errors_speak_in_options() -> None:
         "--interval must be 15, 30 or 60; got 7. --interval 30")
     mismatch = FormatMismatchError("jan.txt", "zendesk", ["id", "created_at"], "anonymous-bank")
     line = render_error(mismatch, {"format": "--format"})
-    assert line.startswith("--format must be the format of jan.txt, whose header lacks id, "
-                           "created_at; got 'zendesk'.")
+    assert line.startswith("--format must be the format jan.txt is in (its header lacks id, "
+                           "created_at, which a 'zendesk' export has); got 'zendesk'.")
     assert line.endswith("use --format anonymous-bank.")
 
 

@@ -86,6 +86,10 @@ class _FieldError(ValueError):
         self.value = value
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[_FieldError], tuple[str, str, str]]:
+        # the constructor's arguments, so the error survives pickling
+        return (type(self), (self.field, self.value, self.reason))
+
 
 def _clock(field: str, text: str) -> int:
     parts = text.split(":")

@@ -86,6 +86,10 @@ class FieldError(ValueError):
         self.value = None if value is None else clean(str(value))[:500]
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[FieldError], tuple[str | None, Any, str]]:
+        # the constructor's arguments, so the error survives pickling (a worker's error)
+        return (type(self), (self.field, self.value, self.reason))
+
 
 @dataclass(frozen=True)
 class JsonValue:
@@ -411,7 +415,10 @@ def starts_with_json_scalar(head: bytes) -> bool:
     try:
         _, end = json.JSONDecoder().raw_decode(text)
     except (json.JSONDecodeError, RecursionError):
-        return False
+        # a string cut short (a truncated file: '"abc') is still JSON, a broken record;
+        # a quoted CSV header has its delimiters on the first line ('"id","created_at"')
+        first = text.split("\n", 1)[0]
+        return text.startswith('"') and not any(d in first for d in ",\t;|")
     return end >= len(text) or text[end] in _WS + ",[{"
 
 
