@@ -476,7 +476,14 @@ class _Converter:
         end = cols.get("ended_at")
         duration = cols.get("duration_s")
         if duration is not None:
-            checks.extend(duration_checks("duration_s", duration))
+            rules = duration_checks("duration_s", duration)
+            checks.extend(rules)
+            refused = np.zeros(len(duration), dtype=bool)
+            for _, rows, _ in rules:
+                refused |= rows
+            if refused.any():  # kept out of the arithmetic below (1e300 s in microseconds)
+                duration = pc.if_else(pa.array(refused), pa.scalar(None, pa.float64()),
+                                      duration)
             if start is not None:
                 # an end past the last timestamp is refused, and kept out of the int64 cast
                 room = pc.divide(pc.cast(pc.subtract(pa.scalar(_MAX_US),

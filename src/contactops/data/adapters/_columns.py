@@ -188,6 +188,11 @@ def raw_text(arr: pa.Array) -> pa.Array:
             or pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
         return pa.array([None if v is None else v.decode("utf-8", "backslashreplace")
                          for v in arr.cast(pa.large_binary()).to_pylist()], type=pa.string())
+    if pa.types.is_temporal(arr.type):  # Arrow prints any year; Python's datetime cannot
+        try:
+            return pc.cast(arr, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return pc.cast(pc.cast(arr, pa.int64()), pa.string())
     return arr
 
 
@@ -371,29 +376,42 @@ def _unpadded(text: pa.Array) -> pa.Array:
 
 
 def _strptime(text: pa.Array, fmt: str) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-    """Text in ``fmt``: Arrow's strptime, checked against the text it read.
+    """Text in ``fmt``: Arrow's strptime, checked where it may have rolled a date forward.
 
-    Arrow rolls an impossible date forward (02/30 becomes 03/01): a value is
-    kept only if printing it back in ``fmt`` gives the text (leading zeros and
-    case aside); others are read again by :func:`datetime.strptime`, which
-    refuses impossible dates.  Returns microseconds (wall clock, or UTC when
-    ``fmt`` has a zone), the rows parsed as UTC, and the rows that do not parse.
+    Arrow rolls an impossible date forward (02/30 becomes 03/01, 23:59:60 the next
+    midnight), so a value it reads lands on day 1-3 of a month or on 00:00:0x. Only
+    those rows are checked: a value is kept if printing it back in ``fmt`` gives the
+    text (leading zeros and case aside); the others, and the text Arrow cannot read,
+    are read by :func:`datetime.strptime`, which refuses impossible dates.  Returns
+    microseconds (wall clock, or UTC when ``fmt`` has a zone), the rows parsed as UTC,
+    and the rows that do not parse.
     """
     n = len(text)
-    has_zone = "%z" in fmt or "%Z" in fmt
+    valid = mask(pc.is_valid(text))
     parsed = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
-    if has_zone:
-        recheck = mask(pc.is_valid(text))
+    got = mask(pc.is_valid(parsed))
+    if "%z" in fmt or "%Z" in fmt:
+        recheck = valid.copy()
     else:
-        try:
-            printed = pc.strftime(pc.cast(parsed, pa.timestamp("s"), safe=False), format=fmt)
-            same = pc.equal(_unpadded(printed), _unpadded(text))
-            recheck = mask(pc.and_(pc.is_valid(text), pc.invert(pc.fill_null(same, False))))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            recheck = mask(pc.is_valid(text))
+        recheck = valid & ~got
+        wall = pc.cast(parsed, pa.timestamp("us"))
+        maybe = mask(pc.or_(pc.less_equal(pc.day(wall), 3),
+                            pc.and_(pc.equal(pc.hour(wall), 0),
+                                    pc.and_(pc.equal(pc.minute(wall), 0),
+                                            pc.less_equal(pc.second(wall), 1))))) & got
+        if maybe.any():
+            rows = np.flatnonzero(maybe)
+            picked = pa.array(rows)
+            try:
+                printed = pc.strftime(pc.cast(pc.take(wall, picked), pa.timestamp("s"),
+                                              safe=False), format=fmt)
+                same = mask(pc.equal(_unpadded(printed), _unpadded(pc.take(text, picked))))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                same = np.zeros(len(rows), dtype=bool)
+            recheck[rows[~same]] = True
     values = pc.fill_null(pc.cast(pc.cast(parsed, pa.timestamp("us")), pa.int64()), 0) \
         .to_numpy(zero_copy_only=False).astype(np.int64)
-    ok = mask(pc.is_valid(parsed)) & ~recheck
+    ok = got & ~recheck
     naive = np.where(ok, values, 0)
     zoned = np.zeros(n, dtype=np.int64)
     has_naive = ok.copy()

@@ -494,7 +494,8 @@ def csv_chunks(path: Path, spec: CsvOptions, make_converter: Callable[[list[str]
     wanted = conv.source_columns()
     read_options = pacsv.ReadOptions(use_threads=False, block_size=1 << 22, skip_rows=1,
                                      column_names=names, encoding=spec.encoding)
-    parse_options = pacsv.ParseOptions(delimiter=spec.delimiter,
+    # a quoted value may hold line breaks: one record, whatever block boundary it spans
+    parse_options = pacsv.ParseOptions(delimiter=spec.delimiter, newlines_in_values=True,
                                        invalid_row_handler=on_invalid)
     convert_options = pacsv.ConvertOptions(
         column_types=dict.fromkeys(names, pa.binary()), include_columns=wanted or None,
