@@ -90,9 +90,18 @@ magic bytes); CSV only: ``delimiter``, ``encoding``.
 
 Rules (applied per Arrow batch with ``pyarrow.compute``; every refused row is
 a reject with its line, field, value and reason, the first rule it breaks):
-``agent_id``, ``state`` and ``started_at`` are required; a state name not in
+``agent_id``, ``state`` and ``started_at`` are required (a header without
+them, or, for spans, without an end or a duration, or without a column the
+mapping names, refuses the file before anything is read:
+:class:`~contactops.errors.FormatMismatchError`); a state name not in
 the states map is refused with the fix (the entry to add); timestamps must
-parse; ``duration_s`` is a number >= 0; ``ended_at`` must not be before
+parse and lie within 0001-01-01..9999-12-31 UTC; a local time the clocks skip
+(daylight saving starts) is refused; in the hour repeated when it ends, each
+agent's times are read in file order, the first occurrence until one steps
+back, the second from there (see
+:class:`~contactops.data.adapters._columns.Folds`; ``until`` is the first
+occurrence: give it in UTC on such a day); ``duration_s`` is a finite number
+>= 0 and at most ``MAX_DURATION_S`` (366 days); ``ended_at`` must not be before
 ``started_at``; a span that starts before the end of an earlier span of the
 same agent in the file is refused (an agent is in one state at a time).  A
 span is identified by ``(source, agent_id, started_at)``: a repeat of one,

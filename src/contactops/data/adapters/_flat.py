@@ -20,18 +20,47 @@ row; only refused rows become :class:`Reject` objects):
 
 - required: ``contact_id``, ``arrived_at``, ``channel`` (one of CHANNELS,
   any case), ``outcome`` (one of OUTCOMES).  Without an outcome column, a leg
-  with ``answered_at`` is ``answered`` and one without is ``abandoned``.
+  with ``answered_at`` is ``answered`` and one without is ``abandoned``.  A
+  file whose header lacks a required column (or one the mapping names) is
+  refused before anything is read: :class:`~contactops.errors.FormatMismatchError`
+  names the missing columns and guesses the file's real format.
 - ``initial_contact_id`` defaults to ``contact_id``; ``source`` to the format
   name (``csv``/``parquet``) unless the file or the mapping gives one.
 - timestamps: ISO 8601 text (offset or ``Z`` honoured, naive text is local
-  time in ``timezone``), Arrow timestamps/dates, or integers (Unix seconds).
-- durations ``wait_s``/``talk_s``/``hold_s``/``acw_s`` are numbers >= 0;
-  ``bot_confidence`` is in [0, 1]; ``priority`` a whole number (int16).
+  time in ``timezone``), text in a ``strptime`` format, Arrow timestamps and
+  dates, or numbers (Unix seconds).  A date that does not exist (30 February)
+  is refused, never rolled forward; an instant outside 0001-01-01..9999-12-31
+  UTC (also once a local time is converted) is refused; the same text always
+  gives the same instant, whatever the rest of its batch holds.
+- local times (``timezone``): a time the clocks skip when daylight saving
+  starts does not exist and is refused with that reason.  In the hour repeated
+  when it ends, each timestamp column is read in file order: its ambiguous
+  times are the first occurrence until one steps back (is earlier than one
+  before it that day), and from there the second (see
+  :class:`~contactops.data.adapters._columns.Folds`), so a log written in time
+  order keeps both hours.  Give offsets or UTC to need no rule.
+- durations ``wait_s``/``talk_s``/``hold_s``/``acw_s`` are finite numbers
+  >= 0 and at most ``MAX_DURATION_S`` (366 days; ``inf``, ``1e400`` and
+  ``1e300`` are refused); ``bot_confidence`` is in [0, 1]; ``priority`` a
+  whole number that fits int16.  Numbers of any Arrow type are read (integers
+  beyond 2^53 or int64 are refused by the range rules, not by the reader).
+- a leg arrives, queues, is answered and ends in that order: ``queued_at``,
+  ``answered_at`` and ``ended_at`` before ``arrived_at``, or ``ended_at``
+  before ``answered_at``, are refused.
+- a value that is not one (a list or struct where a value belongs, bytes
+  that are not UTF-8, also in a Parquet string column) refuses its row.
 - a refused row is reported once, with the first rule it breaks, its line
   (CSV: the physical line, exact unless a quoted value spans lines; Parquet:
   the 0-based row index), field, value and reason.  CSV rows with the wrong
   number of fields, bytes that are not UTF-8 and files that are not CSV or
   Parquet at all are refused the same way; nothing is dropped silently.
+- ``read`` is every record of the file: for CSV, every record after the
+  header (a blank line is none; a quoted value may span lines), with any line
+  ending (``\\n``, ``\\r\\n``, old-Mac ``\\r``) and a UTF-8 byte-order mark
+  dropped; for Parquet, every row its metadata counts (rows a damaged row
+  group cannot give are refused with the reader's reason).  Should a value
+  still make a batch's conversion raise, that batch is converted row by row
+  and the row refused with the error.
 - repeats of a ``contact_id`` are left to the warehouse (duplicates).
 """
 

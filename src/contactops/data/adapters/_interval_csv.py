@@ -32,15 +32,30 @@ Canonical values: counts (``offered``, ``answered``, ``abandoned``,
 *total* seconds (Avaya ACDTIME+ACWTIME, ANSTIME, ABNTIME; Cisco HandleTime,
 AnswerWaitTime), so ASA = wait_s / answered and AHT = handle_s / answered;
 columns added together treat a blank as 0.  ``interval_start`` is the local
-start in ``timezone`` (default UTC) stored as UTC; in the repeated hour of a
-DST change the first occurrence is taken.
+start in ``timezone`` (default UTC) stored as UTC.  On the day daylight saving
+ends, the repeated hour is two hours: per queue, in file order, an interval
+that steps back to (or repeats) an earlier start of that hour is the second
+occurrence, and so is every later one of that hour (see
+:class:`~contactops.data.adapters._columns.Folds`); an export listing each
+queue's intervals in time order thus keeps all 25 hours.  On the day it
+starts, an interval in the skipped hour does not exist and is refused with
+that reason.
 
 Refused rows (with line, field, value, reason): no queue, a date or time that
-does not parse, a count that is not a whole number >= 0, a negative time, an
-interval length that does not divide a day, answered > offered.  The
+does not parse (a date that does not exist, 02/30, is refused, never rolled
+forward to 03/01, also in the presets' ``%m/%d/%Y``), a start outside
+0001-01-01..9999-12-31 UTC, a count that is not a finite whole number >= 0,
+seconds that are not finite, negative or above ``MAX_DURATION_S`` (366 days),
+an interval length that does not divide a day, answered > offered.  The
 preset's optional columns (e.g. SERVICELEVEL, TRANSFERRED) may be absent
-(null); a column the user's mapping names must be in the file.  ``source`` is
-``interval-csv`` unless the ``source`` option names the system.
+(null); the columns the format needs (queue, date/time or datetime, offered,
+a column interval length) and those the user's mapping names must be in the
+header, else the file is refused before anything is read
+(:class:`~contactops.errors.FormatMismatchError`).  The file may have any
+line ending (old-Mac ``\\r`` too) and a byte-order mark.  ``source`` is
+``interval-csv`` unless the ``source`` setting names the system; as an ingest
+option it is also accepted as ``source_name`` (``Warehouse.ingest``'s own
+first parameter is called ``source``).
 """
 
 from __future__ import annotations

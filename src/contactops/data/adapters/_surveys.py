@@ -34,15 +34,21 @@ Rules, applied per Arrow batch with ``pyarrow.compute``:
   or numeric text; ``4.0`` is 4, ``4.5`` is refused), or empty;
 - at least one of ``csat``, ``nps`` and ``verbatim`` is given;
 - ``surveyed_at`` is a timestamp (ISO 8601 text, offset or ``Z`` honoured,
-  naive text local time in ``timezone``; Arrow timestamps; integers as Unix
-  seconds) or empty;
+  naive text local time in ``timezone``; Arrow timestamps; numbers as Unix
+  seconds) from 0001-01-01 to 9999-12-31 UTC, or empty; the rules for dates
+  that do not exist and for DST days are the ``csv`` adapter's (a skipped
+  local time is refused; the repeated hour is placed by file order);
 - text must be UTF-8 (or say ``encoding``);
 - ``source`` is ``surveys`` unless the file (or the mapping) gives one;
   ``source_ref`` is ``file:line`` (CSV: the physical line; Parquet: the
   0-based row index).
 
 A refused row is reported once, with the first rule it breaks, its line,
-field, value and reason; nothing is dropped silently.  A response is
+field, value and reason; nothing is dropped silently: ``read`` is every record
+(CSV, any line ending, byte-order mark dropped) or every Parquet row.  A
+header without ``contact_id`` or any of ``csat``/``nps``/``verbatim`` (or
+without a column the mapping names) refuses the file before anything is read
+(:class:`~contactops.errors.FormatMismatchError`).  A response is
 identified by ``(source, contact_id)``: a repeat in the file or a second
 ingest of it counts as a duplicate.
 """
