@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -57,7 +58,7 @@ def local(*args: int) -> datetime:
 FIXTURES = Path(__file__).parent / "fixtures" / "agent_states"
 JANUARY = "data/anonymous-bank-1999/january.txt"
 SHIFTS = "data/anonymous-bank-1999/data_anonymous_bank_shifts.csv"
-HOSTILE = settings(max_examples=30, deadline=None,
+HOSTILE = settings(max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "30")), deadline=None,
                    suppress_health_check=[HealthCheck.too_slow,
                                           HealthCheck.function_scoped_fixture])
 

@@ -362,7 +362,7 @@ def parquet_chunks(path: Path, spec: CsvOptions,
         end = row + size
         try:
             for batch in pf.iter_batches(batch_size=spec.batch_rows, columns=columns,
-                                         row_groups=[group], use_threads=False):
+                                         row_groups=[group]):
                 n = min(batch.num_rows, end - row)
                 lines = np.arange(row, row + n, dtype=np.int64)
                 row += n
