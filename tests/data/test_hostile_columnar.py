@@ -818,3 +818,49 @@ def test_interval_source_name_option(tmp_path: Path) -> None:
               mapping={"source": "cms-west"})
     got = wh.sql("SELECT source, count(*) AS n FROM intervals GROUP BY ALL ORDER BY ALL")
     assert got.to_pylist() == [{"source": "cms-east", "n": 16}, {"source": "cms-west", "n": 16}]
+
+
+def test_the_last_resort_guard_refuses_a_row_not_its_batch() -> None:
+    """Should a value still make a batch's conversion raise, the batch is converted row by
+    row: the row that raises is refused with the error, the others load, and the
+    converter's state (its DST folds) is as if the batch had been converted once."""
+    from contactops.data.adapters._flat import convert_safely
+
+    class Converter:
+        def __init__(self) -> None:
+            self.folds = Folds()
+            self.seen: list[str] = []
+
+        def source_columns(self) -> list[str]:
+            return ["contact_id"]
+
+        def missing(self) -> list[str]:
+            return []
+
+        def snapshot(self) -> Any:
+            return list(self.seen)
+
+        def restore(self, snap: Any) -> None:
+            self.seen = list(snap)
+
+        def convert(self, batch: pa.RecordBatch, lines: np.ndarray, extra: list[Any]) -> Any:
+            ids = batch.column(0).to_pylist()
+            self.seen.extend(ids)
+            if "boom" in ids:
+                raise pa.ArrowInvalid("cannot take this value")
+            from contactops.data._adapter import Chunk
+            from contactops.data._schema import INTERACTIONS
+            n = len(ids)
+            table = pa.table({f.name: pa.nulls(n, f.type) for f in INTERACTIONS},
+                             schema=INTERACTIONS.with_metadata(None))
+            return Chunk("interactions", table, list(extra), n + len(extra), 0)
+
+    conv = Converter()
+    batch = pa.record_batch([pa.array(["a", "boom", "c"])], names=["contact_id"])
+    chunk = convert_safely(conv, batch, np.array([2, 3, 4]), [], "interactions")
+    assert (chunk.rows_read, chunk.batch.num_rows, len(chunk.rejects)) == (3, 2, 1)
+    (reject,) = chunk.rejects
+    assert reject.line == 3
+    assert reject.reason.startswith(CONVERT_FAILED)
+    assert "cannot take this value" in reject.reason
+    assert conv.seen == ["a", "c"]  # the failed attempts left no trace

@@ -528,7 +528,7 @@ def as_timestamp(arr: pa.Array, tz: ZoneInfo, fmt: str | None = None, *,
         checks: TimeChecks = []
         if outside.any():
             checks.append((outside, ("must be Unix seconds from 0001-01-01 to 9999-12-31 "
-                                     "(milliseconds or nanoseconds? give a scale)")))
+                                     "(are they milliseconds or nanoseconds?)")))
         return pc.cast(micros, TS), bad, checks
     else:
         text, bad = as_text(arr)
