@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from contactops.data import AGENT_STATE_CATEGORIES as STATES
 from contactops.data import AGENT_STATES, FORMATS, IngestReport, Warehouse
-from contactops.errors import InvalidParameterError
+from contactops.errors import FormatMismatchError, InvalidParameterError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "agent_states"
 GENESYS = FIXTURES / "genesys_routing_status.csv"
@@ -328,32 +328,38 @@ def test_durations_past_the_timestamp_range_are_rejected_not_crashed(tmp_path: P
     src = write(tmp_path / "d.csv", "agent,state,start,dur\n"
                 "a1,busy,2024-03-04T08:00:00Z,1e300\n"    # 2: past int64 microseconds
                 "a2,busy,2024-03-04T08:00:00Z,1e12\n"     # 3: ends in the year 33,700
-                "a3,busy,2024-03-04T08:00:00Z,60\n")      # 4: fine
+                "a3,busy,2024-03-04T08:00:00Z,60\n"      # 4: fine
+                "a4,busy,9999-12-31T23:00:00Z,7200\n")   # 5: ends in the year 10000
     wh = Warehouse(":memory:")
     report = accounted(wh.ingest(src, format="agent-states", mapping={
         "agent_id": "agent", "started_at": "start", "duration_s": "dur"}))
-    assert (report.loaded, report.rejected) == (1, 2)
+    assert (report.loaded, report.rejected) == (1, 3)
     got = {line: (field, reason) for line, field, _, reason in rejects(wh)}
-    assert sorted(got) == [2, 3]
-    assert got[2][0] == got[3][0] == "duration_s"
-    assert "9999-12-31" in got[2][1]
+    assert sorted(got) == [2, 3, 5]
+    assert got[2][0] == got[3][0] == got[5][0] == "duration_s"
+    assert "366 days" in got[2][1]  # longer than any span: a unit mistake
+    assert "9999-12-31" in got[5][1]
     assert [r["agent_id"] for r in spans(wh)] == ["a3"]
 
 
 def test_whole_file_refused_without_required_columns(tmp_path: Path) -> None:
+    # issue 13: a header without what the format needs refuses the file before loading
     src = write(tmp_path / "x.csv", "who,what,when\na1,Ready,2024-03-04T08:00:00\n")
     wh = Warehouse(":memory:")
-    report = accounted(wh.ingest(src, format="agent-states", preset="genesys"))
-    assert (report.loaded, report.rejected) == (0, 1)
-    ((line, field, _, reason),) = rejects(wh)
-    assert (line, field) == (2, "agent_id")
-    assert "'userId'" in reason
-    assert "mapping={agent_id: <column>}" in reason
+    with pytest.raises(FormatMismatchError) as info:
+        wh.ingest(src, format="agent-states", preset="genesys")
+    assert info.value.missing == ["agent_id", "state", "started_at", "ended_at or duration_s"]
+    assert info.value.found == ["who", "what", "when"]
     src = write(tmp_path / "y.csv", "agent,state,start\na1,available,2024-03-04T08:00:00\n")
-    report = accounted(wh.ingest(src, format="agent-states", mapping={
+    with pytest.raises(FormatMismatchError) as info:
+        wh.ingest(src, format="agent-states", mapping={"agent_id": "agent",
+                                                        "started_at": "start"})
+    assert info.value.missing == ["ended_at or duration_s"]
+    # the same file as state changes needs no end
+    report = accounted(wh.ingest(src, format="agent-states", layout="events", mapping={
         "agent_id": "agent", "started_at": "start"}))
-    assert report.rejected == 1
-    assert "layout=events" in rejects(wh)[-1][3]
+    assert report.read == 1
+    assert wh.count("agent_states") + wh.count("rejects") == 1
 
 
 @pytest.mark.parametrize(("options", "name"), [

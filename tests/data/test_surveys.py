@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from contactops.cli import app
 from contactops.data import FORMATS, IngestReport, Warehouse
-from contactops.errors import InvalidParameterError
+from contactops.errors import FormatMismatchError, InvalidParameterError
 from contactops.metrics import kpis
 
 if TYPE_CHECKING:
@@ -195,39 +195,40 @@ def test_empty_and_header_only_files(tmp_path: Path) -> None:
 def test_file_of_the_wrong_format(tmp_path: Path) -> None:
     wh = Warehouse(":memory:")
     js = write(tmp_path / "answers.csv", '[\n  {"id": 1, "csat": 5},\n  {"id": 2}\n]\n')
-    report = accounted(wh.ingest(js, format="surveys"))
-    assert (report.read, report.loaded, report.rejected) == (3, 0, 3)
+    with pytest.raises(FormatMismatchError, match="contact_id"):
+        wh.ingest(js, format="surveys")
     report = accounted(wh.ingest(js, format="surveys", file_format="parquet"))
     assert (report.read, report.rejected) == (1, 1)
     assert "not a Parquet file" in wh.rejects().to_pylist()[-1]["reason"]
-    # a Parquet file read as CSV: its header is not text
+    # a Parquet file read as CSV: its "header" names none of the columns
     pq.write_table(pa.table({"contact_id": ["x"], "csat": [5]}), tmp_path / "s.parquet")
-    report = accounted(wh.ingest(tmp_path / "s.parquet", format="surveys", file_format="csv"))
-    assert report.loaded == 0
-    assert report.rejected >= 1
+    with pytest.raises(FormatMismatchError) as info:
+        wh.ingest(tmp_path / "s.parquet", format="surveys", file_format="csv")
+    assert info.value.format == "surveys"
+    assert wh.count("surveys") == 0
     # an unknown suffix: Parquet recognised by its magic bytes
     (tmp_path / "s.parquet").rename(tmp_path / "s.export")
     report = accounted(wh.ingest(tmp_path / "s.export", format="surveys"))
     assert (report.read, report.loaded) == (1, 1)
-    # contact legs are not surveys: every row says what is missing
-    legs = write(tmp_path / "legs.csv", "contact_id,channel,arrived_at\nx1,voice,2024-03-01\n")
-    report = accounted(wh.ingest(legs, format="surveys"))
-    assert (report.read, report.rejected) == (1, 1)
-    (last,) = [r for r in wh.rejects().to_pylist() if r["source_file"] == str(legs)]
-    assert (last["field"], last["reason"].split(":")[0]) == (
-        "csat/nps/verbatim", "no csat, nps or verbatim column in the file")
+    # contact legs are not surveys: the file is refused, saying what is missing
+    legs = write(tmp_path / "legs.csv", "contact_id,channel,arrived_at,answered_at\n"
+                                        "x1,voice,2024-03-01,2024-03-01\n")
+    with pytest.raises(FormatMismatchError) as info:
+        wh.ingest(legs, format="surveys")
+    assert info.value.missing == ["csat, nps or verbatim"]
+    assert info.value.looks_like == "csv"
 
 
 def test_missing_and_mis_mapped_columns(tmp_path: Path) -> None:
     src = write(tmp_path / "nocid.csv", "Call,csat\nx,5\ny,4\n")
     wh = Warehouse(":memory:")
-    report = accounted(wh.ingest(src, format="surveys"))
-    assert (report.read, report.rejected) == (2, 2)
-    assert {(r["field"], r["reason"].split(":")[0]) for r in wh.rejects().to_pylist()} == {
-        ("contact_id", "no contact_id column in the file")}
-    report = accounted(wh.ingest(src, format="surveys", mapping={"contact_id": "CallID"}))
-    assert report.rejected == 2
-    assert sum("'CallID'" in r["reason"] for r in wh.rejects().to_pylist()) == 2
+    with pytest.raises(FormatMismatchError) as info:
+        wh.ingest(src, format="surveys")
+    assert info.value.missing == ["contact_id"]
+    with pytest.raises(FormatMismatchError) as info:
+        wh.ingest(src, format="surveys", mapping={"contact_id": "CallID"})
+    assert info.value.missing == ["CallID"]
+    assert wh.count("surveys") == wh.count("rejects") == 0
     report = accounted(wh.ingest(src, format="surveys", mapping={"contact_id": "Call"}))
     assert (report.loaded, report.rejected) == (2, 0)
 

@@ -90,9 +90,18 @@ magic bytes); CSV only: ``delimiter``, ``encoding``.
 
 Rules (applied per Arrow batch with ``pyarrow.compute``; every refused row is
 a reject with its line, field, value and reason, the first rule it breaks):
-``agent_id``, ``state`` and ``started_at`` are required; a state name not in
+``agent_id``, ``state`` and ``started_at`` are required (a header without
+them, or, for spans, without an end or a duration, or without a column the
+mapping names, refuses the file before anything is read:
+:class:`~contactops.errors.FormatMismatchError`); a state name not in
 the states map is refused with the fix (the entry to add); timestamps must
-parse; ``duration_s`` is a number >= 0; ``ended_at`` must not be before
+parse and lie within 0001-01-01..9999-12-31 UTC; a local time the clocks skip
+(daylight saving starts) is refused; in the hour repeated when it ends, each
+agent's times are read in file order, the first occurrence until one steps
+back, the second from there (see
+:class:`~contactops.data.adapters._columns.Folds`; ``until`` is the first
+occurrence: give it in UTC on such a day); ``duration_s`` is a finite number
+>= 0 and at most ``MAX_DURATION_S`` (366 days); ``ended_at`` must not be before
 ``started_at``; a span that starts before the end of an earlier span of the
 same agent in the file is refused (an agent is in one state at a time).  A
 span is identified by ``(source, agent_id, started_at)``: a repeat of one,
@@ -113,11 +122,13 @@ import pyarrow.compute as pc
 from contactops.data._adapter import CHUNK_ROWS, Chunk, Reject
 from contactops.data._schema import AGENT_STATE_CATEGORIES, AGENT_STATES
 from contactops.data.adapters._columns import (
+    Folds,
     MappedField,
     as_float,
     as_text,
     as_timestamp,
     build_chunk,
+    duration_checks,
     gather,
     load_mapping,
     mask,
@@ -127,7 +138,7 @@ from contactops.data.adapters._columns import (
     source_refs,
     timezone,
 )
-from contactops.data.adapters._flat import csv_chunks, parquet_chunks
+from contactops.data.adapters._flat import csv_chunks, header_names, parquet_chunks
 from contactops.errors import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -261,14 +272,15 @@ class _Spec:
         self.encoding = str(options.get("encoding", "utf-8"))
         self.batch_rows = int(options.get("batch_rows", CHUNK_ROWS))
         self.table = TABLE
+        self.fmt = NAME
         self.until: int | None = None  # microseconds since the epoch
         until = options.get("until")
         if until is not None:
             if layout != "events":
                 raise InvalidParameterError("until", until, "given with layout=events only",
                                             "Spans carry their own ends.")
-            arr, bad = as_timestamp(pa.array([until]), self.tz, None)
-            if bad.any() or arr[0].as_py() is None:
+            arr, bad, more = as_timestamp(pa.array([until]), self.tz, None)
+            if bad.any() or any(rows.any() for rows, _ in more) or not arr[0].is_valid:
                 raise InvalidParameterError("until", until, "a timestamp",
                                             "e.g. until=2024-03-05T00:00:00 (the end of the "
                                             "exported period; naive times are in timezone).")
@@ -320,8 +332,11 @@ class _Converter:
     def __init__(self, spec: _Spec, names: list[str], ref: str) -> None:
         self.spec = spec
         self.names = set(names)
-        self.fields, self.missing = spec.resolve(names)
+        self.fields, self.absent = spec.resolve(names)
         self.ref = ref
+        # local times of the repeated autumn hour: per agent, in file order (see Folds)
+        self.folds = Folds()
+        self._groups: pa.Array | None = None
         self.held: list[pa.Table] = []
         # events: the agent and time of refused changes whose agent and time are sound (an
         # unknown or missing state): they still end the span before them
@@ -332,7 +347,7 @@ class _Converter:
         self.constants: dict[str, pa.Array] = {}
         for name, f in self.fields.items():
             if f.is_constant:
-                arr, bad, reason = self._convert(name, f, pa.array([f.constant]))
+                arr, bad, reason, _ = self._convert(name, f, pa.array([f.constant]))
                 if bad.any() or (name in _REQUIRED and arr[0].as_py() is None):
                     raise InvalidParameterError(f"mapping.{name}.value", f.constant,
                                                 reason or "a value")
@@ -341,6 +356,21 @@ class _Converter:
     def source_columns(self) -> list[str]:
         return sorted({f.column for f in self.fields.values()
                        if f.column is not None and f.column in self.names})
+
+    def missing(self) -> list[str]:
+        """The columns the file lacks: mapped ones, required ones, an end (spans)."""
+        out = [f.column for f in self.fields.values()
+               if f.column is not None and f.column not in self.names]
+        out.extend(key for key in _REQUIRED if key not in self.fields)
+        if self.spec.layout == "spans" and not {"ended_at", "duration_s"} & set(self.fields):
+            out.append("ended_at or duration_s")
+        return out
+
+    def snapshot(self) -> Any:
+        return self.folds.snapshot()
+
+    def restore(self, snap: Any) -> None:
+        self.folds.restore(snap)
 
     def _category(self, text: pa.Array, extra: dict[str, str]) -> pa.Array:
         """Source state names (trimmed text) as categories; unknown names null."""
@@ -355,24 +385,25 @@ class _Converter:
         return out
 
     def _convert(self, name: str, f: MappedField, src: pa.Array
-                 ) -> tuple[pa.Array, np.ndarray, str]:
+                 ) -> tuple[pa.Array, np.ndarray, str, list[tuple[np.ndarray, str]]]:
         if name in _TIMES:
             fmt = f.format or self.spec.timestamp_format
-            arr, bad = as_timestamp(src, self.spec.tz, fmt)
+            arr, bad, more = as_timestamp(src, self.spec.tz, fmt, folds=self.folds, key=name,
+                                          groups=self._groups)
             return arr, bad, (f"a timestamp in format {fmt}" if fmt else
-                              "an ISO 8601 timestamp, e.g. 2024-01-31T08:15:00")
+                              "an ISO 8601 timestamp, e.g. 2024-01-31T08:15:00"), more
         if name == "duration_s":
             arr, bad = _duration(src)
             if f.scale is not None:
                 arr = pc.multiply(arr, f.scale)
-            return arr, bad, "seconds (a number, or H:MM:SS)"
+            return arr, bad, "seconds (a number, or H:MM:SS)", []
         arr, bad = as_text(src)
         if name == "state":  # unknown names get checks of their own in convert
             extra = _states(f.values, f"mapping.{name}.values") if f.values else {}
             return self._category(arr, extra), bad, ("UTF-8 text naming a state of the states "
-                                                     f"map or a category ({_CATEGORIES})")
+                                                     f"map or a category ({_CATEGORIES})"), []
         return arr, bad, ("UTF-8 text; for another encoding say encoding=..., "
-                          "e.g. encoding='latin-1'")
+                          "e.g. encoding='latin-1'"), []
 
     def _unknown_states(self, cols: dict[str, pa.Array], raws: dict[str, pa.Array],
                         checks: list[tuple[str, np.ndarray, str]]) -> None:
@@ -400,9 +431,12 @@ class _Converter:
     def convert(self, batch: pa.RecordBatch, lines: np.ndarray, extra: list[Reject]) -> Chunk:
         n = batch.num_rows
         spec = self.spec
+        agent = self.fields.get("agent_id")
+        self._groups = as_text(batch.column(agent.column))[0] \
+            if agent is not None and agent.column in self.names else None
         cols, raws, checks, whole = gather(_FIELDS, self.fields, self.constants, self.names,
                                            batch, self._convert)
-        for key, candidates in self.missing.items():
+        for key, candidates in self.absent.items():
             if key in _REQUIRED:
                 whole.append((key, (f"no {key} column in the file (the {spec.preset} preset "
                                     f"looks for {candidates}): map one, e.g. "
@@ -451,8 +485,14 @@ class _Converter:
         end = cols.get("ended_at")
         duration = cols.get("duration_s")
         if duration is not None:
-            checks.append(("duration_s", mask(pc.less(duration, 0.0)),
-                           "must be a duration >= 0 seconds"))
+            rules = duration_checks("duration_s", duration)
+            checks.extend(rules)
+            refused = np.zeros(len(duration), dtype=bool)
+            for _, rows, _ in rules:
+                refused |= rows
+            if refused.any():  # kept out of the arithmetic below (1e300 s in microseconds)
+                duration = pc.if_else(pa.array(refused), pa.scalar(None, pa.float64()),
+                                      duration)
             if start is not None:
                 # an end past the last timestamp is refused, and kept out of the int64 cast
                 room = pc.divide(pc.cast(pc.subtract(pa.scalar(_MAX_US),
@@ -467,8 +507,8 @@ class _Converter:
                 end = derived if end is None else pc.coalesce(end, derived)
         if end is None:
             if not whole:
-                looked = " or ".join(self.missing[k] for k in ("ended_at", "duration_s")
-                                     if k in self.missing)
+                looked = " or ".join(self.absent[k] for k in ("ended_at", "duration_s")
+                                     if k in self.absent)
                 whole.append(("ended_at", "no ended_at or duration_s column in the file"
                                           + (f" (the {self.spec.preset} preset looks for "
                                              f"{looked})" if looked else "")
@@ -698,6 +738,16 @@ class AgentStates:
         yield from reader(path, spec, make)
         for conv in made:
             yield conv.finish()
+
+    def sniff(self, head: bytes) -> bool:
+        """A CSV header with an agent column and a state column, as this adapter or one
+        of its presets names them."""
+        names = {n.lower() for n in header_names(head)}
+        agents = {"agent_id"} | {c.lower() for p in PRESETS.values()
+                                 for c in p["columns"]["agent_id"]}
+        states = {"state"} | {c.lower() for p in PRESETS.values()
+                              for c in p["columns"]["state"]}
+        return bool(names & agents) and bool(names & states)
 
 
 ADAPTER = AgentStates()

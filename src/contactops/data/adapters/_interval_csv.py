@@ -32,15 +32,30 @@ Canonical values: counts (``offered``, ``answered``, ``abandoned``,
 *total* seconds (Avaya ACDTIME+ACWTIME, ANSTIME, ABNTIME; Cisco HandleTime,
 AnswerWaitTime), so ASA = wait_s / answered and AHT = handle_s / answered;
 columns added together treat a blank as 0.  ``interval_start`` is the local
-start in ``timezone`` (default UTC) stored as UTC; in the repeated hour of a
-DST change the first occurrence is taken.
+start in ``timezone`` (default UTC) stored as UTC.  On the day daylight saving
+ends, the repeated hour is two hours: per queue, in file order, an interval
+that steps back to (or repeats) an earlier start of that hour is the second
+occurrence, and so is every later one of that hour (see
+:class:`~contactops.data.adapters._columns.Folds`); an export listing each
+queue's intervals in time order thus keeps all 25 hours.  On the day it
+starts, an interval in the skipped hour does not exist and is refused with
+that reason.
 
 Refused rows (with line, field, value, reason): no queue, a date or time that
-does not parse, a count that is not a whole number >= 0, a negative time, an
-interval length that does not divide a day, answered > offered.  The
+does not parse (a date that does not exist, 02/30, is refused, never rolled
+forward to 03/01, also in the presets' ``%m/%d/%Y``), a start outside
+0001-01-01..9999-12-31 UTC, a count that is not a finite whole number >= 0,
+seconds that are not finite, negative or above ``MAX_DURATION_S`` (366 days),
+an interval length that does not divide a day, answered > offered.  The
 preset's optional columns (e.g. SERVICELEVEL, TRANSFERRED) may be absent
-(null); a column the user's mapping names must be in the file.  ``source`` is
-``interval-csv`` unless the ``source`` option names the system.
+(null); the columns the format needs (queue, date/time or datetime, offered,
+a column interval length) and those the user's mapping names must be in the
+header, else the file is refused before anything is read
+(:class:`~contactops.errors.FormatMismatchError`).  The file may have any
+line ending (old-Mac ``\\r`` too) and a byte-order mark.  ``source`` is
+``interval-csv`` unless the ``source`` setting names the system; as an ingest
+option it is also accepted as ``source_name`` (``Warehouse.ingest``'s own
+first parameter is called ``source``).
 """
 
 from __future__ import annotations
@@ -53,10 +68,16 @@ import pyarrow.compute as pc
 from contactops.data._adapter import CHUNK_ROWS, Chunk, Reject
 from contactops.data._schema import INTERVALS
 from contactops.data.adapters._columns import (
+    GAP_REASON,
+    MAX_US,
+    MIN_US,
+    RANGE_REASON,
+    Folds,
     as_float,
     as_text,
     as_timestamp,
     build_chunk,
+    duration_checks,
     load_mapping,
     localise,
     mask,
@@ -65,7 +86,7 @@ from contactops.data.adapters._columns import (
     source_refs,
     timezone,
 )
-from contactops.data.adapters._flat import csv_chunks
+from contactops.data.adapters._flat import csv_chunks, header_names
 from contactops.errors import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -98,7 +119,8 @@ _COUNTS = ("offered", "answered", "abandoned", "answered_within", "abandoned_wit
            "transferred")
 _SECONDS = ("handle_s", "wait_s", "abandon_wait_s", "threshold_s", "staffed_s")
 _VALUES = ("queue", "date", "time", "datetime", "interval_minutes", *_COUNTS, *_SECONDS)
-_SETTINGS = ("timezone", "date_format", "datetime_format", "delimiter", "encoding", "source")
+_SETTINGS = ("timezone", "date_format", "datetime_format", "delimiter", "encoding", "source",
+             "source_name")
 _OVERRIDES = ("timezone", "date_format", "datetime_format", "interval_minutes", "threshold_s",
               "delimiter", "encoding", "source")
 _CLOCK = r"^\s*(?P<h>\d{1,2}):(?P<m>\d\d)(?::(?P<s>\d\d))?\s*$"
@@ -135,9 +157,13 @@ class _Settings:
         self.datetime_format: str | None = merged.get("datetime_format")
         self.delimiter = str(merged.get("delimiter", ","))
         self.encoding = str(merged.get("encoding", "utf-8"))
-        self.source = str(merged.get("source", "interval-csv"))
+        # ``source_name`` is the same setting under a name that does not clash with
+        # Warehouse.ingest's own first parameter (``source``, the file)
+        name = options.get("source_name", merged.get("source_name"))
+        self.source = str(name if name is not None else merged.get("source", "interval-csv"))
         self.batch_rows = int(options.get("batch_rows", CHUNK_ROWS))
         self.table = "intervals"
+        self.fmt = "interval-csv"
 
 
 def _clock_seconds(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -162,11 +188,30 @@ def _clock_seconds(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return pc.if_else(ok, seconds, pa.scalar(None, pa.int64())), bad
 
 
+_REQUIRED_KEYS = ("queue", "date", "time", "datetime", "offered", "interval_minutes")
+
+
 class _Converter:
     def __init__(self, settings: _Settings, names: list[str], ref: str) -> None:
         self.s = settings
         self.names = set(names)
         self.ref = ref
+        # an interval of a queue repeated in the autumn hour is that hour's second occurrence
+        self.folds = Folds(repeat_equal=True)
+
+    def missing(self) -> list[str]:
+        """The source columns the file lacks: those the format needs, and the user's own."""
+        out: list[str] = []
+        for key in self.s.values:
+            if key in _REQUIRED_KEYS or key in self.s.user_columns:
+                out.extend(c for c in self._columns(key) if c not in self.names and c not in out)
+        return out
+
+    def snapshot(self) -> Any:
+        return self.folds.snapshot()
+
+    def restore(self, snap: Any) -> None:
+        self.folds.restore(snap)
 
     def _columns(self, key: str) -> list[str]:
         value = self.s.values.get(key)
@@ -227,7 +272,7 @@ class _Converter:
             for a in arrays:
                 v, bad = as_float(a)
                 if bad.any():
-                    checks.append((key, bad, "must be a number"))
+                    checks.append((key, bad, "must be a finite number"))
                 total = v if total is None else pc.add(pc.fill_null(total, 0.0),
                                                       pc.fill_null(v, 0.0))
                 any_valid = pc.is_valid(v) if any_valid is None else pc.or_(any_valid,
@@ -242,23 +287,34 @@ class _Converter:
             cols["queue"], bad = as_text(q[0])
             checks.append(("queue", bad | mask(pc.is_null(cols["queue"])),
                            "must be a queue / split / call type name"))
-        # interval start
+        # interval start; the repeated autumn hour: see Folds (per queue, in file order)
+        groups = cols.get("queue")
         if "datetime" in s.values:
             d = source("datetime")
             if d:
-                cols["interval_start"], bad = as_timestamp(d[0], s.tz, s.datetime_format)
-                checks.append(("datetime", bad | mask(pc.is_null(cols["interval_start"])),
+                start, bad, more = as_timestamp(d[0], s.tz, s.datetime_format,
+                                                folds=self.folds, key="datetime", groups=groups)
+                cols["interval_start"] = start
+                failed = bad.copy()
+                for rows, _ in more:
+                    failed |= rows
+                checks.append(("datetime", bad | (mask(pc.is_null(start)) & ~failed),
                                "must be a date and time"
                                + (f" in format {s.datetime_format}" if s.datetime_format
                                   else " (ISO 8601)")))
+                checks.extend(("datetime", rows, why) for rows, why in more)
         else:
             d = source("date")
             t = source("time") if "time" in s.values else None
             if d and (t or "time" not in s.values):
-                utc_midnight, bad = as_timestamp(d[0], timezone("UTC"), s.date_format)
-                checks.append(("date", bad | mask(pc.is_null(utc_midnight)),
+                utc_midnight, bad, more = as_timestamp(d[0], timezone("UTC"), s.date_format)
+                failed = bad.copy()
+                for rows, _ in more:
+                    failed |= rows
+                checks.append(("date", bad | (mask(pc.is_null(utc_midnight)) & ~failed),
                                "must be a date" + (f" in format {s.date_format}"
                                                    if s.date_format else " (ISO 8601)")))
+                checks.extend(("date", rows, why) for rows, why in more)
                 naive = pc.cast(utc_midnight, pa.timestamp("us"))
                 if t:
                     secs, tbad = _clock_seconds(t[0])
@@ -266,7 +322,22 @@ class _Converter:
                                    "must be a clock time H:MM, H:MM:SS or HHMM"))
                     micros = pc.cast(pc.multiply(secs, 1_000_000), pa.duration("us"))
                     naive = pc.add(naive, micros)
-                cols["interval_start"] = localise(naive, s.tz)
+                    # the last day's late intervals may pass 9999-12-31 (no wrap: int64 µs)
+                    wall = pc.cast(naive, pa.int64())
+                    late = mask(pc.greater(wall, MAX_US))
+                    if late.any():
+                        checks.append(("time", late, RANGE_REASON))
+                        naive = pc.if_else(pa.array(late), pa.scalar(None, naive.type), naive)
+                start, gap = localise(naive, s.tz, self.folds, "interval_start", groups)
+                if gap.any():
+                    checks.append(("time" if t else "date", gap, GAP_REASON.format(tz=s.tz)))
+                micros_utc = pc.cast(start, pa.int64())
+                outside = mask(pc.or_(pc.less(micros_utc, MIN_US),
+                                      pc.greater(micros_utc, MAX_US)))
+                if outside.any():
+                    checks.append(("date", outside, RANGE_REASON))
+                    start = pc.if_else(pa.array(outside), pa.scalar(None, start.type), start)
+                cols["interval_start"] = start
         # interval length
         minutes = number("interval_minutes")
         if minutes is not None:
@@ -288,7 +359,7 @@ class _Converter:
             if v is None:
                 continue
             cols[key] = v
-            checks.append((key, mask(pc.less(v, 0.0)), "must be seconds >= 0"))
+            checks.extend(duration_checks(key, v))
         if "answered" in cols and "offered" in cols:
             checks.append(("answered", mask(pc.greater(cols["answered"], cols["offered"])),
                            "must not exceed offered"))
@@ -308,6 +379,15 @@ class IntervalCsv:
         settings = _Settings(options)
         yield from csv_chunks(path, settings,
                               lambda names: _Converter(settings, names, path.name))
+
+    def sniff(self, head: bytes) -> bool:
+        """A CSV header with the interval columns of a preset (Avaya CMS hsplit/isplit,
+        Cisco UCCE Call_Type_Interval), or an interval and an offered column."""
+        names = {n.lower() for n in header_names(head)}
+        avaya = {"row_date", "starttime", "split", "callsoffered"}
+        cisco = {"calltypeid", "datetime", "callsoffered"}
+        generic = any("interval" in n for n in names) and any("offered" in n for n in names)
+        return avaya <= names or cisco <= names or generic
 
 
 ADAPTER = IntervalCsv()

@@ -34,15 +34,21 @@ Rules, applied per Arrow batch with ``pyarrow.compute``:
   or numeric text; ``4.0`` is 4, ``4.5`` is refused), or empty;
 - at least one of ``csat``, ``nps`` and ``verbatim`` is given;
 - ``surveyed_at`` is a timestamp (ISO 8601 text, offset or ``Z`` honoured,
-  naive text local time in ``timezone``; Arrow timestamps; integers as Unix
-  seconds) or empty;
+  naive text local time in ``timezone``; Arrow timestamps; numbers as Unix
+  seconds) from 0001-01-01 to 9999-12-31 UTC, or empty; the rules for dates
+  that do not exist and for DST days are the ``csv`` adapter's (a skipped
+  local time is refused; the repeated hour is placed by file order);
 - text must be UTF-8 (or say ``encoding``);
 - ``source`` is ``surveys`` unless the file (or the mapping) gives one;
   ``source_ref`` is ``file:line`` (CSV: the physical line; Parquet: the
   0-based row index).
 
 A refused row is reported once, with the first rule it breaks, its line,
-field, value and reason; nothing is dropped silently.  A response is
+field, value and reason; nothing is dropped silently: ``read`` is every record
+(CSV, any line ending, byte-order mark dropped) or every Parquet row.  A
+header without ``contact_id`` or any of ``csat``/``nps``/``verbatim`` (or
+without a column the mapping names) refuses the file before anything is read
+(:class:`~contactops.errors.FormatMismatchError`).  A response is
 identified by ``(source, contact_id)``: a repeat in the file or a second
 ingest of it counts as a duplicate.
 """
@@ -59,6 +65,7 @@ import pyarrow.compute as pc
 from contactops.data._adapter import CHUNK_ROWS, Chunk, Reject
 from contactops.data._schema import SURVEYS
 from contactops.data.adapters._columns import (
+    Folds,
     MappedField,
     as_float,
     as_text,
@@ -72,7 +79,7 @@ from contactops.data.adapters._columns import (
     source_refs,
     timezone,
 )
-from contactops.data.adapters._flat import csv_chunks, parquet_chunks
+from contactops.data.adapters._flat import csv_chunks, header_names, parquet_chunks
 from contactops.errors import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -120,6 +127,7 @@ class _Spec:
         self.encoding = str(options.get("encoding", "utf-8"))
         self.batch_rows = int(options.get("batch_rows", CHUNK_ROWS))
         self.table = "surveys"
+        self.fmt = NAME
 
     def resolve(self, names: list[str]) -> dict[str, MappedField]:
         """The fields filled for a file with these column names."""
@@ -148,10 +156,11 @@ class _Converter:
         self.names = set(names)
         self.fields = spec.resolve(names)
         self.ref = ref
+        self.folds = Folds()
         self.constants: dict[str, pa.Array] = {}
         for name, f in self.fields.items():
             if f.is_constant:
-                arr, bad, reason = self._convert(name, f, pa.array([f.constant]))
+                arr, bad, reason, _ = self._convert(name, f, pa.array([f.constant]))
                 if bad.any() or (name == "contact_id" and arr[0].as_py() is None):
                     raise InvalidParameterError(f"mapping.{name}.value", f.constant, reason)
                 self.constants[name] = arr
@@ -160,17 +169,34 @@ class _Converter:
         return sorted({f.column for f in self.fields.values()
                        if f.column is not None and f.column in self.names})
 
+    def missing(self) -> list[str]:
+        """The columns the file lacks: mapped ones, contact_id, and one answer column."""
+        out = [f.column for f in self.fields.values()
+               if f.column is not None and f.column not in self.names]
+        if "contact_id" not in self.fields:
+            out.append("contact_id")
+        if not any(a in self.fields for a in _ANSWERS):
+            out.append("csat, nps or verbatim")
+        return out
+
+    def snapshot(self) -> Any:
+        return self.folds.snapshot()
+
+    def restore(self, snap: Any) -> None:
+        self.folds.restore(snap)
+
     def _convert(self, name: str, f: MappedField, src: pa.Array
-                 ) -> tuple[pa.Array, np.ndarray, str]:
+                 ) -> tuple[pa.Array, np.ndarray, str, list[tuple[np.ndarray, str]]]:
         if f.values:
             src, bad_text = _map_values(src, f.values)
         else:
             bad_text = np.zeros(len(src), dtype=bool)
         if name == "surveyed_at":
             fmt = f.format or self.spec.timestamp_format
-            arr, bad = as_timestamp(src, self.spec.tz, fmt)
+            arr, bad, more = as_timestamp(src, self.spec.tz, fmt, folds=self.folds,
+                                          key=name)
             return arr, bad | bad_text, (f"a timestamp in format {fmt}" if fmt else
-                                         "an ISO 8601 timestamp, e.g. 2024-01-31T08:15:00")
+                                         "an ISO 8601 timestamp, e.g. 2024-01-31T08:15:00"), more
         if name in _SCORES:
             lo, hi = _SCORES[name]
             reason = f"a whole number from {lo} to {hi}"
@@ -180,10 +206,10 @@ class _Converter:
             out_of_range = pc.or_(pc.not_equal(pc.floor(arr), arr),
                                   pc.or_(pc.less(arr, float(lo)), pc.greater(arr, float(hi))))
             bad |= mask(out_of_range) | bad_text
-            return arr, bad, reason
+            return arr, bad, reason, []
         arr, bad = as_text(src)
         return arr, bad | bad_text, ("UTF-8 text; for another encoding say encoding=..., "
-                                     "e.g. encoding='latin-1'")
+                                     "e.g. encoding='latin-1'"), []
 
     def convert(self, batch: pa.RecordBatch, lines: np.ndarray, extra: list[Reject]) -> Chunk:
         n = batch.num_rows
@@ -246,6 +272,14 @@ class Surveys:
 
         reader = parquet_chunks if _file_format(path, spec) == "parquet" else csv_chunks
         yield from reader(path, spec, make)
+
+    def sniff(self, head: bytes) -> bool:
+        """A CSV header (or a small Parquet file's schema) with ``contact_id`` and a
+        ``csat`` or ``nps`` column."""
+        if head.startswith(b"PAR1"):
+            return b"contact_id" in head and (b"csat" in head or b"nps" in head)
+        names = {n.lower() for n in header_names(head)}
+        return "contact_id" in names and bool(names & {"csat", "nps"})
 
 
 ADAPTER = Surveys()
