@@ -162,7 +162,7 @@ def test_an_empty_window_says_so(hostile: str) -> None:
 def test_ingest_warns_when_nothing_of_a_file_was_loaded(tmp_path: Path) -> None:
     """Every row accounted for, none loaded: not silent (a warning), and --strict fails."""
     f = tmp_path / "notes.csv"
-    f.write_text("contact_id,queue,arrived_at,outcome\n1,a,yesterday,answered\n",
+    f.write_text("contact_id,channel,queue,arrived_at,outcome\n1,voice,a,yesterday,answered\n",
                  encoding="utf-8")
     wh = str(tmp_path / "w.duckdb")
     res = runner.invoke(app, ["ingest", str(f), "-f", "csv", "-w", wh])

@@ -409,17 +409,26 @@ def check_row(row: Mapping[str, Any]) -> None:
 
 # -- format detection ----------------------------------------------------------------------
 
+_CUT_SCALAR = re.compile(r"-?\d*\.?\d*([eE][+-]?\d*)?|n(u(ll?)?)?|t(r(ue?)?)?|f(a(l(se?)?)?)?")
+
+
 def starts_with_json_scalar(head: bytes) -> bool:
-    """Does ``head`` start with a JSON scalar (a record of the wrong type, not another format)?"""
+    """Does ``head`` start with a JSON scalar (a record of the wrong type, not another format)?
+
+    A first line holding a delimiter (``,``, tab, ``;``, ``|``) is a delimited header,
+    even when it starts with a quoted name.  A string or literal cut short (a truncated
+    file: ``"abc`` or ``nu``) is still JSON: a broken record, not another format.
+    """
     text = head.decode("utf-8", "replace")
+    first = next(iter(text.splitlines()), "")  # any line end: \n, \r\n, old-Mac \r
+    if any(d in first for d in ",\t;|"):
+        return False
     try:
         _, end = json.JSONDecoder().raw_decode(text)
     except (json.JSONDecodeError, RecursionError):
-        # a string cut short (a truncated file: '"abc') is still JSON, a broken record;
-        # a quoted CSV header has its delimiters on the first line ('"id","created_at"')
-        first = text.split("\n", 1)[0]
-        return text.startswith('"') and not any(d in first for d in ",\t;|")
-    return end >= len(text) or text[end] in _WS + ",[{"
+        return text.startswith('"') or _CUT_SCALAR.fullmatch(text.strip()) is not None
+    return (end >= len(text) or text[end] in _WS + "[{"
+            or _CUT_SCALAR.fullmatch(text.strip()) is not None)
 
 
 def records(path: Path, fmt: str, required: Sequence[str],
