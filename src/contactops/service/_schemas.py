@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from contactops.service._guard import MAX_ID
 
 __all__ = [
     "Board",
@@ -35,6 +38,7 @@ __all__ = [
     "PolicyUpdate",
     "RoutingConfig",
     "Token",
+    "TokensRevoked",
     "TransitionIn",
     "UserCreate",
     "UserPublic",
@@ -50,14 +54,24 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ValidationIssue(BaseModel):
+    """One thing wrong with a request: where (``["body", "title"]``), what and its kind."""
+
+    loc: list[str]
+    msg: str
+    type: str
+
+
 class ErrorBody(BaseModel):
-    """Every 4xx: what was wrong, with the field, value, rule and fix when known."""
+    """Every error: what was wrong, with the field, value, rule and fix when known
+    (``errors`` lists each problem of a request that failed validation)."""
 
     detail: str
     field: str | None = None
     value: Any = None
     rule: str | None = None
     fix: str | None = None
+    errors: list[ValidationIssue] | None = None
 
 
 class LoginRequest(_In):
@@ -74,6 +88,13 @@ class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type name, not a secret
     expires_at: datetime
+
+
+class TokensRevoked(BaseModel):
+    """How many tokens of a user were revoked."""
+
+    user_id: int
+    revoked: int
 
 
 class MembershipIn(_In):
@@ -133,14 +154,31 @@ class CalendarCreate(_In):
     subdivision: str | None = Field(default=None, max_length=16)
 
 
-class CalendarUpdate(_In):
-    """Change a calendar (fields left out stay)."""
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
 
-    timezone: str | None = Field(default=None, max_length=64)
-    hours: str | dict[str, str] | None = None
-    holidays: list[date] | None = Field(default=None, max_length=1000)
+
+class CalendarUpdate(_In):
+    """Change a calendar (fields left out stay; ``timezone``, ``hours`` and ``holidays``
+    cannot be null, ``country`` and ``subdivision`` can)."""
+
+    # None is only the "left out" default, never a value a client may send: not in the schema
+    timezone: str | SkipJsonSchema[None] = Field(default=None, max_length=64,
+                                                 json_schema_extra=_no_default)
+    hours: str | dict[str, str] | SkipJsonSchema[None] = Field(
+        default=None, description=CalendarCreate.model_fields["hours"].description,
+        json_schema_extra=_no_default)
+    holidays: list[date] | SkipJsonSchema[None] = Field(default=None, max_length=1000,
+                                                        json_schema_extra=_no_default)
     country: str | None = Field(default=None, max_length=8)
     subdivision: str | None = Field(default=None, max_length=16)
+
+    @field_validator("timezone", "hours", "holidays", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be left out, but not null (a calendar always has one)")
+        return value
 
 
 class CalendarPublic(BaseModel):
@@ -264,7 +302,7 @@ class CaseUpdate(_In):
     unassign: bool = False
     priority: int | None = Field(default=None, ge=1, le=9)
     reason: str | None = Field(default=None, max_length=1000)
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class TransitionIn(_In):
@@ -273,7 +311,7 @@ class TransitionIn(_In):
     action: Literal["respond", "wait_on_customer", "customer_replied", "resolve", "reopen",
                     "close"]
     note: str | None = Field(default=None, max_length=2000)
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class HandoffCreate(_In):
@@ -282,7 +320,7 @@ class HandoffCreate(_In):
     to_department: str | None = Field(default=None, min_length=1, max_length=64)
     stage: str | None = Field(default=None, min_length=1, max_length=64)
     reason: str | None = Field(default=None, max_length=1000)
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class DisputeCreate(_In):
@@ -290,7 +328,7 @@ class DisputeCreate(_In):
 
     departments: list[str] = Field(min_length=2, max_length=10)
     reason: str = Field(default="", max_length=1000)
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class ClockPublic(BaseModel):
