@@ -243,3 +243,11 @@ def test_a_value_the_database_refuses_is_422_and_logged(world, monkeypatch, capl
     # nothing of the refused request was stored
     assert world.client.get("/api/v1/calendars/nyc",
                             headers=world.as_("root")).status_code == 404
+
+
+def test_a_wrong_method_is_405_naming_every_allowed_one(world):
+    for path, allowed in (("/api/v1/cases", "GET, POST"), ("/api/v1/cases/1", "GET, PATCH"),
+                          ("/api/v1/logout", "POST"), ("/api/v1/users/1/tokens", "DELETE")):
+        r = world.client.request("PUT", path, headers=world.as_("root"))
+        _refused(r, 405)
+        assert r.headers["allow"] == allowed

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from contactops import __version__
 from contactops.cases import InvalidTransitionError, UnknownCaseError
@@ -206,11 +207,23 @@ def _install_handlers(app: FastAPI) -> None:
                       "your request's fault", fix="Retry later or report the incident id.")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_r: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         response = _error(exc.status_code, str(exc.detail))
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
+        if exc.status_code == 405:  # Starlette names the first route's methods only
+            response.headers["Allow"] = ", ".join(sorted(_allowed(request)))
         return response
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed(request: Request) -> set[str]:
+    """The methods some route takes at the request's path (asked the way the router does)."""
+    return {method for method in _METHODS
+            if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
+                   for route in request.app.router.routes)}
 
 
 _CASE = "/api/v1/cases/{case_id}"
@@ -299,10 +312,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=(
             "Cross-department handoffs with SLAs. Every /api/v1 endpoint needs an API token "
-            "(`Authorization: Bearer <token>`, from POST /api/v1/login/access-token, "
-            "the only one that takes a password). Users see and change the cases of the "
-            "departments they belong to; superusers see all. Errors are JSON with "
-            "detail, field, value, rule and fix."),
+            "(`Authorization: Bearer <token>`, the scheme name in any case; from POST "
+            "/api/v1/login/access-token, the only one that takes a password). Tokens "
+            "expire (CONTACTOPS_TOKEN_HOURS) and can be revoked (POST /api/v1/logout, "
+            "DELETE /api/v1/users/{id}/tokens). The board's cookie authenticates GET "
+            "requests only. Users see and change the cases of the departments they belong "
+            "to; superusers see all. Bodies are strict JSON in UTF-8, nested at most 32 "
+            "levels, without NaN; no text may hold U+0000 or a lone surrogate; ids are at "
+            "most 2147483647. Errors are JSON with detail, field, value, rule and fix."),
         lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.context = context
     app.state.engine = engine
