@@ -251,3 +251,26 @@ def test_a_wrong_method_is_405_naming_every_allowed_one(world):
         r = world.client.request("PUT", path, headers=world.as_("root"))
         _refused(r, 405)
         assert r.headers["allow"] == allowed
+
+
+def test_values_the_columns_cannot_hold_are_refused_up_front(world):
+    """A priority past INTEGER, or a stage past 64 characters, used to be stored as JSON
+    and fail later, when a case was opened with it (SQLite: OverflowError, a 500;
+    PostgreSQL: a DataError)."""
+    h = world.as_("root")
+    before = world.client.get("/api/v1/routing", headers=h).json()
+    for row in ({"impact": "1", "urgency": "1", "priority": 2**70},
+                {"impact": "1", "urgency": "1", "priority": 10},
+                {"impact": 1, "urgency": [], "priority": 1},
+                {"impact": "x" * 33, "urgency": "1", "priority": 1}):
+        r = world.client.put("/api/v1/routing", json={"routes": {}, "priority_matrix": [row]},
+                             headers=h)
+        assert _refused(r)["field"].startswith("body.priority_matrix.0.")
+    assert world.client.get("/api/v1/routing", headers=h).json() == before
+    for path, body, field in (
+            ("/api/v1/departments", {"name": "long", "calendar": "24x7", "policy": "standard",
+                                     "stages": ["s" * 65]}, "body.stages.0"),
+            ("/api/v1/policies", {"name": "far", "targets": [{"priority": 1, "response": 60}],
+                                  "ladder": [{"share": 1, "action": "reassign",
+                                              "to": "d" * 65}]}, "body.ladder.0.to")):
+        _refused(world.client.post(path, json=body, headers=h), field=field)

@@ -34,6 +34,7 @@ from contactops.service._schemas import (
     PolicyPublic,
     PolicyUpdate,
     RoutingConfig,
+    RoutingPublic,
     Token,
     TokensRevoked,
     UserCreate,
@@ -487,18 +488,18 @@ def update_department(name: str, body: DepartmentUpdate, principal: PrincipalDep
 
 
 # ---------------------------------------------------------------------- routing
-@router.get("/routing", tags=["departments"], response_model=RoutingConfig)
-def read_routing(principal: PrincipalDep, session: SessionDep) -> RoutingConfig:  # noqa: ARG001 - authentication only
+@router.get("/routing", tags=["departments"], response_model=RoutingPublic)
+def read_routing(principal: PrincipalDep, session: SessionDep) -> RoutingPublic:  # noqa: ARG001 - authentication only
     """Where new cases go, the priority matrix and the end-to-end case policy."""
-    return RoutingConfig(routes=_config_value(session, "routes", {}) or {},
+    return RoutingPublic(routes=_config_value(session, "routes", {}) or {},
                          priority_matrix=_config_value(session, "priority_matrix")
                          or PriorityMatrix.itil().to_rows(),
                          case_policy=_config_value(session, "case_policy"))
 
 
-@router.put("/routing", tags=["departments"], response_model=RoutingConfig)
+@router.put("/routing", tags=["departments"], response_model=RoutingPublic)
 def update_routing(body: RoutingConfig, principal: PrincipalDep,
-                   session: SessionDep) -> RoutingConfig:
+                   session: SessionDep) -> RoutingPublic:
     """Replace routes, matrix and case policy (superusers)."""
     _require_superuser(principal)
     depts = list(session.scalars(select(DepartmentRow)))
@@ -508,12 +509,14 @@ def update_routing(body: RoutingConfig, principal: PrincipalDep,
             raise InvalidParameterError(f"routes[{category!r}]", target,
                                         "a department or stage name",
                                         f"Known: {sorted(targets)}.")
-    if body.priority_matrix is not None:
-        PriorityMatrix.from_rows(body.priority_matrix)
+    matrix = None if body.priority_matrix is None else [
+        row.model_dump() for row in body.priority_matrix]
+    if matrix is not None:
+        PriorityMatrix.from_rows(matrix)
     if body.case_policy is not None:
         _named(session, PolicyRow, body.case_policy, "policy")
     set_config_value(session, "routes", body.routes)
-    set_config_value(session, "priority_matrix", body.priority_matrix)
+    set_config_value(session, "priority_matrix", matrix)
     set_config_value(session, "case_policy", body.case_policy)
     audit(session, principal.name, "routing.update", "service", "routing",
           **body.model_dump())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -31,12 +31,14 @@ __all__ = [
     "HandoffCreate",
     "HandoffPublic",
     "LoginRequest",
+    "MatrixRow",
     "MembershipIn",
     "MembershipPublic",
     "PolicyCreate",
     "PolicyPublic",
     "PolicyUpdate",
     "RoutingConfig",
+    "RoutingPublic",
     "Token",
     "TokensRevoked",
     "TransitionIn",
@@ -46,6 +48,8 @@ __all__ = [
 ]
 
 Name = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_. -]*$")
+Label = Annotated[str, Field(min_length=1, max_length=64)]
+"""A stage or department named inside a list (the columns hold 64 characters)."""
 Role = Literal["agent", "lead", "admin"]
 Duration = str | float | None
 
@@ -209,7 +213,7 @@ class StepIn(_In):
 
     share: float = Field(gt=0, le=10)
     action: Literal["warn", "notify_lead", "raise_priority", "reassign"]
-    to: str | None = Field(default=None, max_length=100)
+    to: str | None = Field(default=None, min_length=1, max_length=64)
     clocks: list[Literal["response", "resolution", "case"]] = Field(
         default_factory=lambda: ["response", "resolution", "case"], min_length=1)
 
@@ -247,7 +251,7 @@ class DepartmentCreate(_In):
     calendar: str = Name
     policy: str = Name
     lead: str | None = Field(default=None, max_length=64)
-    stages: list[str] = Field(default_factory=list, max_length=50)
+    stages: list[Label] = Field(default_factory=list, max_length=50)
 
 
 class DepartmentUpdate(_In):
@@ -256,7 +260,7 @@ class DepartmentUpdate(_In):
     calendar: str | None = Field(default=None, max_length=64)
     policy: str | None = Field(default=None, max_length=64)
     lead: str | None = Field(default=None, max_length=64)
-    stages: list[str] | None = Field(default=None, max_length=50)
+    stages: list[Label] | None = Field(default=None, max_length=50)
 
 
 class DepartmentPublic(BaseModel):
@@ -271,13 +275,30 @@ class DepartmentPublic(BaseModel):
     version: int
 
 
+class MatrixRow(_In):
+    """One cell of the priority matrix: this impact and urgency give this priority."""
+
+    impact: str = Field(min_length=1, max_length=32)
+    urgency: str = Field(min_length=1, max_length=32)
+    priority: int = Field(ge=1, le=9)
+
+
 class RoutingConfig(_In):
     """Where new cases go (category -> department or stage), the priority matrix and the
     end-to-end case policy."""
 
     routes: dict[str, str] = Field(default_factory=dict)
-    priority_matrix: list[dict[str, Any]] | None = None
-    case_policy: str | None = None
+    priority_matrix: list[MatrixRow] | None = Field(default=None, min_length=1,
+                                                    max_length=1000)
+    case_policy: str | None = Field(default=None, max_length=64)
+
+
+class RoutingPublic(BaseModel):
+    """The routing as stored: routes, the priority matrix's rows and the case policy."""
+
+    routes: dict[str, str]
+    priority_matrix: list[dict[str, Any]] | None
+    case_policy: str | None
 
 
 class CaseCreate(_In):
@@ -326,7 +347,7 @@ class HandoffCreate(_In):
 class DisputeCreate(_In):
     """Departments disagree on the owner: the case goes to the exception queue."""
 
-    departments: list[str] = Field(min_length=2, max_length=10)
+    departments: list[Label] = Field(min_length=2, max_length=10)
     reason: str = Field(default="", max_length=1000)
     expected_version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
