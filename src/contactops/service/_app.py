@@ -152,7 +152,11 @@ def _install_handlers(app: FastAPI) -> None:
                       "nothing of yours was saved", fix="Read it again and repeat the change.")
 
     @app.exception_handler(IntegrityError)
-    async def _integrity(_r: Request, exc: IntegrityError) -> JSONResponse:
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # a duplicate name or a race on one: the client's conflict, but logged, since a
+        # broken foreign key would land here too
+        log.warning("%s %s conflicts with stored data: %s", request.method, request.url.path,
+                    str(exc.orig).splitlines()[0][:200] if exc.orig else exc)
         return _error(409, "the change conflicts with stored data (a duplicate name or a "
                       "concurrent change); nothing was saved",
                       rule=str(exc.orig).splitlines()[0][:200] if exc.orig else None)

@@ -145,7 +145,7 @@ def get_principal(request: Request,
         raise _unauthorized(
             "Not authenticated: send 'Authorization: Bearer <token>' "
             "(POST /api/v1/login/access-token gives one)."
-            + (" The sign-in cookie authenticates GET requests only, never changes."
+            + (" The sign-in cookie authenticates GET requests only, never a change."
                if cookie_only else ""))
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None or row.expires_at <= datetime.now(UTC):

@@ -289,7 +289,7 @@ class RoutingConfig(_In):
 
     routes: dict[str, str] = Field(default_factory=dict)
     priority_matrix: list[MatrixRow] | None = Field(default=None, min_length=1,
-                                                    max_length=1000)
+                                                    max_length=100)
     case_policy: str | None = Field(default=None, max_length=64)
 
 
