@@ -274,3 +274,15 @@ def test_values_the_columns_cannot_hold_are_refused_up_front(world):
                                   "ladder": [{"share": 1, "action": "reassign",
                                               "to": "d" * 65}]}, "body.ladder.0.to")):
         _refused(world.client.post(path, json=body, headers=h), field=field)
+
+
+def test_unknown_query_parameters_are_422_naming_the_known_ones(world):
+    h = world.as_("root")
+    body = _refused(world.client.get("/api/v1/cases?afterid=3", headers=h),
+                    field="query.afterid")
+    assert "after_id, department, limit, status" in body["rule"]
+    _refused(world.client.get("/api/v1/users/me?x=1", headers=h), field="query.x")
+    _refused(world.client.get("/api/v1/handoffs?=null", headers=h), field="query.")
+    r = world.client.get("/api/v1/cases?status=open&limit=3&after_id=0&department=x",
+                         headers=h)
+    assert r.status_code == 200

@@ -15,7 +15,8 @@ The rules, also in ``docs/reference/service.md``:
   holds no ``NaN``/``Infinity`` and no number too large to be a float or an exact int;
 - no text anywhere (body strings and keys, path, query) holds U+0000 (PostgreSQL text
   cannot) or a lone surrogate;
-- ids in paths and queries are within :data:`MAX_ID` (declared on the parameters).
+- ids in paths and queries are within :data:`MAX_ID` (declared on the parameters);
+- a query parameter the operation does not take is refused, as unknown body fields are.
 """
 
 from __future__ import annotations
@@ -165,9 +166,11 @@ def _refuse(errors: list[dict[str, Any]]) -> RequestValidationError:
     return RequestValidationError(errors)
 
 
-async def check_request(request: Request, *, takes_body: bool = True) -> None:
+async def check_request(request: Request, *, takes_body: bool = True,
+                        query: frozenset[str] | None = None) -> None:
     """Refuse (with :class:`RequestValidationError`) what this module rules out, before
-    FastAPI parses the request (the body only for routes that take one)."""
+    FastAPI parses the request (the body only for routes that take one; query parameters
+    not in ``query``, when given, as unknown, like unknown body fields)."""
     for name, value in request.path_params.items():
         reason = bad_text(value) if isinstance(value, str) else None
         if reason is not None:
@@ -177,6 +180,11 @@ async def check_request(request: Request, *, takes_body: bool = True) -> None:
         reason = bad_text(name) or bad_text(value)
         if reason is not None:
             raise _refuse([{"type": "string_invalid", "loc": ("query", name), "msg": reason,
+                            "input": value}])
+        if query is not None and name not in query:
+            takes = ", ".join(sorted(query)) or "none"
+            raise _refuse([{"type": "extra_forbidden", "loc": ("query", name),
+                            "msg": f"unknown query parameter (this operation takes: {takes})",
                             "input": value}])
     if not takes_body:
         return
@@ -188,6 +196,17 @@ async def check_request(request: Request, *, takes_body: bool = True) -> None:
             raise _refuse([exc.as_error()]) from None
 
 
+def _query_names(dependant: Any) -> frozenset[str]:
+    """The query parameters a route and its dependencies declare (by their alias)."""
+    names: set[str] = set()
+    todo = [dependant]
+    while todo:
+        current = todo.pop()
+        names |= {field.alias for field in current.query_params}
+        todo.extend(current.dependencies)
+    return frozenset(names)
+
+
 class GuardedRoute(APIRoute):
     """An API route that runs :func:`check_request` before FastAPI parses the request."""
 
@@ -195,9 +214,10 @@ class GuardedRoute(APIRoute):
         """The route's handler behind the guard."""
         handler = super().get_route_handler()
         takes_body = self.body_field is not None
+        query = _query_names(self.dependant)
 
         async def guarded(request: Request) -> Response:
-            await check_request(request, takes_body=takes_body)
+            await check_request(request, takes_body=takes_body, query=query)
             return await handler(request)
 
         return guarded
