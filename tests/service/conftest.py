@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from contactops.service import Settings, create_app, create_user, issue_token, seed_demo
+from contactops.service._models import User
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 PG_ADMIN = os.environ.get("CONTACTOPS_TEST_PG",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -38,10 +44,11 @@ def pg_status() -> str | None:
     return _pg_available()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path, pg_status):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'service.db'}"
+@contextmanager
+def _database(kind: str, directory, pg_status: str | None) -> Iterator[str]:
+    """A fresh, empty database of ``kind`` (dropped afterwards on PostgreSQL)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'service.db'}"
         return
     if pg_status is not None:
         message = f"PostgreSQL at {PG_ADMIN} is not reachable ({pg_status})"
@@ -60,6 +67,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path, pg_status):
         admin.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path, pg_status):
+    with _database(request.param, tmp_path, pg_status) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_database_url(request: pytest.FixtureRequest, tmp_path_factory, pg_status):
+    """One database per test module (for tests that change nothing, or only what they made)."""
+    with _database(request.param, tmp_path_factory.mktemp("db"), pg_status) as url:
+        yield url
+
+
 @dataclass
 class World:
     """A seeded service: the client and a token per user."""
@@ -72,8 +92,7 @@ class World:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
 
-@pytest.fixture
-def world(database_url):
+def _world(database_url: str) -> Iterator[World]:
     settings = Settings(database_url=database_url, tick_seconds=0, max_body_bytes=16_384)
     app = create_app(settings)
     sessions = app.state.context.sessions
@@ -83,9 +102,6 @@ def world(database_url):
         create_user(session, "dual", PASSWORD, memberships={"support": "agent",
                                                             "billing": "agent"})
         session.commit()
-        from sqlalchemy import select
-
-        from contactops.service._models import User
         tokens = {}
         for user in session.scalars(select(User)):
             tokens[user.username], _ = issue_token(session, user, 1, "test")
@@ -94,3 +110,14 @@ def world(database_url):
     with TestClient(app) as client:
         yield World(client, app, tokens)
     app.state.engine.dispose()
+
+
+@pytest.fixture
+def world(database_url):
+    yield from _world(database_url)
+
+
+@pytest.fixture(scope="module")
+def shared_world(module_database_url):
+    """A seeded service shared by the tests of one module (per database)."""
+    yield from _world(module_database_url)

@@ -16,6 +16,7 @@ from contactops.service._store import (
     ensure_bootstrap,
     first_admin,
     issue_token,
+    revoke_tokens,
     seed_demo,
     tick_all,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "make_engine",
     "make_sessionmaker",
     "migrate",
+    "revoke_tokens",
     "seed_demo",
     "tick_all",
 ]

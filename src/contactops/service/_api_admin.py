@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from sqlalchemy import select
 
 from contactops.cases import EXCEPTIONS, PriorityMatrix, SlaPolicy
 from contactops.errors import InvalidParameterError
 from contactops.service._deps import COOKIE, ContextDep, Principal, PrincipalDep, SessionDep
+from contactops.service._guard import MAX_ID, GuardedRoute
 from contactops.service._models import (
     AuditEntry,
     CalendarRow,
@@ -33,7 +34,9 @@ from contactops.service._schemas import (
     PolicyPublic,
     PolicyUpdate,
     RoutingConfig,
+    RoutingPublic,
     Token,
+    TokensRevoked,
     UserCreate,
     UserPublic,
     UserUpdate,
@@ -46,6 +49,7 @@ from contactops.service._store import (
     calendar_of,
     issue_token,
     policy_of,
+    revoke_tokens,
     set_config_value,
 )
 
@@ -53,7 +57,8 @@ __all__ = ["router"]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 422)}
-router = APIRouter(prefix="/api/v1", responses=ERRORS)
+router = APIRouter(prefix="/api/v1", responses=ERRORS, route_class=GuardedRoute)
+UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="a user's id")]
 
 
 def _require_superuser(principal: Principal) -> None:
@@ -81,8 +86,18 @@ def login(body: LoginRequest, session: SessionDep, context: ContextDep,
     session.commit()
     if body.set_cookie:
         response.set_cookie(COOKIE, token, httponly=True, samesite="strict",
-                            max_age=context.settings.token_days * 86400)
+                            max_age=int(context.settings.token_hours * 3600))
     return Token(access_token=token, expires_at=expires)
+
+
+@router.post("/logout", tags=["login"], status_code=204)
+def logout(principal: PrincipalDep, session: SessionDep) -> Response:
+    """Revoke the token this request is sent with (and clear the board's cookie)."""
+    revoke_tokens(session, principal.user, principal.name, only=principal.token_id)
+    session.commit()
+    response = Response(status_code=204)
+    response.delete_cookie(COOKIE, httponly=True, samesite="strict")
+    return response
 
 
 _DUMMY_HASH = hash_password("not a real password, only for timing")
@@ -143,7 +158,7 @@ def create_user(body: UserCreate, principal: PrincipalDep, session: SessionDep) 
 
 
 @router.get("/users/{user_id}", tags=["users"], response_model=UserPublic)
-def read_user(user_id: int, principal: PrincipalDep, session: SessionDep) -> UserPublic:
+def read_user(user_id: UserId, principal: PrincipalDep, session: SessionDep) -> UserPublic:
     """One user (self, superusers, admins of one of the user's departments)."""
     user = session.get(User, user_id)
     if user is None:
@@ -156,7 +171,7 @@ def read_user(user_id: int, principal: PrincipalDep, session: SessionDep) -> Use
 
 
 @router.patch("/users/{user_id}", tags=["users"], response_model=UserPublic)
-def update_user(user_id: int, body: UserUpdate, principal: PrincipalDep,
+def update_user(user_id: UserId, body: UserUpdate, principal: PrincipalDep,
                 session: SessionDep) -> UserPublic:
     """Change name or password (self or superuser) or the active flag (superuser)."""
     user = session.get(User, user_id)
@@ -165,15 +180,34 @@ def update_user(user_id: int, body: UserUpdate, principal: PrincipalDep,
     if body.is_active is not None:
         _require_superuser(principal)
         user.is_active = body.is_active
+        if not body.is_active:  # its tokens end now, and do not come back with the user
+            revoke_tokens(session, user, principal.name)
     if body.full_name is not None:
         user.full_name = body.full_name
     if body.password is not None:
         user.password_hash = hash_password(body.password)
+        # a new password ends every other session of the user (the one making the change
+        # goes on when it is the user's own)
+        keep = principal.token_id if user.id == principal.user.id else None
+        revoke_tokens(session, user, principal.name, keep=keep)
     audit(session, principal.name, "user.update", "user", user.id,
           fields=sorted(body.model_dump(exclude_none=True, exclude={"password"}))
           + (["password"] if body.password else []))
     session.commit()
     return _user_public(user)
+
+
+@router.delete("/users/{user_id}/tokens", tags=["users"], response_model=TokensRevoked)
+def revoke_user_tokens(user_id: UserId, principal: PrincipalDep,
+                       session: SessionDep) -> TokensRevoked:
+    """Revoke every token of a user (superusers for anyone; anyone for themselves, which
+    signs out everywhere, this request's token included)."""
+    user = session.get(User, user_id)
+    if user is None or not (principal.is_superuser or user.id == principal.user.id):
+        raise _not_found("user", user_id)
+    count = revoke_tokens(session, user, principal.name)
+    session.commit()
+    return TokensRevoked(user_id=user.id, revoked=count)
 
 
 @router.put("/departments/{name}/members/{username}", tags=["users"],
@@ -454,18 +488,18 @@ def update_department(name: str, body: DepartmentUpdate, principal: PrincipalDep
 
 
 # ---------------------------------------------------------------------- routing
-@router.get("/routing", tags=["departments"], response_model=RoutingConfig)
-def read_routing(principal: PrincipalDep, session: SessionDep) -> RoutingConfig:  # noqa: ARG001 - authentication only
+@router.get("/routing", tags=["departments"], response_model=RoutingPublic)
+def read_routing(principal: PrincipalDep, session: SessionDep) -> RoutingPublic:  # noqa: ARG001 - authentication only
     """Where new cases go, the priority matrix and the end-to-end case policy."""
-    return RoutingConfig(routes=_config_value(session, "routes", {}) or {},
+    return RoutingPublic(routes=_config_value(session, "routes", {}) or {},
                          priority_matrix=_config_value(session, "priority_matrix")
                          or PriorityMatrix.itil().to_rows(),
                          case_policy=_config_value(session, "case_policy"))
 
 
-@router.put("/routing", tags=["departments"], response_model=RoutingConfig)
+@router.put("/routing", tags=["departments"], response_model=RoutingPublic)
 def update_routing(body: RoutingConfig, principal: PrincipalDep,
-                   session: SessionDep) -> RoutingConfig:
+                   session: SessionDep) -> RoutingPublic:
     """Replace routes, matrix and case policy (superusers)."""
     _require_superuser(principal)
     depts = list(session.scalars(select(DepartmentRow)))
@@ -475,12 +509,14 @@ def update_routing(body: RoutingConfig, principal: PrincipalDep,
             raise InvalidParameterError(f"routes[{category!r}]", target,
                                         "a department or stage name",
                                         f"Known: {sorted(targets)}.")
-    if body.priority_matrix is not None:
-        PriorityMatrix.from_rows(body.priority_matrix)
+    matrix = None if body.priority_matrix is None else [
+        row.model_dump() for row in body.priority_matrix]
+    if matrix is not None:
+        PriorityMatrix.from_rows(matrix)
     if body.case_policy is not None:
         _named(session, PolicyRow, body.case_policy, "policy")
     set_config_value(session, "routes", body.routes)
-    set_config_value(session, "priority_matrix", body.priority_matrix)
+    set_config_value(session, "priority_matrix", matrix)
     set_config_value(session, "case_policy", body.case_policy)
     audit(session, principal.name, "routing.update", "service", "routing",
           **body.model_dump())
@@ -491,11 +527,11 @@ def update_routing(body: RoutingConfig, principal: PrincipalDep,
 
 # ---------------------------------------------------------------------- audit log
 @router.get("/audit-log", tags=["audit"], response_model=list[AuditPublic])
-def read_audit_log(principal: PrincipalDep, session: SessionDep, after_id: int = 0,
-                   limit: int = 200) -> list[AuditPublic]:
+def read_audit_log(principal: PrincipalDep, session: SessionDep,
+                   after_id: int = Query(default=0, ge=0, le=MAX_ID),
+                   limit: int = Query(default=200, ge=1, le=1000)) -> list[AuditPublic]:
     """Every change, oldest first after ``after_id`` (superusers)."""
     _require_superuser(principal)
-    limit = max(1, min(limit, 1000))
     rows = session.scalars(select(AuditEntry).where(AuditEntry.id > after_id)
                            .order_by(AuditEntry.id).limit(limit))
     return [AuditPublic.model_validate(r, from_attributes=True) for r in rows]

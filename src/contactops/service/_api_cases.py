@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from sqlalchemy import select
 
 from contactops.cases import EXCEPTIONS, CaseEvent, SlaClock, UnknownCaseError
 from contactops.cases import audit as audit_figures
 from contactops.service._api_admin import ERRORS
 from contactops.service._deps import ContextDep, Principal, PrincipalDep, SessionDep
+from contactops.service._guard import MAX_ID, GuardedRoute
 from contactops.service._models import (
     CaseEventRow,
     CaseRow,
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", responses=ERRORS)
+router = APIRouter(prefix="/api/v1", responses=ERRORS, route_class=GuardedRoute)
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="a case's id")]
 OPEN = ("open", "waiting_customer")
 
 
@@ -78,7 +80,7 @@ def list_cases(principal: PrincipalDep, session: SessionDep, context: ContextDep
                status_: str | None = Query(default=None, alias="status",
                                            pattern="^(open|waiting_customer|resolved|closed)$"),
                limit: int = Query(default=100, ge=1, le=1000),
-               after_id: int = Query(default=0, ge=0)) -> list[CasePublic]:
+               after_id: int = Query(default=0, ge=0, le=MAX_ID)) -> list[CasePublic]:
     """Cases of the departments you belong to (all for superusers), oldest first."""
     names = list(session.scalars(select(DepartmentRow.name)))
     visible = principal.visible_departments(names)
@@ -122,7 +124,7 @@ def create_case(body: CaseCreate, principal: PrincipalDep, session: SessionDep,
 
 
 @router.get("/cases/{case_id}", tags=["cases"], response_model=CasePublic)
-def read_case(case_id: int, principal: PrincipalDep, session: SessionDep,
+def read_case(case_id: CaseId, principal: PrincipalDep, session: SessionDep,
               context: ContextDep) -> CasePublic:
     """One case with its clocks (404 when it is not in one of your departments)."""
     row = context.store.load(session, case_id, lock=False)
@@ -130,7 +132,7 @@ def read_case(case_id: int, principal: PrincipalDep, session: SessionDep,
     return _public(row, context.store.engine(session), _now())
 
 
-def _apply(session: SessionDep, context: ContextDep, principal: Principal, case_id: int,
+def _apply(session: SessionDep, context: ContextDep, principal: Principal, case_id: CaseId,
            action: str, change: Any, expected_version: int | None,
            extra_check: Any = None) -> CasePublic:
     visible = _visible(principal)
@@ -147,7 +149,7 @@ def _apply(session: SessionDep, context: ContextDep, principal: Principal, case_
 
 
 @router.patch("/cases/{case_id}", tags=["cases"], response_model=CasePublic)
-def update_case(case_id: int, body: CaseUpdate, principal: PrincipalDep, session: SessionDep,
+def update_case(case_id: CaseId, body: CaseUpdate, principal: PrincipalDep, session: SessionDep,
                 context: ContextDep) -> CasePublic:
     """Change title, assignee or priority (priority: leads and admins only)."""
 
@@ -177,7 +179,7 @@ def update_case(case_id: int, body: CaseUpdate, principal: PrincipalDep, session
 
 
 @router.post("/cases/{case_id}/transitions", tags=["cases"], response_model=CasePublic)
-def transition_case(case_id: int, body: TransitionIn, principal: PrincipalDep,
+def transition_case(case_id: CaseId, body: TransitionIn, principal: PrincipalDep,
                     session: SessionDep, context: ContextDep) -> CasePublic:
     """respond, wait_on_customer, customer_replied, resolve, reopen or close."""
 
@@ -202,7 +204,7 @@ def transition_case(case_id: int, body: TransitionIn, principal: PrincipalDep,
 
 @router.post("/cases/{case_id}/handoffs", tags=["handoffs"], response_model=CasePublic,
              status_code=201)
-def hand_off(case_id: int, body: HandoffCreate, principal: PrincipalDep, session: SessionDep,
+def hand_off(case_id: CaseId, body: HandoffCreate, principal: PrincipalDep, session: SessionDep,
              context: ContextDep) -> CasePublic:
     """Hand the case to another department or stage, in one transaction. You may hand to
     any department; afterwards you see the case only if you belong to that one too."""
@@ -221,7 +223,7 @@ def hand_off(case_id: int, body: HandoffCreate, principal: PrincipalDep, session
 
 @router.post("/cases/{case_id}/disputes", tags=["handoffs"], response_model=CasePublic,
              status_code=201)
-def dispute(case_id: int, body: DisputeCreate, principal: PrincipalDep, session: SessionDep,
+def dispute(case_id: CaseId, body: DisputeCreate, principal: PrincipalDep, session: SessionDep,
             context: ContextDep) -> CasePublic:
     """Departments disagree on the owner: the case goes to the exception queue."""
 
@@ -237,7 +239,7 @@ def dispute(case_id: int, body: DisputeCreate, principal: PrincipalDep, session:
 
 
 @router.get("/cases/{case_id}/handoffs", tags=["handoffs"], response_model=list[HandoffPublic])
-def case_handoffs(case_id: int, principal: PrincipalDep, session: SessionDep,
+def case_handoffs(case_id: CaseId, principal: PrincipalDep, session: SessionDep,
                   context: ContextDep) -> list[HandoffPublic]:
     """The handoffs of one case, oldest first."""
     _visible(principal)(context.store.load(session, case_id, lock=False))
@@ -248,7 +250,7 @@ def case_handoffs(case_id: int, principal: PrincipalDep, session: SessionDep,
 
 @router.get("/handoffs", tags=["handoffs"], response_model=list[HandoffPublic])
 def list_handoffs(principal: PrincipalDep, session: SessionDep,
-                  after_id: int = Query(default=0, ge=0),
+                  after_id: int = Query(default=0, ge=0, le=MAX_ID),
                   limit: int = Query(default=200, ge=1, le=1000)) -> list[HandoffPublic]:
     """Handoffs into or out of your departments (all for superusers)."""
     query = select(HandoffRow).where(HandoffRow.id > after_id)
@@ -261,7 +263,7 @@ def list_handoffs(principal: PrincipalDep, session: SessionDep,
 
 
 @router.get("/cases/{case_id}/events", tags=["events"], response_model=list[EventPublic])
-def case_events(case_id: int, principal: PrincipalDep, session: SessionDep,
+def case_events(case_id: CaseId, principal: PrincipalDep, session: SessionDep,
                 context: ContextDep) -> list[EventPublic]:
     """The history of one case (who, what, when); it cannot be edited."""
     _visible(principal)(context.store.load(session, case_id, lock=False))
@@ -272,7 +274,7 @@ def case_events(case_id: int, principal: PrincipalDep, session: SessionDep,
 
 @router.get("/events", tags=["events"], response_model=list[EventPublic])
 def list_events(principal: PrincipalDep, session: SessionDep,
-                after_id: int = Query(default=0, ge=0),
+                after_id: int = Query(default=0, ge=0, le=MAX_ID),
                 limit: int = Query(default=200, ge=1, le=1000)) -> list[EventPublic]:
     """Events of the cases now held by your departments, after ``after_id`` (a feed)."""
     query = select(CaseEventRow).where(CaseEventRow.id > after_id)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,9 +23,17 @@ if TYPE_CHECKING:
     from contactops.service._settings import Settings
     from contactops.service._store import CaseStore
 
-__all__ = ["COOKIE", "AppContext", "Principal", "get_context", "get_principal", "get_session"]
+__all__ = ["BEARER", "COOKIE", "AppContext", "Principal", "get_context", "get_principal",
+           "get_session"]
 
 COOKIE = "contactops_token"
+READS = frozenset({"GET", "HEAD"})
+"""The methods the board's cookie authenticates; every other method needs the header."""
+BEARER = HTTPBearer(
+    auto_error=False, scheme_name="bearer",
+    description="`Authorization: Bearer <token>` (the scheme name in any case, RFC 7235); "
+    "tokens from POST /api/v1/login/access-token. The board's sign-in cookie also "
+    "authenticates GET requests, never writes.")
 ROLE_RANK = {"agent": 1, "lead": 2, "admin": 3}
 
 
@@ -54,6 +63,7 @@ class Principal:
 
     user: User
     roles: dict[str, str] = field(default_factory=dict)
+    token_id: int | None = None
 
     @property
     def name(self) -> str:
@@ -97,31 +107,55 @@ def _unauthorized(message: str) -> HTTPException:
                          headers={"WWW-Authenticate": "Bearer"})
 
 
-def get_principal(request: Request,
-                  session: Annotated[Session, Depends(get_session)]) -> Principal:
-    """The user behind the request's token (``Authorization: Bearer``; the board's cookie
-    is accepted on GET requests only, so a cookie can never change anything)."""
+def request_token(request: Request) -> str | None:
+    """The token a request authenticates with, by the one rule of the service.
+
+    ``Authorization: Bearer <token>`` on any request; the scheme name is
+    case-insensitive (RFC 7235: ``bearer`` and ``BEARER`` work). Without that
+    header, the board's ``contactops_token`` cookie on GET and HEAD requests only:
+    a cookie never authenticates a write, so a page of another site cannot make a
+    signed-in browser change anything (no CSRF), whatever its SameSite support.
+
+    Raises
+    ------
+    HTTPException
+        401 when the header is there but is not ``Bearer <token>``.
+    """
     header = request.headers.get("authorization")
-    token = None
-    if header:
-        scheme, _, value = header.partition(" ")
+    if header is not None:
+        scheme, _, value = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             raise _unauthorized("Authorization must be 'Bearer <token>'. Get a token from "
                                 "POST /api/v1/login/access-token.")
-        token = value.strip()
-    elif request.method == "GET":
-        token = request.cookies.get(COOKIE)
+        return value.strip()
+    if request.method in READS:
+        return request.cookies.get(COOKIE) or None
+    return None
+
+
+def get_principal(request: Request,
+                  session: Annotated[Session, Depends(get_session)],
+                  _bearer: Annotated[HTTPAuthorizationCredentials | None,
+                                     Security(BEARER)] = None) -> Principal:
+    """The user behind the request's token (see :func:`request_token` for the rule);
+    401 for no token, an unknown, expired or revoked one, or a deactivated user."""
+    token = request_token(request)
     if not token:
-        raise _unauthorized("Not authenticated: send 'Authorization: Bearer <token>' "
-                            "(POST /api/v1/login/access-token gives one).")
+        cookie_only = request.method not in READS and request.cookies.get(COOKIE)
+        raise _unauthorized(
+            "Not authenticated: send 'Authorization: Bearer <token>' "
+            "(POST /api/v1/login/access-token gives one)."
+            + (" The sign-in cookie authenticates GET requests only, never a change."
+               if cookie_only else ""))
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None or row.expires_at <= datetime.now(UTC):
-        raise _unauthorized("The token is unknown or expired. Log in again for a new one.")
+        raise _unauthorized("The token is unknown, expired or revoked. Log in again for a "
+                            "new one.")
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise _unauthorized("The token's user is deactivated.")
     roles = {m.department.name: m.role for m in user.memberships}
-    return Principal(user, roles)
+    return Principal(user, roles, token_id=row.id)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from contactops.service._guard import MAX_ID
 
 __all__ = [
     "Board",
@@ -28,13 +31,16 @@ __all__ = [
     "HandoffCreate",
     "HandoffPublic",
     "LoginRequest",
+    "MatrixRow",
     "MembershipIn",
     "MembershipPublic",
     "PolicyCreate",
     "PolicyPublic",
     "PolicyUpdate",
     "RoutingConfig",
+    "RoutingPublic",
     "Token",
+    "TokensRevoked",
     "TransitionIn",
     "UserCreate",
     "UserPublic",
@@ -42,6 +48,8 @@ __all__ = [
 ]
 
 Name = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_. -]*$")
+Label = Annotated[str, Field(min_length=1, max_length=64)]
+"""A stage or department named inside a list (the columns hold 64 characters)."""
 Role = Literal["agent", "lead", "admin"]
 Duration = str | float | None
 
@@ -50,14 +58,24 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ValidationIssue(BaseModel):
+    """One thing wrong with a request: where (``["body", "title"]``), what and its kind."""
+
+    loc: list[str]
+    msg: str
+    type: str
+
+
 class ErrorBody(BaseModel):
-    """Every 4xx: what was wrong, with the field, value, rule and fix when known."""
+    """Every error: what was wrong, with the field, value, rule and fix when known
+    (``errors`` lists each problem of a request that failed validation)."""
 
     detail: str
     field: str | None = None
     value: Any = None
     rule: str | None = None
     fix: str | None = None
+    errors: list[ValidationIssue] | None = None
 
 
 class LoginRequest(_In):
@@ -74,6 +92,13 @@ class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type name, not a secret
     expires_at: datetime
+
+
+class TokensRevoked(BaseModel):
+    """How many tokens of a user were revoked."""
+
+    user_id: int
+    revoked: int
 
 
 class MembershipIn(_In):
@@ -133,14 +158,31 @@ class CalendarCreate(_In):
     subdivision: str | None = Field(default=None, max_length=16)
 
 
-class CalendarUpdate(_In):
-    """Change a calendar (fields left out stay)."""
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
 
-    timezone: str | None = Field(default=None, max_length=64)
-    hours: str | dict[str, str] | None = None
-    holidays: list[date] | None = Field(default=None, max_length=1000)
+
+class CalendarUpdate(_In):
+    """Change a calendar (fields left out stay; ``timezone``, ``hours`` and ``holidays``
+    cannot be null, ``country`` and ``subdivision`` can)."""
+
+    # None is only the "left out" default, never a value a client may send: not in the schema
+    timezone: str | SkipJsonSchema[None] = Field(default=None, max_length=64,
+                                                 json_schema_extra=_no_default)
+    hours: str | dict[str, str] | SkipJsonSchema[None] = Field(
+        default=None, description=CalendarCreate.model_fields["hours"].description,
+        json_schema_extra=_no_default)
+    holidays: list[date] | SkipJsonSchema[None] = Field(default=None, max_length=1000,
+                                                        json_schema_extra=_no_default)
     country: str | None = Field(default=None, max_length=8)
     subdivision: str | None = Field(default=None, max_length=16)
+
+    @field_validator("timezone", "hours", "holidays", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be left out, but not null (a calendar always has one)")
+        return value
 
 
 class CalendarPublic(BaseModel):
@@ -171,7 +213,7 @@ class StepIn(_In):
 
     share: float = Field(gt=0, le=10)
     action: Literal["warn", "notify_lead", "raise_priority", "reassign"]
-    to: str | None = Field(default=None, max_length=100)
+    to: str | None = Field(default=None, min_length=1, max_length=64)
     clocks: list[Literal["response", "resolution", "case"]] = Field(
         default_factory=lambda: ["response", "resolution", "case"], min_length=1)
 
@@ -209,7 +251,7 @@ class DepartmentCreate(_In):
     calendar: str = Name
     policy: str = Name
     lead: str | None = Field(default=None, max_length=64)
-    stages: list[str] = Field(default_factory=list, max_length=50)
+    stages: list[Label] = Field(default_factory=list, max_length=50)
 
 
 class DepartmentUpdate(_In):
@@ -218,7 +260,7 @@ class DepartmentUpdate(_In):
     calendar: str | None = Field(default=None, max_length=64)
     policy: str | None = Field(default=None, max_length=64)
     lead: str | None = Field(default=None, max_length=64)
-    stages: list[str] | None = Field(default=None, max_length=50)
+    stages: list[Label] | None = Field(default=None, max_length=50)
 
 
 class DepartmentPublic(BaseModel):
@@ -233,13 +275,30 @@ class DepartmentPublic(BaseModel):
     version: int
 
 
+class MatrixRow(_In):
+    """One cell of the priority matrix: this impact and urgency give this priority."""
+
+    impact: str = Field(min_length=1, max_length=32)
+    urgency: str = Field(min_length=1, max_length=32)
+    priority: int = Field(ge=1, le=9)
+
+
 class RoutingConfig(_In):
     """Where new cases go (category -> department or stage), the priority matrix and the
     end-to-end case policy."""
 
     routes: dict[str, str] = Field(default_factory=dict)
-    priority_matrix: list[dict[str, Any]] | None = None
-    case_policy: str | None = None
+    priority_matrix: list[MatrixRow] | None = Field(default=None, min_length=1,
+                                                    max_length=100)
+    case_policy: str | None = Field(default=None, max_length=64)
+
+
+class RoutingPublic(BaseModel):
+    """The routing as stored: routes, the priority matrix's rows and the case policy."""
+
+    routes: dict[str, str]
+    priority_matrix: list[dict[str, Any]] | None
+    case_policy: str | None
 
 
 class CaseCreate(_In):
@@ -264,7 +323,7 @@ class CaseUpdate(_In):
     unassign: bool = False
     priority: int | None = Field(default=None, ge=1, le=9)
     reason: str | None = Field(default=None, max_length=1000)
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class TransitionIn(_In):
@@ -273,7 +332,7 @@ class TransitionIn(_In):
     action: Literal["respond", "wait_on_customer", "customer_replied", "resolve", "reopen",
                     "close"]
     note: str | None = Field(default=None, max_length=2000)
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class HandoffCreate(_In):
@@ -282,15 +341,15 @@ class HandoffCreate(_In):
     to_department: str | None = Field(default=None, min_length=1, max_length=64)
     stage: str | None = Field(default=None, min_length=1, max_length=64)
     reason: str | None = Field(default=None, max_length=1000)
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class DisputeCreate(_In):
     """Departments disagree on the owner: the case goes to the exception queue."""
 
-    departments: list[str] = Field(min_length=2, max_length=10)
+    departments: list[Label] = Field(min_length=2, max_length=10)
     reason: str = Field(default="", max_length=1000)
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class ClockPublic(BaseModel):

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_DATABASE_URL", "Settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./contactops-service.db"
+MAX_TOKEN_HOURS = 366 * 24.0
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,11 @@ class Settings:
         cases tick`` from cron instead).
     max_body_bytes
         Larger request bodies get 413.
-    token_days
-        Lifetime of API tokens.
+    token_hours
+        Lifetime of API tokens and of the board's sign-in cookie, in hours (12 by
+        default; more than 0, at most a year). A token also ends when it is revoked
+        (``POST /api/v1/logout``, ``DELETE /api/v1/users/{id}/tokens``), when its user
+        changes password, or when its user is deactivated.
     board_refresh_seconds
         How often the case board page refreshes itself.
     """
@@ -41,9 +45,20 @@ class Settings:
     port: int = 8000
     tick_seconds: float = 30.0
     max_body_bytes: int = 64 * 1024
-    token_days: int = 30
+    token_hours: float = 12.0
     board_refresh_seconds: float = 5.0
     migrate: bool = field(default=True)
+
+    def __post_init__(self) -> None:
+        if not (0 < self.token_hours <= MAX_TOKEN_HOURS):  # also refuses NaN
+            raise InvalidParameterError("token_hours", self.token_hours,
+                                        f"more than 0 and at most {MAX_TOKEN_HOURS:g} hours",
+                                        "Set CONTACTOPS_TOKEN_HOURS, e.g. 12.")
+
+    @property
+    def token_days(self) -> float:
+        """The token lifetime in days (``token_hours / 24``; for callers that count days)."""
+        return self.token_hours / 24
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -61,6 +76,13 @@ class Settings:
             except ValueError:
                 raise InvalidParameterError(f"CONTACTOPS_{f.name.upper()}", raw,
                                             f"a {kind.__name__}") from None
+        legacy = env.get("CONTACTOPS_TOKEN_DAYS")  # the setting's name before token_hours
+        if legacy is not None and "token_hours" not in values:
+            try:
+                values["token_hours"] = float(legacy) * 24
+            except ValueError:
+                raise InvalidParameterError("CONTACTOPS_TOKEN_DAYS", legacy, "a number of "
+                                            "days", "Prefer CONTACTOPS_TOKEN_HOURS.") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

@@ -16,7 +16,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from contactops.cases import (
     EXCEPTIONS,
@@ -64,6 +64,7 @@ __all__ = [
     "ensure_bootstrap",
     "first_admin",
     "issue_token",
+    "revoke_tokens",
     "seed_demo",
     "tick_all",
 ]
@@ -337,14 +338,34 @@ def ensure_bootstrap(session: Session) -> None:
     audit(session, "system", "bootstrap", "department", EXCEPTIONS)
 
 
-def issue_token(session: Session, user: User, days: int, label: str = "") -> tuple[str, datetime]:
-    """A new token for ``user``; only its hash is stored."""
+def issue_token(session: Session, user: User, days: float,
+                label: str = "") -> tuple[str, datetime]:
+    """A new token for ``user``, valid for ``days`` (``Settings.token_days``); only its hash
+    is stored. The user's expired tokens are deleted on the way."""
     token = new_token()
-    expires = datetime.now(UTC) + timedelta(days=days)
+    now = datetime.now(UTC)
+    expires = now + timedelta(days=days)
+    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id,
+                                           ApiToken.expires_at <= now))
     session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), label=label,
                          expires_at=expires))
     audit(session, user.username, "token.issue", "user", user.id, label=label)
     return token, expires
+
+
+def revoke_tokens(session: Session, user: User, actor: str, *, keep: int | None = None,
+                  only: int | None = None) -> int:
+    """Revoke (delete) ``user``'s tokens: all, all but ``keep``, or only the token ``only``;
+    returns how many. Audited; the caller commits."""
+    query = delete(ApiToken).where(ApiToken.user_id == user.id)
+    if keep is not None:
+        query = query.where(ApiToken.id != keep)
+    if only is not None:
+        query = query.where(ApiToken.id == only)
+    count = int(getattr(session.execute(query), "rowcount", 0) or 0)
+    audit(session, actor, "token.revoke", "user", user.id, tokens=count,
+          scope="one" if only is not None else "others" if keep is not None else "all")
+    return count
 
 
 def seed_demo(session: Session, password: str) -> dict[str, str]:
@@ -406,7 +427,7 @@ def create_user(session: Session, username: str, password: str, *, superuser: bo
     return user
 
 
-def first_admin(session: Session, token_days: int) -> tuple[str, str | None, str]:
+def first_admin(session: Session, token_days: float) -> tuple[str, str | None, str]:
     """(username, new password or None, token) for the first superuser; creates ``admin``
     with a random password when there is none."""
     user = session.scalar(select(User).where(User.is_superuser.is_(True)).order_by(User.id))
