@@ -59,6 +59,10 @@ class BodyRefused(ValueError):  # noqa: N818 - a refusal, named for what the cli
         super().__init__(message)
         self.kind, self.message, self.loc, self.value = kind, message, loc, value
 
+    def __reduce__(self) -> tuple[type[BodyRefused], tuple[Any, ...]]:
+        # the constructor's arguments, so the error survives pickling like every other
+        return (type(self), (self.kind, self.message, self.loc, self.value))
+
     def as_error(self) -> dict[str, Any]:
         """One entry of a :class:`RequestValidationError`."""
         return {"type": self.kind, "loc": ("body", *self.loc), "msg": self.message,
