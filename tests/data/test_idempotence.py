@@ -20,10 +20,10 @@ T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 def record(contact: int, version: int | None) -> dict[str, Any]:
     """The content is a function of (contact, version): one version, one record."""
-    v = -1 if version is None else version
+    v = -1 if version is None else version  # (waits are >= 0: the unversioned wait 0)
     return {"contact_id": f"c{contact}", "initial_contact_id": f"c{contact}",
             "channel": "voice", "queue": f"q{contact % 3}", "arrived_at": T0,
-            "outcome": "answered", "wait_s": float(v), "talk_s": float(10 * contact + v),
+            "outcome": "answered", "wait_s": float(v + 1), "talk_s": float(10 * contact + v + 1),
             "source": "fake", "source_ref": f"f:{contact}:{v}",
             "version": None if version is None else T0 + timedelta(minutes=version)}
 
@@ -92,7 +92,8 @@ def test_any_interleaving_gives_the_same_warehouse(
             for c, v in recs:
                 if c not in newest or (v is not None and (newest[c] is None or v > newest[c])):
                     newest[c] = v
-        expected = sorted(((f"c{c}", float(-1 if v is None else v)) for c, v in newest.items()))
+        expected = sorted(((f"c{c}", float(0 if v is None else v + 1))
+                           for c, v in newest.items()))
         # one reject per bad row of each distinct file content
         contents = {repr(f): f for f in files}
         assert len(states[0][1]) == sum(bad for _recs, bad in contents.values())
