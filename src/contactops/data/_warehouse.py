@@ -849,6 +849,7 @@ class _Feed:
         self._file = source_file
         self._table = table
         self._schema = schema
+        self._loose = pa.schema([f.with_nullable(True) for f in schema])
         self._progress = progress
         self._pending: list[pa.RecordBatch] = []
         self.read = 0
@@ -882,10 +883,13 @@ class _Feed:
             self._progress(self.read)
         if not chunk.batch.num_rows:
             return []
+        # cast to the schema with every column nullable first: a missing required value
+        # is the guard's reject, not a cast error refusing the whole file
         batch, refused = _guard(self._table,
-                                chunk.batch.select(self._schema.names).cast(self._schema))
+                                chunk.batch.select(self._schema.names).cast(self._loose))
         if refused:
             self._reject(refused)
+        batch = batch.cast(self._schema)
         if "source" in self._schema.names and batch.num_rows:
             self.sources.update(pc.unique(batch.column("source")).to_pylist())
         batches: list[pa.RecordBatch] = batch.to_batches()

@@ -313,3 +313,4 @@ class Genesys:
 
 
 ADAPTER = Genesys()
+ADAPTER.snapshot_of = "initial_contact_id"  # type: ignore[attr-defined]  # see the warehouse
