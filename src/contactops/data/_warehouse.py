@@ -576,7 +576,8 @@ def _merge_restated(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, 
     Repeats in the file collapse to one (see ``_KEEP``).  A stored record of the
     same key is replaced only by a strictly newer version that restates it
     differently; restated identically, it keeps its values and takes the newer
-    version (so an export between the two cannot beat it later).  A stored record
+    version and ``source_ref`` (so an export between the two cannot beat it later,
+    and the result does not depend on the order of the loads).  A stored record
     without a version (stored before versions were kept) is older than any.
     Returns ``(loaded, replaced)``.
     """
@@ -615,12 +616,16 @@ def _merge_restated(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, 
         # the stored records this export restates with a strictly newer version
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE restated AS SELECT {', '.join(f's.{k}' for k in key)},"
-            f" bool_or({differs}) AS differs FROM {source} s JOIN {table} t ON {on_t} "
+            f" bool_or({differs}) AS differs, any_value(s.source_ref) AS source_ref "
+            f"FROM {source} s JOIN {table} t ON {on_t} "
             f"WHERE NOT EXISTS (SELECT 1 FROM {lineage} m WHERE {on_m} AND m.version IS NOT "
             "NULL AND m.version >= $v) GROUP BY ALL", {"v": version})
         replaced = int(con.execute(
             f"DELETE FROM {table} t USING restated s WHERE {on_t} AND s.differs"
         ).fetchall()[0][0])
+        # restated identically: the newer export is now its lineage (file, line, version)
+        con.execute(f"UPDATE {table} t SET source_ref = s.source_ref FROM restated s "
+                    f"WHERE {on_t} AND NOT s.differs")
         con.execute(f"DELETE FROM {lineage} m USING restated s WHERE {on_m}")
         con.execute(f"INSERT INTO {lineage} SELECT {keys}, $v, $id FROM restated "
                     "WHERE NOT differs", stamp)
