@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -9,7 +14,11 @@ import pytest
 
 from contactops.data import Chunk, Reject, Warehouse, canonical_batch
 from contactops.data import _warehouse as warehouse_module
-from contactops.errors import InvalidParameterError
+from contactops.errors import (
+    InvalidParameterError,
+    WarehouseBusyError,
+    WarehouseNotFoundError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -220,3 +229,155 @@ def test_a_reject_is_stored_once_per_file_content(fake: Any, tmp_path: Path) -> 
     assert wh.count("rejects") == 4
     shas = wh.sql("SELECT DISTINCT file_sha256 FROM rejects").column(0).to_pylist()
     assert len(shas) == 2
+
+
+# -- concurrency -------------------------------------------------------------------------------
+
+class SlowAdapter(FakeAdapter):
+    """Pauses between chunks, so that two loads of one file overlap in time."""
+
+    def read(self, path: Path, options: Mapping[str, Any]) -> Iterator[Chunk]:
+        for chunk in super().read(path, options):
+            time.sleep(0.02)
+            yield chunk
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["two-objects", "one-object"])
+def test_two_threads_loading_the_same_file_store_each_row_once(
+        fake: Any, tmp_path: Path, shared: bool) -> None:
+    db = tmp_path / "ws.duckdb"
+    rows = [row(f"c{i}") for i in range(40)]
+    path = fake(SlowAdapter([rows[:20], rows[20:]]))
+    first = Warehouse(db)
+    houses = [first, first] if shared else [first, Warehouse(str(db.parent / ".." /
+                                                                 db.parent.name / db.name))]
+    start = threading.Barrier(2)
+    reports: list[Any] = []
+    errors: list[BaseException] = []
+
+    def load(wh: Warehouse) -> None:
+        try:
+            start.wait()
+            reports.append(wh.ingest(path, format="fake"))
+        except BaseException as exc:  # noqa: BLE001 -- reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=(wh,)) for wh in houses]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    assert sorted((r.loaded, r.duplicates) for r in reports) == [(0, 40), (40, 0)]
+    for wh in houses:
+        assert wh.count() == 40
+        assert wh.sql("SELECT count(DISTINCT contact_id) AS n FROM interactions"
+                      ).to_pylist() == [{"n": 40}]
+    for wh in set(houses):
+        wh.close()
+
+
+def test_another_process_holding_the_file_is_named_as_such(tmp_path: Path) -> None:
+    db = tmp_path / "held.duckdb"
+    Warehouse(db).close()
+    holder = subprocess.Popen(  # a second process with the file open (as a running ingest)
+        [sys.executable, "-c", ("import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+         "print('ready', flush=True); sys.stdin.read()"), str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "ready"
+        for create in (True, False):
+            with pytest.raises(WarehouseBusyError) as info:
+                Warehouse(db, create=create)
+            assert "in use by another process" in str(info.value)
+            assert "not a DuckDB" not in str(info.value)
+            assert pickle.loads(pickle.dumps(info.value)).path == str(db)
+    finally:
+        holder.communicate("", timeout=30)
+    with Warehouse(db, create=False) as wh:  # free again
+        assert wh.count() == 0
+
+
+def test_a_warehouse_that_only_reads_is_never_created(tmp_path: Path, fake: Any) -> None:
+    missing = tmp_path / "typo.duckdb"
+    with pytest.raises(WarehouseNotFoundError) as info:
+        Warehouse(missing, create=False)
+    assert "warehouse must be an existing warehouse file" in str(info.value)
+    assert str(missing) in str(info.value)
+    assert not missing.exists()
+    with pytest.raises(WarehouseNotFoundError):
+        Warehouse(tmp_path / "no" / "such" / "dir.duckdb", create=False)
+    with pytest.raises(WarehouseNotFoundError):
+        Warehouse(tmp_path, create=False)  # a directory is not a warehouse file
+    assert Warehouse(":memory:", create=False).count() == 0
+    with Warehouse(missing) as wh:  # created by a command that writes
+        wh.ingest(fake(FakeAdapter([[row("a")]])), format="fake")
+    with Warehouse(missing, create=False) as wh:
+        assert wh.count() == 1
+
+
+# -- the zone of the data ----------------------------------------------------------------------
+
+class ZonedAdapter(FakeAdapter):
+    """Contact legs of one queue, read (it says) in a zone of its own by default."""
+
+    def __init__(self, queue: str, default_timezone: str | None = None,
+                 first: int = 0, version: float | None = None) -> None:
+        super().__init__([[row(f"{queue}-{i}", version) | {"queue": queue}
+                           for i in range(first, first + 3)]])
+        if default_timezone is not None:
+            self.default_timezone = default_timezone
+
+
+def test_the_warehouse_remembers_the_zone_of_its_data(fake: Any) -> None:
+    wh = Warehouse(":memory:")
+    assert (wh.data_timezone(), wh.data_timezones()) == (None, {})
+    report = wh.ingest(fake(ZonedAdapter("bank", "Asia/Jerusalem")), format="fake")
+    assert isinstance(report, warehouse_module.IngestReport)
+    assert report.timezone == "Asia/Jerusalem"
+    assert wh.data_timezone() == "Asia/Jerusalem"
+    assert wh.data_timezones() == {"bank": "Asia/Jerusalem"}
+    # times with their own offsets record no zone: the bank's is still the one
+    assert wh.ingest(fake(ZonedAdapter("web")), format="fake").timezone is None
+    assert wh.data_timezone() == "Asia/Jerusalem"
+    assert wh.data_timezone(["web"]) is None
+    # the option wins over the adapter's default; two zones: no single one
+    wh.ingest(fake(ZonedAdapter("ny", "Asia/Jerusalem")), format="fake",
+              timezone="America/New_York")
+    assert wh.data_timezone() is None
+    assert wh.data_timezones() == {"bank": "Asia/Jerusalem", "ny": "America/New_York"}
+    assert wh.data_timezone("ny") == "America/New_York"
+    assert wh.data_timezone(["bank", "web"]) == "Asia/Jerusalem"
+    assert wh.data_timezone(["bank", "ny"]) is None
+    assert wh.data_timezone(["nowhere"]) is None
+    assert wh.ingests().column("timezone").to_pylist() == [
+        "Asia/Jerusalem", None, "America/New_York"]
+    # the zone belongs to the stored rows: once newer versions read in UTC replace every
+    # row of the bank, the bank's data is in UTC
+    wh.ingest(fake(ZonedAdapter("bank", version=5)), format="fake", timezone="UTC")
+    assert wh.data_timezones()["bank"] == "UTC"
+    # half of them only: two zones for the bank
+    wh.ingest(fake(ZonedAdapter("bank", "Asia/Jerusalem", first=2, version=9)), format="fake")
+    assert "bank" not in wh.data_timezones()
+
+
+def test_zones_of_interval_reports_agent_states_and_surveys(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    from tests.data.test_invariants import TableAdapter, good_rows, use, write_files
+
+    paths = write_files(tmp_path, ["i.json", "a.json", "s.json"])
+    wh = Warehouse(":memory:")
+    use(monkeypatch, TableAdapter("intervals", {"i.json": [good_rows("intervals", 0, 2)]}))
+    wh.ingest(paths["i.json"], format="fake", timezone="Europe/Paris")
+    assert wh.data_timezones() == {"q0": "Europe/Paris", "q1": "Europe/Paris"}
+    spans = [r | {"queue": "q9"} for r in good_rows("agent_states", 0, 1)]
+    use(monkeypatch, TableAdapter("agent_states", {"a.json": [spans]}))
+    wh.ingest(paths["a.json"], format="fake", timezone="Europe/Paris")
+    assert wh.data_timezones()["q9"] == "Europe/Paris"
+    assert wh.data_timezone() == "Europe/Paris"
+    use(monkeypatch, TableAdapter("surveys", {"s.json": [good_rows("surveys", 0, 1)]}))
+    wh.ingest(paths["s.json"], format="fake", timezone="UTC")
+    assert wh.data_timezone() is None  # the surveys were read in another zone
+    assert wh.data_timezone(["q0", "q9"]) == "Europe/Paris"  # surveys have no queue

@@ -342,3 +342,4 @@ def _looks_right(value: Mapping[str, Any]) -> bool:
 
 
 ADAPTER = Genesys()
+ADAPTER.snapshot_of = "initial_contact_id"  # type: ignore[attr-defined]  # see the warehouse
