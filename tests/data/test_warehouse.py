@@ -15,6 +15,7 @@ import pytest
 from contactops.data import Chunk, Reject, Warehouse, canonical_batch
 from contactops.data import _warehouse as warehouse_module
 from contactops.errors import (
+    FormatMismatchError,
     InvalidParameterError,
     WarehouseBusyError,
     WarehouseNotFoundError,
@@ -142,9 +143,11 @@ def test_wrong_format_and_empty_file_are_reported_not_crashed(tmp_path: Path) ->
     assert (r.read, r.loaded, r.rejected) == (0, 0, 0)
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("a,b,c\n1,2,3\n4,5,6\n", encoding="utf-8")
-    r = wh.ingest(wrong, format="anonymous-bank")
-    assert (r.read, r.loaded, r.rejected) == (3, 0, 3)
-    assert "not an anonymous-bank file" in wh.rejects().column("reason")[0].as_py()
+    with pytest.raises(FormatMismatchError) as err:  # refused before anything is loaded
+        wh.ingest(wrong, format="anonymous-bank")
+    assert "vru+line" in err.value.missing
+    assert wh.count("interactions") == 0
+    assert wh.rejects().num_rows == 0
     latin = tmp_path / "latin.txt"
     header = "\t".join(["vru+line", "call_id", "customer_id", "priority", "type", "date",
                         "vru_entry", "vru_exit", "vru_time", "q_start", "q_exit", "q_time",
