@@ -189,3 +189,28 @@ def test_binary_files_are_told_from_text(tmp_path: Path, head: bytes, binary: bo
             check_file(f, "FILES", text=True)
     else:
         check_file(f, "FILES", text=True)
+
+
+def test_commands_default_to_the_zone_the_data_was_loaded_in(tmp_path: Path) -> None:
+    """The anonymous-bank log is Israel time: kpi shows its intervals at the local clock
+    it was read in (not two hours early in UTC) and says so; --timezone still wins."""
+    header = "\t".join(["vru+line", "call_id", "customer_id", "priority", "type", "date",
+                        "vru_entry", "vru_exit", "vru_time", "q_start", "q_exit", "q_time",
+                        "outcome", "ser_start", "ser_exit", "ser_time", "server"])
+    call = ("AA0101\t1\t0\t1\tPS\t990104\t7:00:00\t7:00:05\t5\t7:00:05\t7:00:20\t15\t"
+            "AGENT\t7:00:20\t7:03:00\t160\tDANI")
+    log = tmp_path / "bank.txt"
+    log.write_text(header + "\n" + call + "\n", encoding="utf-8")
+    wh = str(tmp_path / "w.duckdb")
+    assert runner.invoke(app, ["ingest", str(log), "-f", "anonymous-bank", "-w", wh]
+                         ).exit_code == 0
+    assert resolve_timezone(wh, None) == (
+        "Asia/Jerusalem", "the zone the data was loaded in; --timezone to change")
+    res = runner.invoke(app, ["kpi", "--by", "interval", "--format", "json", "-w", wh])
+    assert res.exit_code == 0, res.output
+    assert [r["interval_start"][11:16] for r in json.loads(res.stdout)] == ["07:00"]
+    res = runner.invoke(app, ["kpi", "--by", "interval", "--format", "json", "--timezone",
+                              "UTC", "-w", wh])
+    assert [r["interval_start"][11:16] for r in json.loads(res.stdout)] == ["05:00"]
+    res = runner.invoke(app, ["kpi", "--by", "day", "-w", wh], env={"COLUMNS": "200"})
+    assert "times in Asia/Jerusalem (the zone the data was loaded in" in res.stdout

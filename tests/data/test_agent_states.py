@@ -767,8 +767,10 @@ def test_a_later_export_restating_an_open_span_replaces_it(tmp_path: Path) -> No
                  + f"{ANA},Call,2024-03-04T08:40:00,2024-03-04T09:20:00\n"
                  + f"{ANA},Ready,2024-03-04T09:20:00,2024-03-04T10:00:00\n")
     opts = {"mapping": MAPPING, **states}
-    accounted(wh.ingest(early, format="agent-states", **opts))
-    report = accounted(wh.ingest(late, format="agent-states", **opts))
+    # the exports' times given, not left to two files' modification times (may be equal)
+    accounted(wh.ingest(early, format="agent-states", as_of="2024-03-04T09:00:00Z", **opts))
+    report = accounted(wh.ingest(late, format="agent-states", as_of="2024-03-04T10:00:00Z",
+                                 **opts))
     assert (report.loaded, report.replaced, report.duplicates) == (2, 1, 0)
     got = [(r["state"], r["started_at"], r["ended_at"]) for r in spans(wh)]
     assert got == [("available", at("2024-03-04T08:00:00"), at("2024-03-04T08:40:00")),

@@ -156,10 +156,35 @@ def test_a_later_export_restating_an_interval_replaces_it(tmp_path: Path) -> Non
                  + "03/04/2024,0930,30,101,11,10,1,9,1,90,20,2100,300,0,0\n"
                  + "03/04/2024,1000,30,101,7,7,0,7,0,10,0,1200,200,0,0\n")
     wh = Warehouse(":memory:")
-    accounted(wh.ingest(early, format="interval-csv", preset="avaya"))
-    report = accounted(wh.ingest(late, format="interval-csv", preset="avaya"))
+    # the exports' times given (as_of), not left to the files' modification times, which
+    # two files written back to back may share
+    accounted(wh.ingest(early, format="interval-csv", preset="avaya",
+                        as_of="2024-03-04T09:45:00Z"))
+    report = accounted(wh.ingest(late, format="interval-csv", preset="avaya",
+                                 as_of="2024-03-04T10:15:00Z"))
     assert (report.loaded, report.replaced, report.duplicates) == (2, 1, 0)
     assert [(r["interval_start"].hour, r["interval_start"].minute, r["offered"])
             for r in intervals(wh)] == [(9, 0, 10), (9, 30, 11), (10, 0, 7)]
-    again = accounted(wh.ingest(late, format="interval-csv", preset="avaya"))
+    again = accounted(wh.ingest(late, format="interval-csv", preset="avaya",
+                                as_of="2024-03-04T10:15:00Z"))
     assert (again.loaded, again.replaced, again.duplicates) == (0, 0, 2)
+
+
+def test_the_source_option_names_the_system(tmp_path: Path) -> None:
+    """The documented ``source`` setting, from the API and the command line (it clashed
+    with ``Warehouse.ingest``'s own first parameter, now positional-only)."""
+    from typer.testing import CliRunner
+
+    from contactops.cli import app
+
+    src = write(tmp_path / "hsplit.csv", AVAYA
+                + "03/04/2024,0900,30,101,10,8,2,6,1,120,40,1600,400,30,1\n")
+    wh = Warehouse(":memory:")
+    accounted(wh.ingest(src, format="interval-csv", preset="avaya", source="avaya-cms"))
+    assert [r["source"] for r in intervals(wh)] == ["avaya-cms"]
+    path = str(tmp_path / "w.duckdb")
+    res = CliRunner().invoke(app, ["ingest", str(src), "-f", "interval-csv", "-o", "preset=avaya",
+                                   "-o", "source=cms-east", "-w", path])
+    assert res.exit_code == 0, res.output
+    with Warehouse(path, create=False) as stored:
+        assert [r["source"] for r in intervals(stored)] == ["cms-east"]

@@ -15,7 +15,7 @@ import math
 import re
 import sys
 from collections.abc import Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -239,17 +239,32 @@ def resolve_timezone(warehouse: Any, given: str | None, *, option: str = "--time
     """The time zone a command works in, and how it was chosen, for every command.
 
     This is the one place that decides: ``given`` (checked, with a suggestion
-    of the IANA name when it is not one) or else the default, UTC.
-    ``warehouse`` is where the zone of the data will come from.
+    of the IANA name when it is not one); else the zone the warehouse's data
+    was loaded in (:meth:`Warehouse.data_timezone`: the ``timezone`` an ingest
+    read local times in, e.g. Asia/Jerusalem for the anonymous-bank files),
+    when its data has one; else UTC.  ``warehouse`` is a Warehouse, or the
+    path of one (None: the default path); a missing one is the command's own
+    error to report, here it only means no zone is known.
 
     Returns
     -------
     zone, how : str
-        e.g. ``("Asia/Jerusalem", "given with --timezone")`` or ``("UTC", "default")``.
+        e.g. ``("Asia/Jerusalem", "given with --timezone")``,
+        ``("Asia/Jerusalem", "the zone the data was loaded in")`` or ``("UTC", "default")``.
     """
-    del warehouse  # the zone of the data, once the warehouse records it
     if given is not None:
         return check_timezone(given, name=option), f"given with {option}"
+    from contactops.data import Warehouse  # noqa: PLC0415 -- the CLI loads lazily
+
+    zone = None
+    if isinstance(warehouse, Warehouse):
+        zone = warehouse.data_timezone()
+    else:
+        # missing or busy: said by the command itself
+        with suppress(ContactopsError), Warehouse(warehouse, create=False) as wh:
+            zone = wh.data_timezone()
+    if zone is not None:
+        return zone, "the zone the data was loaded in; --timezone to change"
     return "UTC", "default"
 
 

@@ -213,7 +213,7 @@ class Warehouse:
         self.close()
 
     # -- ingest ---------------------------------------------------------------------------
-    def ingest(self, source: str | Path | Iterable[str | Path], format: str,
+    def ingest(self, source: str | Path | Iterable[str | Path], /, format: str,
                progress: Callable[[int], None] | None = None,
                **options: Any) -> IngestReport | list[IngestReport]:
         """Load one file (or several) of the given export ``format``.
