@@ -188,3 +188,26 @@ def test_the_source_option_names_the_system(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     with Warehouse(path, create=False) as stored:
         assert [r["source"] for r in intervals(stored)] == ["cms-east"]
+
+
+def test_as_of_on_the_command_line_keeps_the_newer_export(tmp_path: Path) -> None:
+    """--as-of dates an export: loading an older one after a newer one undoes nothing."""
+    from typer.testing import CliRunner
+
+    from contactops.cli import app
+
+    newer = write(tmp_path / "newer.csv", AVAYA
+                  + "03/04/2024,0930,30,101,11,10,1,9,1,90,20,2100,300,0,0\n")
+    older = write(tmp_path / "older.csv", AVAYA
+                  + "03/04/2024,0930,30,101,3,3,0,3,0,20,0,500,100,0,0\n")
+    path = str(tmp_path / "w.duckdb")
+    for f, when in ((newer, "2024-03-04T10:15:00Z"), (older, "2024-03-04T09:45:00Z")):
+        res = CliRunner().invoke(app, ["ingest", str(f), "-f", "interval-csv", "-o",
+                                       "preset=avaya", "--as-of", when, "-w", path])
+        assert res.exit_code == 0, res.output
+    with Warehouse(path, create=False) as wh:
+        assert [r["offered"] for r in intervals(wh)] == [11]
+    res = CliRunner().invoke(app, ["ingest", str(older), "-f", "interval-csv", "-o",
+                                   "preset=avaya", "--as-of", "yesterday", "-w", path])
+    assert res.exit_code == 2
+    assert "--as-of" in res.output and "yesterday" in res.output

@@ -55,6 +55,12 @@ def ingest_command(
                                      "-o preset=avaya -o threshold_s=20)."),
     strict: bool = typer.Option(False, "--strict", help="Exit with code 1 when any row was "
                                 "rejected."),
+    as_of: str | None = typer.Option(None, "--as-of",
+                                     help="When the export was taken (ISO 8601, e.g. "
+                                     "2026-12-07T10:00Z; default: the file's modification "
+                                     "time). Interval reports, surveys and agent states: a "
+                                     "record restated by an export replaces the stored one "
+                                     "only when that export is newer."),
 ) -> None:
     """Load exports into the warehouse; every row is loaded, rejected with its reason,
     or recognised as a duplicate."""
@@ -69,6 +75,8 @@ def ingest_command(
             options["mapping"] = str(mapping)
         if timezone is not None:
             options["timezone"] = check_timezone(timezone, name="--timezone")
+        if as_of is not None:
+            options["as_of"] = as_of
         for item in option:
             key, sep, value = item.partition("=")
             if not sep or not key.strip():
@@ -107,13 +115,18 @@ def ingest_command(
 
 
 _INGEST_FLAGS = {"format": "--format", "timezone": "--timezone", "mapping": "--mapping",
-                 "source": "FILES", "path": "--warehouse"}
+                 "as_of": "--as-of", "path": "--warehouse"}
 
 
 def _ingest_table(reports: list[Any], title: str = "ingest report") -> None:
-    print_columns(title, ["file", "read", "loaded", "replaced", "rejected", "duplicates"],
+    columns = ["file", "read", "loaded", "replaced", "rejected", "duplicates"]
+    removed = any(getattr(r, "removed", 0) for r in reports)
+    if removed:  # legs a newer conversation snapshot no longer has (Genesys)
+        columns.append("stale legs removed")
+    print_columns(title, columns,
                   [[escape(Path(r.source_file).name), f"{r.read:,}", f"{r.loaded:,}",
-                    f"{r.replaced:,}", f"{r.rejected:,}", f"{r.duplicates:,}"]
+                    f"{r.replaced:,}", f"{r.rejected:,}", f"{r.duplicates:,}",
+                    *([f"{r.removed:,}"] if removed else [])]
                    for r in reports], keys=1,
                   caption="in " + ", ".join(f"{r.seconds:.2f} s" for r in reports))
 
