@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from contactops.cli import app
 from contactops.cli._app import neutralise_csv, render_error, resolve_timezone
+from contactops.data import Warehouse
 from contactops.errors import FormatMismatchError, InvalidParameterError
 
 if TYPE_CHECKING:
@@ -214,3 +215,18 @@ def test_commands_default_to_the_zone_the_data_was_loaded_in(tmp_path: Path) -> 
     assert [r["interval_start"][11:16] for r in json.loads(res.stdout)] == ["05:00"]
     res = runner.invoke(app, ["kpi", "--by", "day", "-w", wh], env={"COLUMNS": "200"})
     assert "times in Asia/Jerusalem (the zone the data was loaded in" in res.stdout
+
+
+def test_a_refused_file_leaves_no_empty_warehouse(tmp_path: Path) -> None:
+    """A file refused before loading (not the format named) creates no warehouse file;
+    an existing warehouse is kept as it was."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("vru+line\tcall_id\n", encoding="utf-8")
+    wh = tmp_path / "new.duckdb"
+    res = runner.invoke(app, ["ingest", str(notes), "-f", "zendesk", "-w", str(wh)])
+    assert res.exit_code == 2
+    assert not wh.exists()
+    Warehouse(wh).close()
+    res = runner.invoke(app, ["ingest", str(notes), "-f", "zendesk", "-w", str(wh)])
+    assert res.exit_code == 2
+    assert wh.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from contactops.cli._app import (
     say_timezone,
     user_errors,
 )
-from contactops.data import FORMATS, Warehouse
+from contactops.data import DEFAULT_PATH, FORMATS, Warehouse
 from contactops.errors import ContactopsError, InvalidParameterError
 from contactops.metrics import GRAINS, HANDLE_FROM, agent_kpis, interval_kpis, kpi_sql, kpis
 from contactops.queueing import DEFAULT_SL_DEFINITION, SL_DEFINITIONS
@@ -84,6 +85,9 @@ def ingest_command(
                                             "e.g. --option preset=avaya")
             options[key.strip()] = _option_value(value.strip())
         reports = []
+        target = Path(warehouse if warehouse is not None else
+                      os.environ.get("CONTACTOPS_WAREHOUSE", DEFAULT_PATH))
+        existed = target.exists()
         try:
             with Warehouse(warehouse) as wh, Progress(
                     TextColumn("[bold]{task.description}[/]"), BarColumn(),
@@ -99,6 +103,9 @@ def ingest_command(
         except ContactopsError:
             if reports:  # what the files before the failing one did is kept: say so
                 _ingest_table(reports, title="loaded before the error")
+            elif not existed:  # a refused file (e.g. not that format) leaves no empty warehouse
+                for made in (target, target.with_name(target.name + ".wal")):
+                    made.unlink(missing_ok=True)
             raise
         _ingest_table(reports)
         rejected = sum(r.rejected for r in reports)
