@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from contactops.cli import app
@@ -14,6 +15,7 @@ runner = CliRunner()
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "center.yaml"
 
 
+@pytest.mark.slow
 def test_table_with_confidence_intervals() -> None:
     result = runner.invoke(app, ["simulate", str(EXAMPLE), "-r", "3", "--seed", "1"],
                            env={"COLUMNS": "140"})

@@ -99,6 +99,7 @@ def test_plan_bad_input(stationary: Warehouse) -> None:
         plan(stationary, start="2026-10-01", check=False)  # nothing before it
 
 
+@pytest.mark.slow
 def test_demo_and_plan_commands(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "demo"

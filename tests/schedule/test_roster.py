@@ -131,6 +131,7 @@ TEMPLATES = [
 ]
 
 
+@pytest.mark.slow
 def test_every_hard_rule_holds_on_a_week() -> None:
     labor = {"default": LaborRules(max_consecutive_days=4, min_rest=14 * H,
                                    max_weekly_hours=35, paired_days_off=True,

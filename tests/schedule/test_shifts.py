@@ -253,6 +253,7 @@ def test_reproducible_with_one_worker_and_time_limit_kept() -> None:
     assert runs[0].lower_bound <= runs[0].objective + 1e-9
 
 
+@pytest.mark.slow
 def test_large_programs_go_through_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     """Above the size limit CP-SAT works window by window; the result stays consistent."""
     monkeypatch.setattr(shifts_module, "FULL_MODEL_LIMIT", 50)

@@ -46,6 +46,8 @@ from contactops.service._app import _LINKS
 from contactops.service._models import User
 from tests.service.conftest import PASSWORD, PG_ADMIN
 
+pytestmark = pytest.mark.slow  # schemathesis over the whole API: about a minute
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
