@@ -18,8 +18,6 @@ from collections.abc import Mapping
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -34,6 +32,11 @@ from contactops.units import check_timezone
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from pathlib import Path
+
+    import pyarrow as pa
+
+# pyarrow (and what each command needs) is imported when a command uses it: the command
+# line starts, and answers --help, without it
 
 __all__ = [
     "app",
@@ -319,6 +322,7 @@ def read_table_file(path: Path, option: str, *, csv_only: bool = False,
     truncated or corrupt file), binary though read as CSV, no header: each is
     an :class:`~contactops.errors.InvalidParameterError` naming ``option``.
     """
+    import pyarrow as pa  # noqa: PLC0415
     import pyarrow.csv as pacsv  # noqa: PLC0415
     import pyarrow.parquet as pq  # noqa: PLC0415
 
@@ -350,6 +354,9 @@ def neutralise_csv(table: pa.Table) -> pa.Table:
     plain number (``-5``, ``+3.2``, ``1e3``): a spreadsheet reads it as that
     number and no formula can hide in it.
     """
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.compute as pc  # noqa: PLC0415
+
     columns = []
     for original in table.columns:
         column, kind = original, original.type

@@ -8,11 +8,9 @@ import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -31,11 +29,16 @@ from contactops.cli._app import (
     say_timezone,
     user_errors,
 )
-from contactops.data import DEFAULT_PATH, FORMATS, Warehouse
+from contactops.data.adapters import FORMATS
 from contactops.errors import ContactopsError, InvalidParameterError
-from contactops.metrics import GRAINS, HANDLE_FROM, agent_kpis, interval_kpis, kpi_sql, kpis
 from contactops.queueing import DEFAULT_SL_DEFINITION, SL_DEFINITIONS
 from contactops.units import check_timezone, parse_duration
+
+if TYPE_CHECKING:
+    from contactops.data import Warehouse
+
+# DuckDB, pyarrow and the KPI queries are imported by the commands that use them: the
+# command line starts (and says --help) without them
 
 _WAREHOUSE_HELP = "DuckDB warehouse file (default $CONTACTOPS_WAREHOUSE or ./contactops.duckdb)."
 
@@ -65,6 +68,8 @@ def ingest_command(
 ) -> None:
     """Load exports into the warehouse; every row is loaded, rejected with its reason,
     or recognised as a duplicate."""
+    from contactops.data import DEFAULT_PATH, Warehouse  # noqa: PLC0415
+
     with user_errors(_INGEST_FLAGS):
         check_choice("--format", fmt, sorted(FORMATS), "Name the system the file was "
                       "exported from (contactops ingest --help lists them).")
@@ -159,9 +164,15 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# contactops.metrics.GRAINS, for --help: the metrics import numpy and pyarrow, which the
+# command line does not load to start (tests/test_imports.py checks the two are the same)
+_GRAINS = ("interval", "interval15", "interval30", "interval60", "day", "week", "month",
+          "queue", "channel", "segment", "agent", "team", "site", "source")
+
+
 @app.command("kpi")
 def kpi_command(
-    by: str = typer.Option("queue", "--by", help="Comma-separated grains: " + ", ".join(GRAINS)
+    by: str = typer.Option("queue", "--by", help="Comma-separated grains: " + ", ".join(_GRAINS)
                            + " (empty for one row)."),
     threshold: str | None = typer.Option(None, "--threshold",
                                          help="Service-level threshold (default 20s; with "
@@ -192,6 +203,18 @@ def kpi_command(
 ) -> None:
     """KPIs at any grain: service level, ASA, AHT, abandonment, FCR, CSAT, NPS...; with
     --from agents, occupancy, utilisation and in-shift shrinkage from agent states."""
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.csv as pacsv  # noqa: PLC0415
+
+    from contactops.data import Warehouse  # noqa: PLC0415
+    from contactops.metrics import (  # noqa: PLC0415
+        HANDLE_FROM,
+        agent_kpis,
+        interval_kpis,
+        kpi_sql,
+        kpis,
+    )
+
     with user_errors(_KPI_FLAGS):
         check_choice("--format", out_format, ["table", "csv", "json"], "e.g. --format csv")
         check_choice("--from", from_table, ["contacts", "intervals", "agents"],
@@ -336,6 +359,11 @@ def rejects_command(
                                    "json: every row, --limit aside)."),
 ) -> None:
     """What was refused at ingest, and why (file, line, field, value, reason)."""
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.csv as pacsv  # noqa: PLC0415
+
+    from contactops.data import Warehouse  # noqa: PLC0415
+
     with user_errors(_KPI_FLAGS):
         check_choice("--format", out_format, ["table", "csv", "json"], "e.g. --format csv")
         if limit < 0:

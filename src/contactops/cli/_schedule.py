@@ -6,15 +6,9 @@ import json
 import math
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 import typer
-import yaml
 from rich.progress import Progress as Bar
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -31,21 +25,17 @@ from contactops.cli._app import (
     user_errors,
 )
 from contactops.errors import InvalidParameterError
-from contactops.queueing import ErlangC
-from contactops.schedule import (
-    Progress,
-    Roster,
-    Schedule,
-    ScheduleConfig,
-    ScheduleWarning,
-    ShiftRules,
-    agents_from_records,
-    as_requirement,
-    read_config,
-    roster,
-    schedule_shifts,
-)
 from contactops.units import check_timezone
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+    from contactops.queueing import ErlangC
+    from contactops.schedule import Progress, Roster, Schedule, ScheduleConfig
+
+# numpy, pyarrow, the scheduler (OR-Tools, HiGHS) and the Erlang kernels (numba) are
+# imported when the command runs
 
 
 def _read_table(path: Path, what: str) -> pa.Table:
@@ -53,6 +43,10 @@ def _read_table(path: Path, what: str) -> pa.Table:
 
 
 def _read_config(path: Path) -> ScheduleConfig:
+    import yaml  # noqa: PLC0415
+
+    from contactops.schedule import read_config  # noqa: PLC0415
+
     check_file(path, "--templates", text=True, what="YAML file such as examples/shifts.yaml")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -70,6 +64,11 @@ def _read_config(path: Path) -> ScheduleConfig:
 
 
 def _read_agents(path: Path) -> list[Any]:
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.csv as pacsv  # noqa: PLC0415
+
+    from contactops.schedule import agents_from_records  # noqa: PLC0415
+
     table = read_table_file(path, "--agents", csv_only=True, convert_options=pacsv.ConvertOptions(
         column_types={c: pa.string() for c in ("skills", "available", "days_off",
                                                "prefer_start", "prefer_templates", "region",
@@ -80,6 +79,12 @@ def _read_agents(path: Path) -> list[Any]:
 def _queue_models(plan: pa.Table, timezone: str | None, threshold: float | None
                   ) -> tuple[dict[str, ErlangC] | None, float | dict[str, float], float, str]:
     """Erlang C per queue from the plan's forecast and handle time, for the short weights."""
+    import numpy as np  # noqa: PLC0415
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    from contactops.queueing import ErlangC  # noqa: PLC0415
+    from contactops.schedule import as_requirement  # noqa: PLC0415
+
     cols = plan.column_names
     if "forecast" not in cols or "aht" not in cols:
         return None, 20.0 if threshold is None else threshold, 0.0, (
@@ -144,6 +149,9 @@ def _check_out(path: Path, option: str) -> None:
 
 
 def _write(table: pa.Table, path: Path, option: str = "--out") -> None:
+    import pyarrow.csv as pacsv  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
     _check_out(path, option)
     if path.suffix.lower() == ".parquet":
         pq.write_table(table, path)
@@ -178,6 +186,13 @@ def schedule_command(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Shifts and breaks covering a plan at least cost; with --agents, who works them."""
+    from contactops.schedule import (  # noqa: PLC0415
+        ScheduleWarning,
+        ShiftRules,
+        roster,
+        schedule_shifts,
+    )
+
     with user_errors({"timezone": "--timezone", "time_limit": "--time-limit",
                       "workers": "--workers", "seed": "--seed"}), \
             warnings.catch_warnings(record=True) as caught:
@@ -262,6 +277,8 @@ def _pct(x: float) -> str:
 
 
 def _render(sched: Schedule, result: Roster | None, weighting: str) -> None:
+    import numpy as np  # noqa: PLC0415
+
     hours = sched.interval / 3600.0
     need = sched.req.flat()
     lines = sched.lines()

@@ -7,8 +7,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -23,7 +21,8 @@ from contactops.cli._app import (
     user_errors,
 )
 from contactops.errors import InvalidParameterError
-from contactops.simulate import load_center, simulate
+
+# the simulator (numba) and pyarrow are imported when the command runs
 
 
 def _fmt(value: float, lo: float, hi: float, kind: str) -> str:
@@ -59,6 +58,11 @@ def simulate_command(
     as_json: bool = typer.Option(False, "--json", help="Print the queue summary as JSON."),
 ) -> None:
     """Simulate a contact center and report service level, ASA, abandonment, occupancy."""
+    import pyarrow.csv as pacsv  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    from contactops.simulate import load_center, simulate  # noqa: PLC0415
+
     with user_errors({"days": "--days", "replications": "--replications", "seed": "--seed",
                       "warmup": "--warmup"}):
         check_at_least("--replications", replications, 1, "e.g. --replications 10.")

@@ -6,12 +6,8 @@ import json
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 import typer
 from rich.table import Table
 
@@ -24,17 +20,16 @@ from contactops.cli._app import (
     user_errors,
 )
 from contactops.errors import InvalidParameterError
-from contactops.queueing import (
-    DEFAULT_SL_DEFINITION,
-    SL_DEFINITIONS,
-    ErlangA,
-    ErlangC,
-    ErlangX,
-    QueueModel,
-    StaffingResult,
-    required_agents,
-)
+from contactops.queueing import DEFAULT_SL_DEFINITION, SL_DEFINITIONS
 from contactops.units import parse_duration, parse_share, parse_target
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+    from contactops.queueing import QueueModel, StaffingResult
+
+# numpy, pyarrow and the Erlang kernels (numba) are imported when the command runs
 
 
 class ModelName(StrEnum):
@@ -51,6 +46,8 @@ _COLUMNS = ("agents", "scheduled", "feasible", "service_level", "asa", "abandon_
 
 def _build_model(model: ModelName | None, rate: np.ndarray, aht: np.ndarray,
                  patience: np.ndarray | None, lines: int | None, redial: float) -> QueueModel:
+    from contactops.queueing import ErlangA, ErlangC, ErlangX  # noqa: PLC0415
+
     if model is None:
         model = ModelName.x if (lines is not None or redial > 0) else (
             ModelName.a if patience is not None else ModelName.c)
@@ -74,6 +71,8 @@ def _read_table(path: Path) -> pa.Table:
 
 
 def _duration_column(table: pa.Table, name: str) -> np.ndarray | None:
+    import numpy as np  # noqa: PLC0415
+
     if name not in table.column_names:
         return None
     values = table.column(name).to_pylist()
@@ -87,6 +86,9 @@ def _duration_column(table: pa.Table, name: str) -> np.ndarray | None:
 
 
 def _number_column(table: pa.Table, names: tuple[str, ...]) -> np.ndarray | None:
+    import numpy as np  # noqa: PLC0415
+    import pyarrow as pa  # noqa: PLC0415
+
     for name in names:
         if name in table.column_names:
             col = table.column(name)
@@ -103,6 +105,8 @@ def _number_column(table: pa.Table, names: tuple[str, ...]) -> np.ndarray | None
 
 
 def _result_table(result: StaffingResult) -> dict[str, np.ndarray]:
+    import numpy as np  # noqa: PLC0415
+
     cols = result.as_dict()
     return {name: np.atleast_1d(cols[name]) for name in _COLUMNS}
 
@@ -152,6 +156,13 @@ def staff(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Required agents and the service level, ASA, abandonment and occupancy they achieve."""
+    import numpy as np  # noqa: PLC0415
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.csv as pacsv  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    from contactops.queueing import required_agents  # noqa: PLC0415
+
     with user_errors(_STAFF_FLAGS):
         check_choice("--sl-definition", sl_definition, list(SL_DEFINITIONS),
                      f"See contactops staff --help; the default is {DEFAULT_SL_DEFINITION}.")
@@ -240,6 +251,8 @@ _STAFF_FLAGS = {"definition": "--sl-definition", "service_level": "--target",
 
 def _render(cols: dict[str, np.ndarray], volume: np.ndarray, share: float, threshold: float,
             definition: str, out: Path | None) -> None:
+    import numpy as np  # noqa: PLC0415
+
     title = (f"Staffing for {share:.0%} in {threshold:g} s "
              f"({definition.replace('_', ' ')})")
     t = Table(title=title)

@@ -7,19 +7,25 @@
 True
 """
 
-from contactops.data._adapter import Chunk, Reject, RowBuffer, canonical_batch
-from contactops.data._schema import (
-    AGENT_STATE_CATEGORIES,
-    AGENT_STATES,
-    CHANNELS,
-    INTERACTIONS,
-    INTERVALS,
-    OUTCOMES,
-    REJECTS,
-    SURVEYS,
-)
-from contactops.data._warehouse import DEFAULT_PATH, IngestReport, Warehouse
-from contactops.data.adapters import FORMATS, get_adapter
+from typing import TYPE_CHECKING
+
+from contactops import _lazy_exports
+
+# imported on first use (contactops._lazy_exports): the package imports in no time
+if TYPE_CHECKING:
+    from contactops.data._adapter import Chunk, Reject, RowBuffer, canonical_batch
+    from contactops.data._schema import (
+        AGENT_STATE_CATEGORIES,
+        AGENT_STATES,
+        CHANNELS,
+        INTERACTIONS,
+        INTERVALS,
+        OUTCOMES,
+        REJECTS,
+        SURVEYS,
+    )
+    from contactops.data._warehouse import DEFAULT_PATH, IngestReport, Warehouse
+    from contactops.data.adapters import FORMATS, get_adapter
 
 __all__ = [
     "AGENT_STATES",
@@ -40,3 +46,20 @@ __all__ = [
     "canonical_batch",
     "get_adapter",
 ]
+
+_EXPORTS = {  # submodule -> the names it provides (the imports above, for run time)
+    "_adapter": ("Chunk", "Reject", "RowBuffer", "canonical_batch"),
+    "_schema": (
+        "AGENT_STATE_CATEGORIES",
+        "AGENT_STATES",
+        "CHANNELS",
+        "INTERACTIONS",
+        "INTERVALS",
+        "OUTCOMES",
+        "REJECTS",
+        "SURVEYS",
+    ),
+    "_warehouse": ("DEFAULT_PATH", "IngestReport", "Warehouse"),
+    "adapters": ("FORMATS", "get_adapter"),
+}
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS)
