@@ -49,7 +49,8 @@ def machine(fingerprints: dict[str, str], packages: tuple[str, ...]) -> dict[str
     import numba
 
     return {
-        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+        "nproc": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
         else os.cpu_count(),
         "cpu": cpu_model(),
         "platform": platform.platform(),

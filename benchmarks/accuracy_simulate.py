@@ -32,32 +32,43 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--out-dir", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
-    cases = [("M/M/50 vs Erlang C", None, ErlangC(RATE, AHT)),
-             ("M/M/50+M vs Erlang A", PATIENCE, ErlangA(RATE, AHT, PATIENCE))]
+    cases = [
+        ("M/M/50 vs Erlang C", None, ErlangC(RATE, AHT)),
+        ("M/M/50+M vs Erlang A", PATIENCE, ErlangA(RATE, AHT, PATIENCE)),
+    ]
     lines = [
         "# Simulator accuracy over many seeds",
         "",
-        (f"{args.seeds} independent runs of {args.contacts:,} contacts each"
-         f" (seeds 1..{args.seeds}), 45 Erlangs on 50 agents, mean handle {AHT:.0f} s,"
-         f" threshold {THRESHOLD} s; patience exponential, mean 120 s, in the second case."
-         " z is the mean over the runs minus the analytic value, in standard errors of"
-         " that mean."),
+        (
+            f"{args.seeds} independent runs of {args.contacts:,} contacts each"
+            f" (seeds 1..{args.seeds}), 45 Erlangs on 50 agents, mean handle {AHT:.0f} s,"
+            f" threshold {THRESHOLD} s; patience exponential, mean 120 s, in the second case."
+            " z is the mean over the runs minus the analytic value, in standard errors of"
+            " that mean."
+        ),
         "",
-        (f"Machine: {platform.machine()}, Python {platform.python_version()}. "
-        f"Command: `python benchmarks/accuracy_simulate.py --seeds {args.seeds} "
-        f"--contacts {args.contacts}`."),
+        (
+            f"Machine: {platform.machine()}, Python {platform.python_version()}. "
+            f"Command: `python benchmarks/accuracy_simulate.py --seeds {args.seeds} "
+            f"--contacts {args.contacts}`."
+        ),
         "",
     ]
     t0 = time.perf_counter()
     with Progress() as bar:
         for title, patience, model in cases:
             task = bar.add_task(title, total=args.seeds)
-            values: dict[str, list[float]] = {"service level": [], "ASA (s)": [],
-                                              "abandon rate": [], "occupancy": [],
-                                              "AHT (s)": []}
+            values: dict[str, list[float]] = {
+                "service level": [],
+                "ASA (s)": [],
+                "abandon rate": [],
+                "occupancy": [],
+                "AHT (s)": [],
+            }
             for seed in range(1, args.seeds + 1):
-                sim = simulate_queue(RATE, AHT, AGENTS, patience=patience,
-                                     n_contacts=args.contacts, seed=seed)
+                sim = simulate_queue(
+                    RATE, AHT, AGENTS, patience=patience, n_contacts=args.contacts, seed=seed
+                )
                 values["service level"].append(float(sim.service_level(THRESHOLD)))
                 values["ASA (s)"].append(float(sim.asa()))
                 values["abandon rate"].append(float(sim.abandon_rate()))
@@ -65,10 +76,19 @@ def main() -> None:
                 values["AHT (s)"].append(float(sim.aht()))
                 bar.advance(task)
             m = model.metrics(AGENTS, THRESHOLD)
-            truth = {"service level": m.service_level, "ASA (s)": m.asa,
-                     "abandon rate": m.abandon_rate, "occupancy": m.occupancy, "AHT (s)": AHT}
-            lines += [f"## {title}", "", "| metric | analytic | mean of runs | std. error | z |",
-                      "|---|---:|---:|---:|---:|"]
+            truth = {
+                "service level": m.service_level,
+                "ASA (s)": m.asa,
+                "abandon rate": m.abandon_rate,
+                "occupancy": m.occupancy,
+                "AHT (s)": AHT,
+            }
+            lines += [
+                f"## {title}",
+                "",
+                "| metric | analytic | mean of runs | std. error | z |",
+                "|---|---:|---:|---:|---:|",
+            ]
             for name, xs in values.items():
                 x = np.asarray(xs)
                 se = x.std(ddof=1) / np.sqrt(x.size)

@@ -124,14 +124,19 @@ def pandas_rollup(df: Any, threshold: float = 20.0) -> Any:
     offered = outcome.isin(["answered", "abandoned", "blocked", "callback_requested"])
     wait = d["wait_s"].fillna(0.0)
     handle = d["talk_s"] + d["hold_s"].fillna(0.0) + d["acw_s"].fillna(0.0)
-    frame = pd.DataFrame({
-        "queue": d["queue"], "bucket": bucket,
-        "offered": offered, "answered": answered, "abandoned": abandoned,
-        "within": answered & (wait <= threshold),
-        "wait_answered": wait.where(answered, 0.0),
-        "handled": answered & d["talk_s"].notna(),
-        "handle": handle.where(answered & d["talk_s"].notna(), 0.0),
-    })
+    frame = pd.DataFrame(
+        {
+            "queue": d["queue"],
+            "bucket": bucket,
+            "offered": offered,
+            "answered": answered,
+            "abandoned": abandoned,
+            "within": answered & (wait <= threshold),
+            "wait_answered": wait.where(answered, 0.0),
+            "handled": answered & d["talk_s"].notna(),
+            "handle": handle.where(answered & d["talk_s"].notna(), 0.0),
+        }
+    )
     g = frame.groupby(["queue", "bucket"], observed=True).sum()
     g["service_level"] = g["within"] / g["offered"]
     g["asa"] = g["wait_answered"] / g["answered"]
@@ -150,15 +155,27 @@ def ingest_once(parquet: Path, db: Path, native: bool) -> dict[str, Any]:
             wh.con.execute(
                 f"INSERT INTO interactions ({', '.join(names)}, source, source_ref) "
                 f"SELECT {', '.join(names)}, 'parquet', '{parquet.name}:' || file_row_number "
-                f"FROM read_parquet('{parquet}', file_row_number = true)")
+                f"FROM read_parquet('{parquet}', file_row_number = true)"
+            )
             seconds = time.perf_counter() - t0
-            return {"seconds": seconds, "read": wh.count(), "loaded": wh.count(),
-                    "rejected": 0, "duplicates": 0, "peak_rss_bytes": _peak_rss()}
+            return {
+                "seconds": seconds,
+                "read": wh.count(),
+                "loaded": wh.count(),
+                "rejected": 0,
+                "duplicates": 0,
+                "peak_rss_bytes": _peak_rss(),
+            }
         report = wh.ingest(parquet, format="parquet")
         seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "read": report.read, "loaded": report.loaded,
-            "rejected": report.rejected, "duplicates": report.duplicates,
-            "peak_rss_bytes": _peak_rss()}
+    return {
+        "seconds": seconds,
+        "read": report.read,
+        "loaded": report.loaded,
+        "rejected": report.rejected,
+        "duplicates": report.duplicates,
+        "peak_rss_bytes": _peak_rss(),
+    }
 
 
 def _peak_rss() -> int:
@@ -185,11 +202,16 @@ def main() -> int:
     parser.add_argument("--contacts", type=int, default=10_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out-dir", type=Path, default=HERE / "results")
-    parser.add_argument("--keep", type=Path, default=None,
-                        help="directory to keep (and reuse) the Parquet file and warehouse in")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="directory to keep (and reuse) the Parquet file and warehouse in",
+    )
     parser.add_argument("--runs", type=int, default=3, help="timed ingests and rollups")
-    parser.add_argument("--ingest-only", nargs=2, type=Path, metavar=("PARQUET", "DB"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--ingest-only", nargs=2, type=Path, metavar=("PARQUET", "DB"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--native", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.ingest_only:
@@ -204,8 +226,10 @@ def main() -> int:
         rows = make_parquet(parquet, args.contacts, args.seed)
         gen_s = time.perf_counter() - t0
         parquet_bytes = parquet.stat().st_size
-        console.print(f"{rows:,} contact legs in {parquet} ({parquet_bytes / 2**20:,.0f} MiB "
-                      f"Parquet, made or checked in {gen_s:.1f} s)")
+        console.print(
+            f"{rows:,} contact legs in {parquet} ({parquet_bytes / 2**20:,.0f} MiB "
+            f"Parquet, made or checked in {gen_s:.1f} s)"
+        )
         with console.status("ingesting (fresh processes)"):
             native = timed_ingests(parquet, db, args.runs, native=True)
             runs = timed_ingests(parquet, db, args.runs, native=False)
@@ -213,9 +237,11 @@ def main() -> int:
         ingest_s = statistics.median(r["seconds"] for r in runs)
         native_s = statistics.median(r["seconds"] for r in native)
         db_size = db.stat().st_size
-        console.print(f"ingest: {report['read']:,} read, {report['loaded']:,} loaded; median "
-                      f"{ingest_s:.2f} s = {report['read'] / ingest_s:,.0f} rows/s "
-                      f"(DuckDB read_parquet alone: {native_s:.2f} s)")
+        console.print(
+            f"ingest: {report['read']:,} read, {report['loaded']:,} loaded; median "
+            f"{ingest_s:.2f} s = {report['read'] / ingest_s:,.0f} rows/s "
+            f"(DuckDB read_parquet alone: {native_s:.2f} s)"
+        )
         with Warehouse(db) as wh:
             t0 = time.perf_counter()
             kpis(wh, by=["interval15", "queue"])  # the first call on a freshly opened file
@@ -230,11 +256,15 @@ def main() -> int:
                 core_times.append(time.perf_counter() - t0)
             rollup_s = statistics.median(times)
             core_s = statistics.median(core_times)
-        console.print(f"rollup by 15 min x queue: {table.num_rows:,} rows, median "
-                      f"{rollup_s:.2f} s (first call {first_s:.2f} s)")
+        console.print(
+            f"rollup by 15 min x queue: {table.num_rows:,} rows, median "
+            f"{rollup_s:.2f} s (first call {first_s:.2f} s)"
+        )
         t0 = time.perf_counter()
-        df = pq.read_table(parquet, columns=["queue", "arrived_at", "outcome", "wait_s",
-                                             "talk_s", "hold_s", "acw_s"]).to_pandas()
+        df = pq.read_table(
+            parquet,
+            columns=["queue", "arrived_at", "outcome", "wait_s", "talk_s", "hold_s", "acw_s"],
+        ).to_pandas()
         read_s = time.perf_counter() - t0
         ptimes = []
         for _ in range(args.runs):
@@ -242,11 +272,14 @@ def main() -> int:
             g = pandas_rollup(df)
             ptimes.append(time.perf_counter() - t0)
         pandas_s = statistics.median(ptimes)
-        console.print(f"pandas rollup: {len(g):,} rows, median {pandas_s:.2f} s "
-                      f"(+{read_s:.2f} s to read the Parquet columns)")
+        console.print(
+            f"pandas rollup: {len(g):,} rows, median {pandas_s:.2f} s "
+            f"(+{read_s:.2f} s to read the Parquet columns)"
+        )
         # the two rollups must agree
-        ours = {(r["queue"], r["interval_start"].replace(tzinfo=None)): r
-                for r in table.to_pylist()}
+        ours = {
+            (r["queue"], r["interval_start"].replace(tzinfo=None)): r for r in table.to_pylist()
+        }
         mismatches = 0
         for (queue, bucket), r in g.iterrows():
             o = ours.get((queue, bucket.to_pydatetime().replace(tzinfo=None)))
@@ -257,24 +290,42 @@ def main() -> int:
             shutil.rmtree(work, ignore_errors=True)
     rate = report["read"] / ingest_s
     result = {
-        "benchmark": "data", "date": datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": {"nproc": os.cpu_count(), "cpu": cpu_model(),
-                    "platform": platform.platform(), "python": platform.python_version(),
-                    "duckdb": pkg_version("duckdb"), "pyarrow": pkg_version("pyarrow"),
-                    "pandas": pkg_version("pandas")},
-        "rows": rows, "generate_s": gen_s,
-        "ingest_runs_s": [r["seconds"] for r in runs], "ingest_s": ingest_s,
-        "ingest_rows_per_s": rate, "native_runs_s": [r["seconds"] for r in native],
-        "native_s": native_s, "ours_over_native": ingest_s / native_s,
+        "benchmark": "data",
+        "date": datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": {
+            "nproc": os.cpu_count(),
+            "cpu": cpu_model(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "duckdb": pkg_version("duckdb"),
+            "pyarrow": pkg_version("pyarrow"),
+            "pandas": pkg_version("pandas"),
+        },
+        "rows": rows,
+        "generate_s": gen_s,
+        "ingest_runs_s": [r["seconds"] for r in runs],
+        "ingest_s": ingest_s,
+        "ingest_rows_per_s": rate,
+        "native_runs_s": [r["seconds"] for r in native],
+        "native_s": native_s,
+        "ours_over_native": ingest_s / native_s,
         "ingest_peak_rss_bytes": max(r["peak_rss_bytes"] for r in runs),
         "native_peak_rss_bytes": max(r["peak_rss_bytes"] for r in native),
-        "loaded": report["loaded"], "rejected": report["rejected"],
-        "duplicates": report["duplicates"], "warehouse_bytes": db_size,
+        "loaded": report["loaded"],
+        "rejected": report["rejected"],
+        "duplicates": report["duplicates"],
+        "warehouse_bytes": db_size,
         "parquet_bytes": parquet_bytes,
-        "rollup_first_s": first_s, "rollup_runs_s": times, "rollup_s": rollup_s,
-        "rollup_core_runs_s": core_times, "rollup_core_s": core_s,
-        "rollup_rows": table.num_rows, "pandas_runs_s": ptimes, "pandas_rollup_s": pandas_s,
-        "pandas_read_s": read_s, "pandas_over_ours_core": pandas_s / core_s,
+        "rollup_first_s": first_s,
+        "rollup_runs_s": times,
+        "rollup_s": rollup_s,
+        "rollup_core_runs_s": core_times,
+        "rollup_core_s": core_s,
+        "rollup_rows": table.num_rows,
+        "pandas_runs_s": ptimes,
+        "pandas_rollup_s": pandas_s,
+        "pandas_read_s": read_s,
+        "pandas_over_ours_core": pandas_s / core_s,
         "rollup_mismatches": mismatches,
     }
 
@@ -284,47 +335,72 @@ def main() -> int:
     md = [
         "# Warehouse: ingest and KPI rollup",
         "",
-        (f"Generated by `benchmarks/bench_data.py` on {result['date']}; "
-         f"{os.cpu_count()} cores ({result['machine']['cpu']}), Python "
-         f"{platform.python_version()}, DuckDB {result['machine']['duckdb']}, pyarrow "
-         f"{result['machine']['pyarrow']}."),
+        (
+            f"Generated by `benchmarks/bench_data.py` on {result['date']}; "
+            f"{os.cpu_count()} cores ({result['machine']['cpu']}), Python "
+            f"{platform.python_version()}, DuckDB {result['machine']['duckdb']}, pyarrow "
+            f"{result['machine']['pyarrow']}."
+        ),
         "",
-        (f"{rows:,} contact legs simulated with `contactops.simulate` (the multi-skill center, "
-         f"one replication per million) and written once to Parquet (zstd, "
-         f"{parquet_bytes / 2**20:,.0f} MiB) in the canonical schema; not timed below."),
+        (
+            f"{rows:,} contact legs simulated with `contactops.simulate` (the multi-skill center, "
+            f"one replication per million) and written once to Parquet (zstd, "
+            f"{parquet_bytes / 2**20:,.0f} MiB) in the canonical schema; not timed below."
+        ),
         "",
         "| step | median | runs (s) | rate / ratio | goal |",
         "|---|---:|---|---:|---|",
-        (f"| ingest Parquet into a new DuckDB warehouse (`Warehouse.ingest`, a fresh process "
-         f"each) | {ingest_s:.2f} s | {runs_text(result['ingest_runs_s'])} | {rate:,.0f} rows/s "
-         f"| >= {GOAL_ROWS_PER_S:,} rows/s: {'met' if rate >= GOAL_ROWS_PER_S else 'NOT met'} |"),
-        (f"| floor: DuckDB `INSERT ... FROM read_parquet()` alone (no validation, lineage or "
-         f"accounting) | {native_s:.2f} s | {runs_text(result['native_runs_s'])} | ours / "
-         f"DuckDB alone: {ingest_s / native_s:.2f}x | |"),
-        (f"| KPI rollup by 15 minutes x queue (all KPIs) | {rollup_s:.2f} s | "
-         f"{runs_text(times)} | {table.num_rows:,} rows out | < {GOAL_ROLLUP_S:g} s: "
-         f"{'met' if rollup_s < GOAL_ROLLUP_S else 'NOT met'} |"),
-        (f"| the same, first call on a freshly opened warehouse | {first_s:.2f} s | | | "
-         f"< {GOAL_ROLLUP_S:g} s: {'met' if first_s < GOAL_ROLLUP_S else 'NOT met'} |"),
-        (f"| the seven KPIs pandas also computes (`metrics=`) | {core_s:.2f} s | "
-         f"{runs_text(core_times)} | | |"),
-        (f"| pandas: those seven on a DataFrame already in memory | {pandas_s:.2f} s | "
-         f"{runs_text(ptimes)} | pandas / ours: {pandas_s / core_s:.2f}x | |"),
+        (
+            f"| ingest Parquet into a new DuckDB warehouse (`Warehouse.ingest`, a fresh process "
+            f"each) | {ingest_s:.2f} s | {runs_text(result['ingest_runs_s'])} | {rate:,.0f} rows/s "
+            f"| >= {GOAL_ROWS_PER_S:,} rows/s: {'met' if rate >= GOAL_ROWS_PER_S else 'NOT met'} |"
+        ),
+        (
+            f"| floor: DuckDB `INSERT ... FROM read_parquet()` alone (no validation, lineage or "
+            f"accounting) | {native_s:.2f} s | {runs_text(result['native_runs_s'])} | ours / "
+            f"DuckDB alone: {ingest_s / native_s:.2f}x | |"
+        ),
+        (
+            f"| KPI rollup by 15 minutes x queue (all KPIs) | {rollup_s:.2f} s | "
+            f"{runs_text(times)} | {table.num_rows:,} rows out | < {GOAL_ROLLUP_S:g} s: "
+            f"{'met' if rollup_s < GOAL_ROLLUP_S else 'NOT met'} |"
+        ),
+        (
+            f"| the same, first call on a freshly opened warehouse | {first_s:.2f} s | | | "
+            f"< {GOAL_ROLLUP_S:g} s: {'met' if first_s < GOAL_ROLLUP_S else 'NOT met'} |"
+        ),
+        (
+            f"| the seven KPIs pandas also computes (`metrics=`) | {core_s:.2f} s | "
+            f"{runs_text(core_times)} | | |"
+        ),
+        (
+            f"| pandas: those seven on a DataFrame already in memory | {pandas_s:.2f} s | "
+            f"{runs_text(ptimes)} | pandas / ours: {pandas_s / core_s:.2f}x | |"
+        ),
         f"| pandas: reading the 7 needed columns from Parquet | {read_s:.2f} s | | | |",
         "",
-        (f"- Ingest report: read {report['read']:,} = loaded {report['loaded']:,} + rejected "
-         f"{report['rejected']:,} + duplicates {report['duplicates']:,}."),
+        (
+            f"- Ingest report: read {report['read']:,} = loaded {report['loaded']:,} + rejected "
+            f"{report['rejected']:,} + duplicates {report['duplicates']:,}."
+        ),
         f"- Warehouse file: {db_size / 2**20:,.0f} MiB.",
-        (f"- Peak memory of the ingesting process: {result['ingest_peak_rss_bytes'] / 2**30:.1f} "
-         f"GiB (DuckDB's own `read_parquet` insert: "
-         f"{result['native_peak_rss_bytes'] / 2**30:.1f} GiB)."),
-        ("- The ingest validates every column (types, required fields, enums, ranges), "
-         "writes `file:row` lineage for every row, checks the file for repeats and for "
-         "records already stored, and keeps the accounting; it streams the batches into "
-         "DuckDB, so the conversion of one overlaps the compression of the last."),
-        (f"- Our rollup computes every KPI (service level, ASA, AHT, abandonment, transfer, "
-         f"FCR with its repeat window, containment, CSAT/NPS); pandas computes seven. Offered "
-         f"and answered agree in every queue-interval: {mismatches} mismatches."),
+        (
+            "- Peak memory of the ingesting process: "
+            f"{result['ingest_peak_rss_bytes'] / 2**30:.1f} "
+            f"GiB (DuckDB's own `read_parquet` insert: "
+            f"{result['native_peak_rss_bytes'] / 2**30:.1f} GiB)."
+        ),
+        (
+            "- The ingest validates every column (types, required fields, enums, ranges), "
+            "writes `file:row` lineage for every row, checks the file for repeats and for "
+            "records already stored, and keeps the accounting; it streams the batches into "
+            "DuckDB, so the conversion of one overlaps the compression of the last."
+        ),
+        (
+            f"- Our rollup computes every KPI (service level, ASA, AHT, abandonment, transfer, "
+            f"FCR with its repeat window, containment, CSAT/NPS); pandas computes seven. Offered "
+            f"and answered agree in every queue-interval: {mismatches} mismatches."
+        ),
         "",
         "Reproduce: `pip install -e '.[bench]' && python benchmarks/bench_data.py`",
         "",

@@ -49,23 +49,36 @@ def history(queues: int, seed: int) -> tuple[pd.DataFrame, dict[str, dict[str, f
         peak = rng.uniform(4, 120)  # contacts per 15 minutes at the peak
         m1, m2 = rng.uniform(9.5, 11.5), rng.uniform(14, 16)
         shape = np.exp(-0.5 * ((t - m1) / 1.7) ** 2) + rng.uniform(0.5, 1.0) * np.exp(
-            -0.5 * ((t - m2) / 2.0) ** 2)
+            -0.5 * ((t - m2) / 2.0) ** 2
+        )
         open_h, close_h = rng.integers(6, 9), rng.integers(18, 23)
         shape = np.where((t >= open_h) & (t < close_h), shape / shape.max(), 0.0)
-        weekly = np.array([1.15, 1.05, 1.0, 1.0, 0.95, rng.uniform(0.3, 0.7),
-                           rng.uniform(0.0, 0.4)])
-        lam = peak * weekly[wd] * np.tile(shape, days) * (1 + 0.004 * np.arange(ds.size)
-                                                          / PER_DAY / 7)
+        weekly = np.array(
+            [1.15, 1.05, 1.0, 1.0, 0.95, rng.uniform(0.3, 0.7), rng.uniform(0.0, 0.4)]
+        )
+        lam = (
+            peak
+            * weekly[wd]
+            * np.tile(shape, days)
+            * (1 + 0.004 * np.arange(ds.size) / PER_DAY / 7)
+        )
         q = f"q{i:03d}"
-        frames.append(pd.DataFrame({"unique_id": q, "ds": ds,
-                                    "y": rng.poisson(lam).astype(float)}))
-        params[q] = {"channel": "voice", "aht": float(rng.uniform(180, 480)),
-                     "aht_cv": 1.0, "patience": float(rng.uniform(90, 300))}
+        frames.append(pd.DataFrame({"unique_id": q, "ds": ds, "y": rng.poisson(lam).astype(float)}))
+        params[q] = {
+            "channel": "voice",
+            "aht": float(rng.uniform(180, 480)),
+            "aht_cv": 1.0,
+            "patience": float(rng.uniform(90, 300)),
+        }
     return pd.concat(frames, ignore_index=True), params
 
 
-def run(hist: pd.DataFrame, params: dict[str, dict[str, float]], methods: tuple[str, ...],
-        replications: int) -> tuple[float, dict[str, float], pd.DataFrame]:
+def run(
+    hist: pd.DataFrame,
+    params: dict[str, dict[str, float]],
+    methods: tuple[str, ...],
+    replications: int,
+) -> tuple[float, dict[str, float], pd.DataFrame]:
     stages: dict[str, float] = {}
     last = [time.perf_counter(), ""]
 
@@ -76,9 +89,19 @@ def run(hist: pd.DataFrame, params: dict[str, dict[str, float]], methods: tuple[
         last[0], last[1] = now, text
 
     t0 = time.perf_counter()
-    result = plan(hist, start="2026-12-07", days=7, target="80/20", interval="15min",
-                  shrinkage=0.3, methods=methods, queues=params, replications=replications,
-                  seed=1, progress=progress)
+    result = plan(
+        hist,
+        start="2026-12-07",
+        days=7,
+        target="80/20",
+        interval="15min",
+        shrinkage=0.3,
+        methods=methods,
+        queues=params,
+        replications=replications,
+        seed=1,
+        progress=progress,
+    )
     progress("done")
     return time.perf_counter() - t0, stages, result.table
 
@@ -92,8 +115,12 @@ def main() -> int:
     console.print(f"history: {len(hist):,} rows, {args.queues} queues")
     # warm the compiled kernels (numba) on a small plan, so the timing is the work
     small = hist[hist["unique_id"].isin(["q000", "q001"])]
-    run(small, {k: params[k] for k in ("q000", "q001")}, ("seasonal_naive", "wfm", "mstl",
-                                                          "autoets"), 2)
+    run(
+        small,
+        {k: params[k] for k in ("q000", "q001")},
+        ("seasonal_naive", "wfm", "mstl", "autoets"),
+        2,
+    )
     fast = ("seasonal_naive", "wfm")
     seconds, stages, table = run(hist, params, fast, args.replications)
     console.print(f"{args.queues} queues: {seconds:.1f} s  {stages}")
@@ -107,14 +134,27 @@ def main() -> int:
     met = seconds < 60.0
     at_risk = int(table["at_risk"].sum())
     date = datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
-    result = {"benchmark": "plan", "date": date, "queues": args.queues,
-              "history_rows": len(hist), "seconds": seconds, "stages": stages,
-              "methods": fast, "replications": args.replications,
-              "plan_rows": len(table), "at_risk_intervals": at_risk,
-              "ten_queues_all_methods_s": sub_s, "ten_queues_fast_s": sub_fast,
-              "extra_s_per_queue_mstl_autoets": per_queue_all4, "goal_met": met,
-              "machine": {"cpu": cpu_model(), "python": platform.python_version(),
-                          "statsforecast": pkg_version("statsforecast")}}
+    result = {
+        "benchmark": "plan",
+        "date": date,
+        "queues": args.queues,
+        "history_rows": len(hist),
+        "seconds": seconds,
+        "stages": stages,
+        "methods": fast,
+        "replications": args.replications,
+        "plan_rows": len(table),
+        "at_risk_intervals": at_risk,
+        "ten_queues_all_methods_s": sub_s,
+        "ten_queues_fast_s": sub_fast,
+        "extra_s_per_queue_mstl_autoets": per_queue_all4,
+        "goal_met": met,
+        "machine": {
+            "cpu": cpu_model(),
+            "python": platform.python_version(),
+            "statsforecast": pkg_version("statsforecast"),
+        },
+    }
     out = HERE / "results"
     (out / "plan.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     stage_rows = "\n".join(f"| {k} | {v:.1f} s |" for k, v in stages.items() if k != "start")

@@ -103,8 +103,14 @@ class Workload:
         return self.arrival_rate * INTERVAL_S
 
     def subset(self, idx: np.ndarray) -> Workload:
-        return Workload(self.load[idx], self.aht[idx], self.queue[idx], self.day[idx],
-                        self.slot[idx], dict(self.description))
+        return Workload(
+            self.load[idx],
+            self.aht[idx],
+            self.queue[idx],
+            self.day[idx],
+            self.slot[idx],
+            dict(self.description),
+        )
 
 
 def intraday_shape() -> np.ndarray:
@@ -159,8 +165,9 @@ def load_summary(load: np.ndarray) -> dict[str, Any]:
     pct = (0, 10, 25, 50, 75, 90, 99, 100)
     counts = np.histogram(load, bins=LOAD_BANDS)[0]
     return {
-        "percentiles": {f"p{p}": float(v) for p, v in zip(pct, np.percentile(load, pct),
-                                                          strict=True)},
+        "percentiles": {
+            f"p{p}": float(v) for p, v in zip(pct, np.percentile(load, pct), strict=True)
+        },
         "mean": float(load.mean()),
         "total_erlang_intervals": float(load.sum()),
         "bands": {band_label(i): int(c) for i, c in enumerate(counts)},
@@ -193,14 +200,18 @@ def ours_a_generic(work: Workload) -> np.ndarray:
     """Erlang A by the generic search (galloping + bisection over numpy arrays)."""
     model = ErlangA(arrival_rate=work.arrival_rate, aht=work.aht, patience=PATIENCE_S)
     targets = Targets.build(service_level=SERVICE_LEVEL, threshold=THRESHOLD_S)
-    return _staff(model, targets, np.zeros(()), integer=True, max_agents=1_000_000.0,
-                  compiled=False).agents
+    return _staff(
+        model, targets, np.zeros(()), integer=True, max_agents=1_000_000.0, compiled=False
+    ).agents
 
 
 def warm_up() -> float:
     """Compile (or load from numba's disk cache) the kernels on a tiny input."""
-    tiny = Workload(np.array([0.5, 5.0, 50.0]), np.array([180.0, 180.0, 300.0]),
-                    *(np.zeros(3, dtype=int) for _ in range(3)))
+    tiny = Workload(
+        np.array([0.5, 5.0, 50.0]),
+        np.array([180.0, 180.0, 300.0]),
+        *(np.zeros(3, dtype=int) for _ in range(3)),
+    )
     start = time.perf_counter()
     ours_c(tiny)
     ours_a(tiny)
@@ -225,10 +236,16 @@ def pyworkforce_positions(work: Workload, label: str) -> tuple[np.ndarray, np.nd
         task = progress.add_task(label, total=work.size)
         for i in range(work.size):
             start = clock()
-            erlang = PwErlangC(transactions=calls[i], aht=aht_min[i], asa=asa_min,
-                               interval=INTERVAL_MIN, shrinkage=0.0)
-            out[i] = erlang.required_positions(service_level=SERVICE_LEVEL,
-                                               max_occupancy=1.0)["raw_positions"]
+            erlang = PwErlangC(
+                transactions=calls[i],
+                aht=aht_min[i],
+                asa=asa_min,
+                interval=INTERVAL_MIN,
+                shrinkage=0.0,
+            )
+            out[i] = erlang.required_positions(service_level=SERVICE_LEVEL, max_occupancy=1.0)[
+                "raw_positions"
+            ]
             took[i] = clock() - start
             if i % step == step - 1:
                 progress.advance(task, step)
@@ -237,13 +254,20 @@ def pyworkforce_positions(work: Workload, label: str) -> tuple[np.ndarray, np.nd
 
 
 def new_progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(), console=console)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
 
 
 # -- count agreement --------------------------------------------------------------------
-def explain_differences(work: Workload, ours: np.ndarray, theirs: np.ndarray
-                        ) -> list[dict[str, Any]]:
+def explain_differences(
+    work: Workload, ours: np.ndarray, theirs: np.ndarray
+) -> list[dict[str, Any]]:
     """For each interval where the counts differ: both counts and exact service levels."""
     idx = np.flatnonzero(ours != theirs)
     if not idx.size:
@@ -255,43 +279,51 @@ def explain_differences(work: Workload, ours: np.ndarray, theirs: np.ndarray
     sl_ours_less_one = model.service_level(np.maximum(ours[idx] - 1.0, 0.0), THRESHOLD_S)
     rows = []
     for j, i in enumerate(idx):
-        pw = PwErlangC(transactions=float(work.calls[i]), aht=float(work.aht[i]) / 60.0,
-                       asa=THRESHOLD_S / 60.0, interval=INTERVAL_MIN, shrinkage=0.0)
+        pw = PwErlangC(
+            transactions=float(work.calls[i]),
+            aht=float(work.aht[i]) / 60.0,
+            asa=THRESHOLD_S / 60.0,
+            interval=INTERVAL_MIN,
+            shrinkage=0.0,
+        )
         start = round(pw.intensity + 1)  # where pyworkforce's upward search begins
         n_ours = int(ours[i])
         pw_sl_ours = pw.service_level(n_ours) if n_ours > pw.intensity else 0.0
         if int(theirs[i]) == start > n_ours and sl_ours[j] >= SERVICE_LEVEL:
-            why = (f"pyworkforce starts its search at round(load + 1) = {start}, above the "
-                   f"minimum {n_ours}, which already meets {SERVICE_LEVEL:.0%}")
+            why = (
+                f"pyworkforce starts its search at round(load + 1) = {start}, above the "
+                f"minimum {n_ours}, which already meets {SERVICE_LEVEL:.0%}"
+            )
         elif min(abs(sl_ours[j] - SERVICE_LEVEL), abs(sl_theirs[j] - SERVICE_LEVEL)) < 1e-9:
             why = "service level within 1e-9 of the target: floating-point rounding at the boundary"
         else:
             why = "unexplained"
-        rows.append({
-            "interval": int(i),
-            "queue": int(work.queue[i]),
-            "day": DAY_NAMES[int(work.day[i])],
-            "slot": f"{int(work.slot[i]) * INTERVAL_MIN // 60:02d}:"
-                    f"{int(work.slot[i]) * INTERVAL_MIN % 60:02d}",
-            "load_erlangs": float(work.load[i]),
-            "aht_s": float(work.aht[i]),
-            "calls": float(work.calls[i]),
-            "contactops_agents": n_ours,
-            "pyworkforce_agents": int(theirs[i]),
-            "pyworkforce_search_start": start,
-            "sl_at_contactops": float(sl_ours[j]),
-            "sl_at_pyworkforce": float(sl_theirs[j]),
-            "sl_at_contactops_minus_1": float(sl_ours_less_one[j]),
-            "pyworkforce_sl_at_contactops": float(pw_sl_ours),
-            "explanation": why,
-        })
+        rows.append(
+            {
+                "interval": int(i),
+                "queue": int(work.queue[i]),
+                "day": DAY_NAMES[int(work.day[i])],
+                "slot": f"{int(work.slot[i]) * INTERVAL_MIN // 60:02d}:"
+                f"{int(work.slot[i]) * INTERVAL_MIN % 60:02d}",
+                "load_erlangs": float(work.load[i]),
+                "aht_s": float(work.aht[i]),
+                "calls": float(work.calls[i]),
+                "contactops_agents": n_ours,
+                "pyworkforce_agents": int(theirs[i]),
+                "pyworkforce_search_start": start,
+                "sl_at_contactops": float(sl_ours[j]),
+                "sl_at_pyworkforce": float(sl_theirs[j]),
+                "sl_at_contactops_minus_1": float(sl_ours_less_one[j]),
+                "pyworkforce_sl_at_contactops": float(pw_sl_ours),
+                "explanation": why,
+            }
+        )
     return rows
 
 
 # -- machine and report -----------------------------------------------------------------
 def machine() -> dict[str, Any]:
-    return base_machine({"contactops_queueing_sha256": "contactops.queueing"},
-                        ("pyworkforce",))
+    return base_machine({"contactops_queueing_sha256": "contactops.queueing"}, ("pyworkforce",))
 
 
 def _machine_md(r: dict[str, Any]) -> list[str]:
@@ -301,12 +333,16 @@ def _machine_md(r: dict[str, Any]) -> list[str]:
         "",
         f"- nproc: {m['nproc']} ({m['cpu']}); numba threads: {m['numba_threads']}",
         f"- {m['platform']}",
-        (f"- load average (1, 5, 15 min) before the run: "
-         f"{', '.join(f'{x:.2f}' for x in m['loadavg_before'])}; after: "
-         f"{', '.join(f'{x:.2f}' for x in m['loadavg_after'])}"),
-        (f"- Python {m['python']}, NumPy {m['numpy']}, numba {m['numba']}, "
-         f"contactops {m['contactops']} (sources of `contactops.queueing`: sha256 "
-         f"`{m['contactops_queueing_sha256']}`), pyworkforce {m['pyworkforce']}"),
+        (
+            f"- load average (1, 5, 15 min) before the run: "
+            f"{', '.join(f'{x:.2f}' for x in m['loadavg_before'])}; after: "
+            f"{', '.join(f'{x:.2f}' for x in m['loadavg_after'])}"
+        ),
+        (
+            f"- Python {m['python']}, NumPy {m['numpy']}, numba {m['numba']}, "
+            f"contactops {m['contactops']} (sources of `contactops.queueing`: sha256 "
+            f"`{m['contactops_queueing_sha256']}`), pyworkforce {m['pyworkforce']}"
+        ),
         "",
     ]
 
@@ -315,25 +351,34 @@ def _workload_md(r: dict[str, Any]) -> list[str]:
     w = r["workload"]
     ls = w["load_summary"]
     pct = ls["percentiles"]
-    subset = (f" (a load-stratified random subset of the {w['intervals']:,}-interval week)"
-              if r["quick"] else "")
+    subset = (
+        f" (a load-stratified random subset of the {w['intervals']:,}-interval week)"
+        if r["quick"]
+        else ""
+    )
     days = ", ".join(f"{d} {v:g}" for d, v in w["day_factor"].items())
     bands = ", ".join(f"{k}: {v:,}" for k, v in ls["bands"].items())
     lo, hi = w["load_clip_erlangs"]
     return [
         "## Workload",
         "",
-        (f"- {w['intervals_run']:,} intervals{subset}: {w['queues']} queues x {w['days']} "
-         f"days x {24 * 60 // w['interval_minutes']} intervals of {w['interval_minutes']} "
-         f"min, seed {w['seed']}."),
+        (
+            f"- {w['intervals_run']:,} intervals{subset}: {w['queues']} queues x {w['days']} "
+            f"days x {24 * 60 // w['interval_minutes']} intervals of {w['interval_minutes']} "
+            f"min, seed {w['seed']}."
+        ),
         f"- Peak load per queue {w['peak_load_erlangs']} Erlangs; AHT {w['aht_seconds']} s.",
-        (f"- Intraday shape: {w['intraday_shape']}; day factors {days}; {w['noise']}; "
-         f"load clipped to [{lo:g}, {hi:g}] Erlangs (pyworkforce rejects zero calls)."),
+        (
+            f"- Intraday shape: {w['intraday_shape']}; day factors {days}; {w['noise']}; "
+            f"load clipped to [{lo:g}, {hi:g}] Erlangs (pyworkforce rejects zero calls)."
+        ),
         f"- Target: {w['target']}; Erlang A adds patience {PATIENCE_S:g} s.",
-        (f"- Offered load (Erlangs): min {pct['p0']:.2f}, p10 {pct['p10']:.2f}, "
-         f"p25 {pct['p25']:.2f}, median {pct['p50']:.1f}, p75 {pct['p75']:.1f}, "
-         f"p90 {pct['p90']:.0f}, p99 {pct['p99']:.0f}, max {pct['p100']:.0f}; "
-         f"mean {ls['mean']:.1f}."),
+        (
+            f"- Offered load (Erlangs): min {pct['p0']:.2f}, p10 {pct['p10']:.2f}, "
+            f"p25 {pct['p25']:.2f}, median {pct['p50']:.1f}, p75 {pct['p75']:.1f}, "
+            f"p90 {pct['p90']:.0f}, p99 {pct['p99']:.0f}, max {pct['p100']:.0f}; "
+            f"mean {ls['mean']:.1f}."
+        ),
         f"- Intervals per load band (Erlangs): {bands}.",
         "",
     ]
@@ -344,59 +389,80 @@ def _times_md(r: dict[str, Any]) -> list[str]:
     n = r["workload"]["intervals_run"]
     a_over_c, pw_over_c = ratio["erlang_a_over_c"], ratio["pyworkforce_over_c"]
     rows = [
-        (f"contactops ErlangC, {m['numba_threads']} numba threads", t["contactops_c"],
-         "1 (reference)"),
-        ("contactops ErlangC, 1 numba thread", t["contactops_c_1thread"],
-         f"{t['contactops_c_1thread'] / t['contactops_c']:.2f}x"),
-        (f"contactops ErlangA (patience {PATIENCE_S:g} s)", t["contactops_a"],
-         f"{a_over_c:.2f}x ErlangC"),
-        ("contactops ErlangA, generic search", t["contactops_a_generic"],
-         f"{t['contactops_a_generic'] / t['contactops_c']:.2f}x ErlangC"),
+        (
+            f"contactops ErlangC, {m['numba_threads']} numba threads",
+            t["contactops_c"],
+            "1 (reference)",
+        ),
+        (
+            "contactops ErlangC, 1 numba thread",
+            t["contactops_c_1thread"],
+            f"{t['contactops_c_1thread'] / t['contactops_c']:.2f}x",
+        ),
+        (
+            f"contactops ErlangA (patience {PATIENCE_S:g} s)",
+            t["contactops_a"],
+            f"{a_over_c:.2f}x ErlangC",
+        ),
+        (
+            "contactops ErlangA, generic search",
+            t["contactops_a_generic"],
+            f"{t['contactops_a_generic'] / t['contactops_c']:.2f}x ErlangC",
+        ),
         ("pyworkforce 0.5.1 ErlangC", t["pyworkforce"], f"{pw_over_c:.0f}x ErlangC"),
     ]
     lines = [
         "## Times",
         "",
-        (f"Wall time over all {n:,} intervals, best of {r['repeats']} rounds; each round "
-         "times every contender once, in turn, so a change in machine speed during the run "
-         "hits them alike (every run is in the JSON).  Before timing, one warm-up call on "
-         "a 3-interval input compiles the numba kernels or loads them from numba's disk cache "
-         f"({fmt_s(t['warm_up'])} this run); it is not included below.  pyworkforce is a "
-         "Python loop over intervals, one `ErlangC(...).required_positions(...)` each, "
-         "single-threaded; its time includes building the per-interval object.  "
-         "\"Generic search\" is contactops' vectorised galloping and bisection, which "
-         "`required_agents` used for Erlang A before its compiled search; kept as the "
-         "reference the compiled search must match."),
+        (
+            f"Wall time over all {n:,} intervals, best of {r['repeats']} rounds; each round "
+            "times every contender once, in turn, so a change in machine speed during the run "
+            "hits them alike (every run is in the JSON).  Before timing, one warm-up call on "
+            "a 3-interval input compiles the numba kernels or loads them from numba's disk cache "
+            f"({fmt_s(t['warm_up'])} this run); it is not included below.  pyworkforce is a "
+            "Python loop over intervals, one `ErlangC(...).required_positions(...)` each, "
+            "single-threaded; its time includes building the per-interval object.  "
+            '"Generic search" is contactops\' vectorised galloping and bisection, which '
+            "`required_agents` used for Erlang A before its compiled search; kept as the "
+            "reference the compiled search must match."
+        ),
         "",
         "| what | wall time | per interval | ratio |",
         "| --- | ---: | ---: | ---: |",
     ]
-    lines += [f"| {name} | {fmt_s(s)} | {s / n * 1e6:,.2f} µs | {rat} |"
-              for name, s, rat in rows]
+    lines += [f"| {name} | {fmt_s(s)} | {s / n * 1e6:,.2f} µs | {rat} |" for name, s, rat in rows]
     per_round_pw = ", ".join(f"{x:.0f}x" for x in ratio["pyworkforce_over_c_per_round"])
     per_round_a = ", ".join(f"{x:.2f}x" for x in ratio["erlang_a_over_c_per_round"])
     a_verdict = "met" if a_over_c <= GOAL_ERLANG_A else "**not met**"
     pw_verdict = "met" if pw_over_c >= GOAL_SPEEDUP else "**not met**"
     lines += [
         "",
-        (f"- ErlangA / ErlangC: **{a_over_c:.2f}x** (goal: within {GOAL_ERLANG_A:g}x): "
-         f"{a_verdict}.  Per round: {per_round_a}.  The generic search took "
-         f"{t['contactops_a_generic'] / t['contactops_a']:.1f}x as long as the compiled one."),
-        (f"- pyworkforce / contactops ErlangC: **{pw_over_c:.0f}x** (goal: at least "
-         f"{GOAL_SPEEDUP:g}x): {pw_verdict}.  Against contactops on one numba thread: "
-         f"{ratio['pyworkforce_over_c_1thread']:.0f}x.  Per round (same-round times): "
-         f"{per_round_pw}."),
+        (
+            f"- ErlangA / ErlangC: **{a_over_c:.2f}x** (goal: within {GOAL_ERLANG_A:g}x): "
+            f"{a_verdict}.  Per round: {per_round_a}.  The generic search took "
+            f"{t['contactops_a_generic'] / t['contactops_a']:.1f}x as long as the compiled one."
+        ),
+        (
+            f"- pyworkforce / contactops ErlangC: **{pw_over_c:.0f}x** (goal: at least "
+            f"{GOAL_SPEEDUP:g}x): {pw_verdict}.  Against contactops on one numba thread: "
+            f"{ratio['pyworkforce_over_c_1thread']:.0f}x.  Per round (same-round times): "
+            f"{per_round_pw}."
+        ),
         "",
-        (f"By load band (contactops timed on each band's intervals alone, best of "
-         f"{r['repeats']} rounds; pyworkforce: its per-interval clock summed over the band, from "
-         "its fastest run):"),
+        (
+            f"By load band (contactops timed on each band's intervals alone, best of "
+            f"{r['repeats']} rounds; pyworkforce: its per-interval clock summed over the band, "
+            "from its fastest run):"
+        ),
         "",
         "| load (Erlangs) | intervals | contactops ErlangC | pyworkforce | ratio |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     lines += [
-        (f"| {b['band']} | {b['intervals']:,} | {fmt_s(b['contactops_c_s'])} | "
-         f"{fmt_s(b['pyworkforce_s'])} | {b['ratio']:.0f}x |")
+        (
+            f"| {b['band']} | {b['intervals']:,} | {fmt_s(b['contactops_c_s'])} | "
+            f"{fmt_s(b['pyworkforce_s'])} | {b['ratio']:.0f}x |"
+        )
         for b in r["by_band"]
     ]
     lines.append("")
@@ -405,23 +471,33 @@ def _times_md(r: dict[str, Any]) -> list[str]:
 
 def _agreement_md(r: dict[str, Any]) -> list[str]:
     agree, diffs = r["agreement"], r["differences"]
-    split = (f" (pyworkforce higher in {agree['pyworkforce_higher']:,}, lower in "
-             f"{agree['pyworkforce_lower']:,})" if agree["different"] else "")
+    split = (
+        f" (pyworkforce higher in {agree['pyworkforce_higher']:,}, lower in "
+        f"{agree['pyworkforce_lower']:,})"
+        if agree["different"]
+        else ""
+    )
     lines = [
         "## Agent counts (ErlangC, integer agents before shrinkage)",
         "",
         f"- Intervals compared: {agree['compared']:,} (every interval run).",
-        (f"- Identical counts: {agree['identical']:,} "
-         f"({agree['identical'] / agree['compared']:.3%})."),
+        (
+            f"- Identical counts: {agree['identical']:,} "
+            f"({agree['identical'] / agree['compared']:.3%})."
+        ),
         f"- Different: {agree['different']:,}{split}.",
-        (f"- pyworkforce searches upwards from round(load + 1), so it can only return more "
-         f"than the minimum where that start is above it: "
-         f"{agree['search_start_above_minimum']:,} interval(s) here.  That takes a "
-         "threshold of at least about 1.8 AHTs (e.g. load 0.6 E, AHT 60 s, threshold "
-         "180 s: 1 agent gives 81.9% and pyworkforce returns 2); here the threshold is at "
-         f"most {THRESHOLD_S:g} / {AHT_RANGE[0]:g} = {THRESHOLD_S / AHT_RANGE[0]:.2f} AHT."),
-        (f"- Agents summed over the intervals: contactops {agree['sum_contactops']:,.0f}, "
-         f"pyworkforce {agree['sum_pyworkforce']:,.0f}."),
+        (
+            f"- pyworkforce searches upwards from round(load + 1), so it can only return more "
+            f"than the minimum where that start is above it: "
+            f"{agree['search_start_above_minimum']:,} interval(s) here.  That takes a "
+            "threshold of at least about 1.8 AHTs (e.g. load 0.6 E, AHT 60 s, threshold "
+            "180 s: 1 agent gives 81.9% and pyworkforce returns 2); here the threshold is at "
+            f"most {THRESHOLD_S:g} / {AHT_RANGE[0]:g} = {THRESHOLD_S / AHT_RANGE[0]:.2f} AHT."
+        ),
+        (
+            f"- Agents summed over the intervals: contactops {agree['sum_contactops']:,.0f}, "
+            f"pyworkforce {agree['sum_pyworkforce']:,.0f}."
+        ),
     ]
     if diffs:
         reasons: dict[str, int] = {}
@@ -429,33 +505,41 @@ def _agreement_md(r: dict[str, Any]) -> list[str]:
             reasons[d["explanation"]] = reasons.get(d["explanation"], 0) + 1
         lines += [
             "",
-            ("Why they differ (checked with contactops' exact service level at both counts "
-             "and at one agent fewer than contactops'):"),
+            (
+                "Why they differ (checked with contactops' exact service level at both counts "
+                "and at one agent fewer than contactops'):"
+            ),
             "",
         ]
         lines += [f"- {c:,} interval(s): {why}." for why, c in reasons.items()]
         lines += [
             "",
-            ("| queue | day | time | load (E) | AHT (s) | contactops | pyworkforce | "
-             "SL at contactops | SL at contactops - 1 | SL at pyworkforce |"),
+            (
+                "| queue | day | time | load (E) | AHT (s) | contactops | pyworkforce | "
+                "SL at contactops | SL at contactops - 1 | SL at pyworkforce |"
+            ),
             "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         lines += [
-            (f"| {d['queue']} | {d['day']} | {d['slot']} | {d['load_erlangs']:.4f} | "
-             f"{d['aht_s']:.0f} | {d['contactops_agents']} | {d['pyworkforce_agents']} | "
-             f"{d['sl_at_contactops']:.6f} | {d['sl_at_contactops_minus_1']:.6f} | "
-             f"{d['sl_at_pyworkforce']:.6f} |")
+            (
+                f"| {d['queue']} | {d['day']} | {d['slot']} | {d['load_erlangs']:.4f} | "
+                f"{d['aht_s']:.0f} | {d['contactops_agents']} | {d['pyworkforce_agents']} | "
+                f"{d['sl_at_contactops']:.6f} | {d['sl_at_contactops_minus_1']:.6f} | "
+                f"{d['sl_at_pyworkforce']:.6f} |"
+            )
             for d in diffs[:MAX_MD_ROWS]
         ]
         if len(diffs) > MAX_MD_ROWS:
             lines += ["", f"{len(diffs) - MAX_MD_ROWS:,} more rows in the JSON."]
     lines += [
         "",
-        (f"For reference, Erlang A (patience {PATIENCE_S:g} s) needs "
-         f"{agree['sum_erlang_a']:,.0f} agents summed over the intervals against Erlang C's "
-         f"{agree['sum_contactops']:,.0f}: callers who abandon free capacity.  Its compiled "
-         f"and generic searches give identical counts in {agree['erlang_a_identical']:,} of "
-         f"{agree['compared']:,} intervals."),
+        (
+            f"For reference, Erlang A (patience {PATIENCE_S:g} s) needs "
+            f"{agree['sum_erlang_a']:,.0f} agents summed over the intervals against Erlang C's "
+            f"{agree['sum_contactops']:,.0f}: callers who abandon free capacity.  Its compiled "
+            f"and generic searches give identical counts in {agree['erlang_a_identical']:,} of "
+            f"{agree['compared']:,} intervals."
+        ),
         "",
     ]
     return lines
@@ -486,11 +570,16 @@ def markdown(r: dict[str, Any]) -> str:
 # -- main -------------------------------------------------------------------------------
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help=f"run a {QUICK_SIZE:,}-interval subset (smoke test)")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"run a {QUICK_SIZE:,}-interval subset (smoke test)"
+    )
     parser.add_argument("--seed", type=int, default=SEED, help="workload seed")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="timed rounds (each times every contender once); the best counts")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="timed rounds (each times every contender once); the best counts",
+    )
     parser.add_argument("--out-dir", type=Path, default=RESULTS, help="where results go")
     return parser.parse_args(argv)
 
@@ -539,11 +628,11 @@ def run_rounds(work: Workload, repeats: int) -> Rounds:
         seconds, out.agents["a_generic"] = timed(lambda: ours_a_generic(work))
         out.add("contactops_a_generic", seconds)
         for label, sub in bands.items():
-            out.band_runs.setdefault(label, []).append(
-                timed(lambda sub=sub: ours_c(sub))[0])
+            out.band_runs.setdefault(label, []).append(timed(lambda sub=sub: ours_c(sub))[0])
         label = f"pyworkforce, round {k + 1}/{repeats}"
         seconds, (out.agents["pw"], took) = timed(
-            lambda label=label: pyworkforce_positions(work, label))
+            lambda label=label: pyworkforce_positions(work, label)
+        )
         out.add("pyworkforce", seconds)
         if seconds == out.best("pyworkforce"):
             out.pw_took = took
@@ -552,7 +641,8 @@ def run_rounds(work: Workload, repeats: int) -> Rounds:
             f"1 thread {fmt_s(out.runs['contactops_c_1thread'][-1])}, "
             f"ErlangA {fmt_s(out.runs['contactops_a'][-1])} "
             f"(generic search {fmt_s(out.runs['contactops_a_generic'][-1])}), "
-            f"pyworkforce {fmt_s(seconds)}")
+            f"pyworkforce {fmt_s(seconds)}"
+        )
     return out
 
 
@@ -561,8 +651,15 @@ def by_band(work: Workload, rounds: Rounds) -> list[dict[str, Any]]:
     for label, idx in band_members(work).items():
         ours = min(rounds.band_runs[label])
         theirs = float(rounds.pw_took[idx].sum())
-        out.append({"band": label, "intervals": int(idx.size), "contactops_c_s": ours,
-                    "pyworkforce_s": theirs, "ratio": theirs / ours})
+        out.append(
+            {
+                "band": label,
+                "intervals": int(idx.size),
+                "contactops_c_s": ours,
+                "pyworkforce_s": theirs,
+                "ratio": theirs / ours,
+            }
+        )
     return out
 
 
@@ -570,9 +667,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     week = make_workload(args.seed)
     work = quick_subset(week, QUICK_SIZE, args.seed) if args.quick else week
-    console.print(f"[bold]Workload[/]: {work.size:,} intervals"
-                  f"{' (quick subset)' if args.quick else ''}, loads "
-                  f"{work.load.min():.2f}-{work.load.max():.0f} Erlangs")
+    console.print(
+        f"[bold]Workload[/]: {work.size:,} intervals"
+        f"{' (quick subset)' if args.quick else ''}, loads "
+        f"{work.load.min():.2f}-{work.load.max():.0f} Erlangs"
+    )
     load_before = os.getloadavg()
     warm = warm_up()
     console.print(f"warm-up (numba compile or cache load): {fmt_s(warm)}")
@@ -582,13 +681,17 @@ def main(argv: list[str] | None = None) -> int:
     t_a, t_pw = rounds.best("contactops_a"), rounds.best("pyworkforce")
     agents_c, agents_a, agents_pw = (rounds.agents[k] for k in ("c", "a", "pw"))
     a_identical = int(np.count_nonzero(agents_a == rounds.agents["a_generic"]))
-    console.print(f"best: contactops ErlangC {fmt_s(t_c)}, ErlangA {fmt_s(t_a)} "
-                  f"({t_a / t_c:.2f}x), pyworkforce {fmt_s(t_pw)} ({t_pw / t_c:.0f}x)")
+    console.print(
+        f"best: contactops ErlangC {fmt_s(t_c)}, ErlangA {fmt_s(t_a)} "
+        f"({t_a / t_c:.2f}x), pyworkforce {fmt_s(t_pw)} ({t_pw / t_c:.0f}x)"
+    )
 
     diffs = explain_differences(work, agents_c, agents_pw)
     different = int(np.count_nonzero(agents_c != agents_pw))
-    console.print(f"counts identical in {work.size - different:,} of {work.size:,} intervals; "
-                  f"ErlangA compiled vs generic search: {a_identical:,}")
+    console.print(
+        f"counts identical in {work.size - different:,} of {work.size:,} intervals; "
+        f"ErlangA compiled vs generic search: {a_identical:,}"
+    )
 
     command = "python benchmarks/bench_queueing.py" + (" --quick" if args.quick else "")
     if args.seed != SEED:
@@ -602,10 +705,16 @@ def main(argv: list[str] | None = None) -> int:
         "command": command,
         "argv": shlex.join(sys.argv),
         "repeats": args.repeats,
-        "machine": {**machine(), "loadavg_before": list(load_before),
-                    "loadavg_after": list(os.getloadavg())},
-        "workload": {**week.description, "intervals_run": work.size,
-                     "load_summary": load_summary(work.load)},
+        "machine": {
+            **machine(),
+            "loadavg_before": list(load_before),
+            "loadavg_after": list(os.getloadavg()),
+        },
+        "workload": {
+            **week.description,
+            "intervals_run": work.size,
+            "load_summary": load_summary(work.load),
+        },
         "timings_s": {
             "warm_up": warm,
             "contactops_c": t_c,
@@ -621,11 +730,17 @@ def main(argv: list[str] | None = None) -> int:
             "pyworkforce_over_c": t_pw / t_c,
             "pyworkforce_over_c_1thread": t_pw / t_c1,
             "pyworkforce_over_c_per_round": [
-                pw / c for pw, c in zip(rounds.runs["pyworkforce"], rounds.runs["contactops_c"],
-                                        strict=True)],
+                pw / c
+                for pw, c in zip(
+                    rounds.runs["pyworkforce"], rounds.runs["contactops_c"], strict=True
+                )
+            ],
             "erlang_a_over_c_per_round": [
-                a / c for a, c in zip(rounds.runs["contactops_a"], rounds.runs["contactops_c"],
-                                      strict=True)],
+                a / c
+                for a, c in zip(
+                    rounds.runs["contactops_a"], rounds.runs["contactops_c"], strict=True
+                )
+            ],
         },
         "goals": {
             "erlang_a_within_10x": bool(t_a / t_c <= GOAL_ERLANG_A),
@@ -644,8 +759,9 @@ def main(argv: list[str] | None = None) -> int:
             "erlang_a_identical": a_identical,
             # where pyworkforce's first guess round(load + 1) is already above the minimum,
             # the only place its upward search can overshoot
-            "search_start_above_minimum": int(np.count_nonzero(
-                np.round(work.load + 1.0) > agents_c)),
+            "search_start_above_minimum": int(
+                np.count_nonzero(np.round(work.load + 1.0) > agents_c)
+            ),
         },
         "differences": diffs,
     }

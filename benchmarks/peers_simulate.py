@@ -62,8 +62,11 @@ class Tally:
             "service_level": float(self.answered_within.sum() / offered),
             "asa": float(self.wait_answered.sum() / answered) if answered else math.inf,
             "abandon_rate": float(self.abandoned.sum() / offered),
-            "occupancy": (self.handle_answered / (agents * self.last_arrival)
-                          if self.last_arrival > 0 else math.nan),
+            "occupancy": (
+                self.handle_answered / (agents * self.last_arrival)
+                if self.last_arrival > 0
+                else math.nan
+            ),
         }
 
     def standard_errors(self) -> dict[str, float]:
@@ -79,13 +82,22 @@ class Tally:
                 "asa": self.wait_answered[keep] / answered,
                 "abandon_rate": self.abandoned[keep] / offered,
             }
-        return {name: float(np.std(v, ddof=1) / math.sqrt(b)) if np.all(np.isfinite(v))
-                else math.nan for name, v in per_batch.items()}
+        return {
+            name: float(np.std(v, ddof=1) / math.sqrt(b)) if np.all(np.isfinite(v)) else math.nan
+            for name, v in per_batch.items()
+        }
 
 
-def run_simpy(arrival_rate: float, aht: float, agents: int, patience: float | None,
-              n_contacts: int, seed: int, threshold: float = THRESHOLD_S,
-              batches: int = BATCHES) -> Tally:
+def run_simpy(
+    arrival_rate: float,
+    aht: float,
+    agents: int,
+    patience: float | None,
+    n_contacts: int,
+    seed: int,
+    threshold: float = THRESHOLD_S,
+    batches: int = BATCHES,
+) -> Tally:
     """SimPy 4: a ``Resource`` of ``agents``, one generator process per contact.
 
     Patience is the documented SimPy idiom ``yield request | env.timeout(patience)``
@@ -138,16 +150,22 @@ def run_simpy(arrival_rate: float, aht: float, agents: int, patience: float | No
     env.process(arrivals())
     env.run()  # until the last contact has left
 
-    tally.offered[:] = np.bincount(np.arange(n_contacts) * batches // n_contacts,
-                                   minlength=batches)
+    tally.offered[:] = np.bincount(np.arange(n_contacts) * batches // n_contacts, minlength=batches)
     tally.handle_answered = handle[0]
     tally.notes = {"stop": f"{n_contacts:,} arrivals, then run until every contact has left"}
     return tally
 
 
-def run_ciw(arrival_rate: float, aht: float, agents: int, patience: float | None,
-            n_contacts: int, seed: int, threshold: float = THRESHOLD_S,
-            batches: int = BATCHES) -> Tally:
+def run_ciw(
+    arrival_rate: float,
+    aht: float,
+    agents: int,
+    patience: float | None,
+    n_contacts: int,
+    seed: int,
+    threshold: float = THRESHOLD_S,
+    batches: int = BATCHES,
+) -> Tally:
     """Ciw 3: one node, ``Exponential`` arrivals and services, ``agents`` servers.
 
     Patience is Ciw's reneging: ``reneging_time_distributions`` with an
@@ -168,8 +186,9 @@ def run_ciw(arrival_rate: float, aht: float, agents: int, patience: float | None
         arrival_distributions=[ciw.dists.Exponential(rate=arrival_rate)],
         service_distributions=[ciw.dists.Exponential(rate=1.0 / aht)],
         number_of_servers=[agents],
-        reneging_time_distributions=(None if patience is None
-                                     else [ciw.dists.Exponential(rate=1.0 / patience)]),
+        reneging_time_distributions=(
+            None if patience is None else [ciw.dists.Exponential(rate=1.0 / patience)]
+        ),
     )
     simulation = ciw.Simulation(network)
     simulation.simulate_until_max_customers(n_contacts, method="Finish")
@@ -188,8 +207,7 @@ def run_ciw(arrival_rate: float, aht: float, agents: int, patience: float | None
     tally = Tally(
         offered=np.bincount(batch, minlength=batches).astype(float),
         answered=np.bincount(batch, weights=served, minlength=batches),
-        answered_within=np.bincount(batch, weights=served & (wait <= threshold),
-                                    minlength=batches),
+        answered_within=np.bincount(batch, weights=served & (wait <= threshold), minlength=batches),
         wait_answered=np.bincount(batch[served], weights=wait[served], minlength=batches),
         abandoned=np.bincount(batch, weights=reneged, minlength=batches),
         handle_answered=float(talk[served].sum()),
@@ -198,8 +216,10 @@ def run_ciw(arrival_rate: float, aht: float, agents: int, patience: float | None
     tally.notes = {
         "stop": f"simulate_until_max_customers({n_contacts:,}, method='Finish')",
         "records": size,
-        "record_types": {kind: int(np.count_nonzero(mask))
-                         for kind, mask in (("service", served), ("renege", reneged))},
+        "record_types": {
+            kind: int(np.count_nonzero(mask))
+            for kind, mask in (("service", served), ("renege", reneged))
+        },
         "other_records": int(size - served.sum() - reneged.sum()),
     }
     return tally

@@ -55,18 +55,25 @@ def templates(kind: str, *, breaks: bool, in_day: bool = False) -> list[ShiftTem
     describe); otherwise every start of the day, night shifts crossing midnight.
     """
     b6 = (Break(900, 2 * H, 4 * H, name="break"),)
-    b8 = (Break(900, 1.5 * H, 3 * H, name="break 1"),
-          Break(1800, 3.5 * H, 5 * H, paid=False, name="lunch"),
-          Break(900, 5.5 * H, 7 * H, name="break 2"))
-    b10 = (Break(900, 1.5 * H, 3 * H, name="break 1"),
-           Break(1800, 4 * H, 6 * H, paid=False, name="lunch"),
-           Break(900, 6.5 * H, 8.5 * H, name="break 2"))
+    b8 = (
+        Break(900, 1.5 * H, 3 * H, name="break 1"),
+        Break(1800, 3.5 * H, 5 * H, paid=False, name="lunch"),
+        Break(900, 5.5 * H, 7 * H, name="break 2"),
+    )
+    b10 = (
+        Break(900, 1.5 * H, 3 * H, name="break 1"),
+        Break(1800, 4 * H, 6 * H, paid=False, name="lunch"),
+        Break(900, 6.5 * H, 8.5 * H, name="break 2"),
+    )
     lengths = {"6h": (6, b6), "8h": (8, b8), "10h": (10, b10)}
     names = ["8h"] if kind == "8h" else ["6h", "8h", "10h"]
     out = []
     for name in names:
         hours, brk = lengths[name]
         last = 24 * H - hours * H if in_day else 23.75 * H
-        out.append(ShiftTemplate(name, hours * H, start_times(0.0, last, INTERVAL),
-                                 breaks=brk if breaks else ()))
+        out.append(
+            ShiftTemplate(
+                name, hours * H, start_times(0.0, last, INTERVAL), breaks=brk if breaks else ()
+            )
+        )
     return out

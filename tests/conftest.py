@@ -12,12 +12,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
 # numba compiles on first use; hypothesis must not count that against a deadline
-settings.register_profile("default", deadline=None, max_examples=60,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "default", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow]
+)
 # CI draws the same examples every run (a submission lands or not on its own code, not on
 # the luck of the draw); runs on a developer's machine explore new ones each time
-settings.register_profile("ci", deadline=None, max_examples=120, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci",
+    deadline=None,
+    max_examples=120,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "default")
 
 

@@ -49,9 +49,11 @@ print(json.dumps(many))
 
 
 def test_every_kernel_has_one_signature() -> None:
-    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                          check=False, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=False, timeout=900
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     many = json.loads(done.stdout.strip().splitlines()[-1])
     assert many == {}, "compiled more than once:\n" + "\n".join(
-        f"{name}: {sigs}" for name, sigs in many.items())
+        f"{name}: {sigs}" for name, sigs in many.items()
+    )

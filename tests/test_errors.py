@@ -63,9 +63,12 @@ def _exception_classes() -> list[type[BaseException]]:
     found: dict[str, type[BaseException]] = {}
     for name in MODULES:
         for obj in vars(sys.modules[name]).values():
-            if (inspect.isclass(obj) and issubclass(obj, BaseException)
-                    and obj.__module__.startswith("contactops")
-                    and not issubclass(obj, Warning)):  # warnings are not raised across processes
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, BaseException)
+                and obj.__module__.startswith("contactops")
+                and not issubclass(obj, Warning)
+            ):  # warnings are not raised across processes
                 found[f"{obj.__module__}.{obj.__qualname__}"] = obj
     return [found[k] for k in sorted(found)]
 
@@ -95,13 +98,17 @@ def _sample(name: str, annotation: Any, module: str) -> Any:
 def _instance(cls: type[BaseException]) -> BaseException:
     """``cls`` built with an argument for every parameter of its constructor."""
     if "__init__" not in cls.__dict__ and not any(
-            "__init__" in base.__dict__ for base in cls.__mro__[1:]
-            if base.__module__.startswith("contactops")):
+        "__init__" in base.__dict__
+        for base in cls.__mro__[1:]
+        if base.__module__.startswith("contactops")
+    ):
         return cls("something went wrong [/x]")
     signature = inspect.signature(cls.__init__)
-    kwargs = {p.name: _sample(p.name, p.annotation, cls.__module__)
-              for p in list(signature.parameters.values())[1:]
-              if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    kwargs = {
+        p.name: _sample(p.name, p.annotation, cls.__module__)
+        for p in list(signature.parameters.values())[1:]
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
     return cls(**kwargs)
 
 
@@ -118,8 +125,13 @@ def test_every_module_was_looked_at() -> None:
     assert len(MODULES) > 50
     assert len(SKIPPED) < 5, SKIPPED
     assert {c.__name__ for c in CLASSES} >= {
-        "ContactopsError", "InvalidParameterError", "FormatMismatchError",
-        "WarehouseNotFoundError", "WarehouseBusyError", "WorkerError"}
+        "ContactopsError",
+        "InvalidParameterError",
+        "FormatMismatchError",
+        "WarehouseNotFoundError",
+        "WarehouseBusyError",
+        "WorkerError",
+    }
 
 
 # exceptions whose owners must still make them picklable (reported to the lead)
@@ -128,8 +140,16 @@ _NOT_YET: set[str] = set()
 
 def _param(cls: type[BaseException]) -> Any:
     name = f"{cls.__module__}.{cls.__qualname__}"
-    marks = [pytest.mark.xfail(strict=False, reason="keeps only its message in args; to be "
-                               "made picklable on the adapter branch")] if name in _NOT_YET else []
+    marks = (
+        [
+            pytest.mark.xfail(
+                strict=False,
+                reason="keeps only its message in args; to be made picklable on the adapter branch",
+            )
+        ]
+        if name in _NOT_YET
+        else []
+    )
     return pytest.param(cls, id=name, marks=marks)
 
 
@@ -141,20 +161,30 @@ def test_exception_round_trips_through_pickle(cls: type[BaseException]) -> None:
         _same(exc, back)
 
 
-_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
-                    st.text(max_size=30), st.lists(st.text(max_size=8), max_size=4),
-                    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3))
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=30),
+    st.lists(st.text(max_size=8), max_size=4),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+)
 
 
-@given(name=st.text(max_size=20), value=_VALUES, rule=st.text(max_size=40),
-       fix=st.text(max_size=40))
+@given(
+    name=st.text(max_size=20), value=_VALUES, rule=st.text(max_size=40), fix=st.text(max_size=40)
+)
 @settings(max_examples=60, deadline=None)
-def test_invalid_parameter_round_trips_whatever_it_carries(name: str, value: Any, rule: str,
-                                                           fix: str) -> None:
-    for exc in (InvalidParameterError(name, value, rule, fix),
-                FormatMismatchError(name, rule, [fix, name], looks_like=fix or None,
-                                    found=[rule]),
-                WarehouseNotFoundError(name), WarehouseBusyError(name, rule)):
+def test_invalid_parameter_round_trips_whatever_it_carries(
+    name: str, value: Any, rule: str, fix: str
+) -> None:
+    for exc in (
+        InvalidParameterError(name, value, rule, fix),
+        FormatMismatchError(name, rule, [fix, name], looks_like=fix or None, found=[rule]),
+        WarehouseNotFoundError(name),
+        WarehouseBusyError(name, rule),
+    ):
         _same(exc, pickle.loads(pickle.dumps(exc)))
 
 
@@ -166,8 +196,15 @@ def test_contactops_error_with_a_message_round_trips() -> None:
 def _run(code: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
     """``code`` in a fresh interpreter with this checkout's sources, or fail after ``timeout``."""
     env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, timeout=timeout, env=env, cwd=ROOT, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
 
 
 _POOL = """
@@ -215,16 +252,25 @@ def pool_run() -> dict[str, str]:
     return dict(line.split(" ", 1) for line in res.stdout.splitlines())
 
 
-@pytest.mark.parametrize(("case", "expect"), [
-    ("plain", ("RAISED InvalidParameterError holidays must be an ISO country code; got 'XX'. "
-              "e.g. US")),
-    ("unpicklable", "RAISED WorkerError holidays must be a country code; got 'XX'. e.g. US"),
-    ("lambda", "RAISED RuntimeError Local in a forecasting worker"),
-    ("dies", "RAISED BrokenProcessPool"),
-    ("none", str(list(range(12)))),
-])
-def test_a_failing_worker_ends_the_map_with_its_message(pool_run: dict[str, str], case: str,
-                                                        expect: str) -> None:
+@pytest.mark.parametrize(
+    ("case", "expect"),
+    [
+        (
+            "plain",
+            (
+                "RAISED InvalidParameterError holidays must be an ISO country code; got 'XX'. "
+                "e.g. US"
+            ),
+        ),
+        ("unpicklable", "RAISED WorkerError holidays must be a country code; got 'XX'. e.g. US"),
+        ("lambda", "RAISED RuntimeError Local in a forecasting worker"),
+        ("dies", "RAISED BrokenProcessPool"),
+        ("none", str(list(range(12)))),
+    ],
+)
+def test_a_failing_worker_ends_the_map_with_its_message(
+    pool_run: dict[str, str], case: str, expect: str
+) -> None:
     """An error in a worker, even one that cannot be unpickled, or a worker that dies,
     ends the parent's map promptly with the error (it used to hang for ever); without
     one, the answers come back in order."""

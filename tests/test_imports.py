@@ -43,17 +43,26 @@ print(json.dumps(seen))
 
 
 def _probe(heavy: tuple[str, ...], *steps: str) -> dict[str, list[str]]:
-    done = subprocess.run([sys.executable, "-c", PROBE, ",".join(heavy), *steps],
-                          capture_output=True, text=True, env=ENV, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, ",".join(heavy), *steps],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, list[str]] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
 def test_queueing_loads_no_upper_layer() -> None:
-    seen = _probe(UPPER, "import contactops.queueing",
-                  "from contactops.queueing import *",  # every public name, kernels and all
-                  "import contactops.queueing._kernels, contactops.queueing._special")
+    seen = _probe(
+        UPPER,
+        "import contactops.queueing",
+        "from contactops.queueing import *",  # every public name, kernels and all
+        "import contactops.queueing._kernels, contactops.queueing._special",
+    )
     assert {step: mods for step, mods in seen.items() if mods} == {}
 
 
@@ -81,10 +90,13 @@ def _commands() -> list[list[str]]:
 def test_help_and_version_load_no_engine() -> None:
     """``--help``, ``--version`` and every ``<command> --help``, in one interpreter."""
     calls = [["--help"], ["--version"], *([*c, "--help"] for c in _commands())]
-    steps = ["import contextlib, io\nfrom contactops.cli import app\n"
-             f"with contextlib.redirect_stdout(io.StringIO()), "
-             f"contextlib.suppress(SystemExit):\n"
-             f"    app(args={args!r}, prog_name='contactops')" for args in calls]
+    steps = [
+        "import contextlib, io\nfrom contactops.cli import app\n"
+        f"with contextlib.redirect_stdout(io.StringIO()), "
+        f"contextlib.suppress(SystemExit):\n"
+        f"    app(args={args!r}, prog_name='contactops')"
+        for args in calls
+    ]
     seen = _probe(CLI_HEAVY, *steps)
     assert len(seen) == len(calls) > 10
     loaded = {" ".join(args): seen[step] for args, step in zip(calls, steps, strict=True)}
@@ -92,8 +104,14 @@ def test_help_and_version_load_no_engine() -> None:
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "contactops", *args], capture_output=True,
-                          text=True, env={**ENV, "COLUMNS": "100"}, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "contactops", *args],
+        capture_output=True,
+        text=True,
+        env={**ENV, "COLUMNS": "100"},
+        timeout=120,
+        check=False,
+    )
 
 
 def test_help_lists_every_command() -> None:
@@ -121,8 +139,11 @@ def test_command_help_still_names_its_options() -> None:
     from contactops.metrics import GRAINS
     from contactops.queueing import SL_DEFINITIONS
 
-    for args, names in ((("kpi",), GRAINS), (("staff",), SL_DEFINITIONS),
-                        (("ingest",), sorted(FORMATS))):
+    for args, names in (
+        (("kpi",), GRAINS),
+        (("staff",), SL_DEFINITIONS),
+        (("ingest",), sorted(FORMATS)),
+    ):
         done = _run(*args, "--help")
         assert done.returncode == 0, done.stderr
         text = " ".join(done.stdout.replace("│", " ").split())
@@ -147,8 +168,9 @@ def test_lazy_exports_are_the_public_names(name: str) -> None:
     """Every name in ``__all__`` is one of the package's lazy exports and resolves to the
     object its submodule defines; nothing else resolves."""
     package = importlib.import_module(name)
-    exports = {attr: f"{name}.{module}" for module, attrs in package._EXPORTS.items()
-               for attr in attrs}
+    exports = {
+        attr: f"{name}.{module}" for module, attrs in package._EXPORTS.items() for attr in attrs
+    }
     assert sorted(exports) == sorted(package.__all__)
     for attr, module in exports.items():
         assert getattr(package, attr) is getattr(importlib.import_module(module), attr)

@@ -12,10 +12,21 @@ from contactops.errors import InvalidParameterError
 from contactops.units import check_timezone, parse_duration, parse_share, parse_target
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("180s", 180.0), ("3m", 180.0), ("30m", 1800.0), ("1h30m", 5400.0), ("2.5min", 150.0),
-    ("20", 20.0), (45, 45.0), ("1:30", 90.0), ("01:00:00", 3600.0), ("1 h", 3600.0),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("180s", 180.0),
+        ("3m", 180.0),
+        ("30m", 1800.0),
+        ("1h30m", 5400.0),
+        ("2.5min", 150.0),
+        ("20", 20.0),
+        (45, 45.0),
+        ("1:30", 90.0),
+        ("01:00:00", 3600.0),
+        ("1 h", 3600.0),
+    ],
+)
 def test_parse_duration(text: str | int, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
@@ -36,8 +47,23 @@ def test_parse_target() -> None:
         parse_target("100/20")
 
 
-@pytest.mark.parametrize("text", ["130%/20", "100%/20", "150/20", "0/20", "-80/20", "nan/20",
-                                  "80/-5", "80/x", "80/", "/20", "80/20/5", "1e400/20"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "130%/20",
+        "100%/20",
+        "150/20",
+        "0/20",
+        "-80/20",
+        "nan/20",
+        "80/-5",
+        "80/x",
+        "80/",
+        "/20",
+        "80/20/5",
+        "1e400/20",
+    ],
+)
 def test_parse_target_refuses_out_of_range(text: str) -> None:
     """130%/20 used to plan for 1.3% (the % divided twice); now it is refused, naming the option."""
     with pytest.raises(InvalidParameterError, match=r"^--target must be") as err:
@@ -45,8 +71,24 @@ def test_parse_target_refuses_out_of_range(text: str) -> None:
     assert err.value.value == text
 
 
-@pytest.mark.parametrize("text", ["130%", "100%", "150", "101", "-5%", "-0.1", "nan", "inf",
-                                  "1e400", "30 %%", "thirty", "", "1_0"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "130%",
+        "100%",
+        "150",
+        "101",
+        "-5%",
+        "-0.1",
+        "nan",
+        "inf",
+        "1e400",
+        "30 %%",
+        "thirty",
+        "",
+        "1_0",
+    ],
+)
 def test_parse_share_refuses(text: str) -> None:
     with pytest.raises(InvalidParameterError, match=r"^--shrinkage must be a share") as err:
         parse_share(text, name="--shrinkage", allow_zero=True)
@@ -54,9 +96,19 @@ def test_parse_share_refuses(text: str) -> None:
     assert err.value.value == text
 
 
-@pytest.mark.parametrize(("text", "share"), [("80%", 0.8), ("0.8", 0.8), ("80", 0.8),
-                                             (0.8, 0.8), (80, 0.8), ("99.5%", 0.995),
-                                             (" 30 % ", 0.3), ("0.5%", 0.005)])
+@pytest.mark.parametrize(
+    ("text", "share"),
+    [
+        ("80%", 0.8),
+        ("0.8", 0.8),
+        ("80", 0.8),
+        (0.8, 0.8),
+        (80, 0.8),
+        ("99.5%", 0.995),
+        (" 30 % ", 0.3),
+        ("0.5%", 0.005),
+    ],
+)
 def test_one_rule_for_shares(text: str | float, share: float) -> None:
     assert parse_share(text) == pytest.approx(share)
 
@@ -64,28 +116,39 @@ def test_one_rule_for_shares(text: str | float, share: float) -> None:
 @given(st.floats(min_value=0.01, max_value=99.99))
 @settings(max_examples=60, deadline=None)
 def test_share_percent_and_fraction_agree(pct: float) -> None:
-    """"p%" and the fraction p/100 are the same share, for every p in range."""
+    """ "p%" and the fraction p/100 are the same share, for every p in range."""
     assert parse_share(f"{pct!r}%") == pytest.approx(parse_share(repr(pct / 100.0)))
 
 
-@given(st.floats(min_value=100.0, max_value=1e6) | st.floats(max_value=-1e-9)
-       | st.sampled_from([math.nan, math.inf, -math.inf]))
+@given(
+    st.floats(min_value=100.0, max_value=1e6)
+    | st.floats(max_value=-1e-9)
+    | st.sampled_from([math.nan, math.inf, -math.inf])
+)
 @settings(max_examples=60, deadline=None)
 def test_share_percent_out_of_range_is_refused(pct: float) -> None:
     with pytest.raises(InvalidParameterError):
         parse_share(f"{pct!r}%", name="--max-occupancy")
 
 
-@given(st.text(max_size=20) | st.none() | st.integers() | st.floats() | st.booleans()
-       | st.lists(st.integers(), max_size=3))
+@given(
+    st.text(max_size=20)
+    | st.none()
+    | st.integers()
+    | st.floats()
+    | st.booleans()
+    | st.lists(st.integers(), max_size=3)
+)
 @settings(max_examples=60, deadline=None)
 def test_parsers_never_raise_anything_else(junk: object) -> None:
     """Whatever comes in, the parsers answer or raise InvalidParameterError, and a
     duration they answer is finite and >= 0, a share in [0, 1)."""
-    for call in (lambda: parse_duration(junk, name="--aht"),  # type: ignore[arg-type]
-                 lambda: parse_share(junk, name="--shrinkage", allow_zero=True),  # type: ignore[arg-type]
-                 lambda: parse_target(junk, name="--target"),  # type: ignore[arg-type]
-                 lambda: check_timezone(junk, name="--timezone")):
+    for call in (
+        lambda: parse_duration(junk, name="--aht"),  # type: ignore[arg-type]
+        lambda: parse_share(junk, name="--shrinkage", allow_zero=True),  # type: ignore[arg-type]
+        lambda: parse_target(junk, name="--target"),  # type: ignore[arg-type]
+        lambda: check_timezone(junk, name="--timezone"),
+    ):
         try:
             out = call()
         except InvalidParameterError:
@@ -98,11 +161,17 @@ def test_parsers_never_raise_anything_else(junk: object) -> None:
             assert math.isfinite(out[1])
 
 
-@pytest.mark.parametrize(("text", "guess"), [
-    ("Jerusalem", "Asia/Jerusalem"), ("asia/jerusalem", "Asia/Jerusalem"),
-    ("new york", "America/New_York"), ("Europe/Londn", "Europe/London"), ("utc", "UTC"),
-    ("Jerusalm", "Asia/Jerusalem"),
-])
+@pytest.mark.parametrize(
+    ("text", "guess"),
+    [
+        ("Jerusalem", "Asia/Jerusalem"),
+        ("asia/jerusalem", "Asia/Jerusalem"),
+        ("new york", "America/New_York"),
+        ("Europe/Londn", "Europe/London"),
+        ("utc", "UTC"),
+        ("Jerusalm", "Asia/Jerusalem"),
+    ],
+)
 def test_timezone_suggests_the_iana_name(text: str, guess: str) -> None:
     with pytest.raises(InvalidParameterError, match=f"Did you mean [^?]*{guess}") as err:
         check_timezone(text, name="--timezone")
@@ -117,8 +186,10 @@ def test_timezone_accepts_iana_names() -> None:
             check_timezone(bad)
 
 
-@pytest.mark.parametrize("text", ["1e400s", "9" * 400, 1e400, -1, math.nan, "3 parsecs",
-                                  "5 minutes ago", None, True, [1]])
+@pytest.mark.parametrize(
+    "text",
+    ["1e400s", "9" * 400, 1e400, -1, math.nan, "3 parsecs", "5 minutes ago", None, True, [1]],
+)
 def test_duration_refuses_infinite_negative_and_junk(text: object) -> None:
     with pytest.raises(InvalidParameterError, match=r"^--aht must be"):
         parse_duration(text, name="--aht")  # type: ignore[arg-type]

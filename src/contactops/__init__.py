@@ -17,8 +17,9 @@ __version__ = "0.1.0"
 __all__ = ["__version__"]
 
 
-def _lazy_exports(package: str, exports: Mapping[str, Iterable[str]]
-                  ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+def _lazy_exports(
+    package: str, exports: Mapping[str, Iterable[str]]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """A package's ``__getattr__`` and ``__dir__`` (PEP 562) that import its re-exports on use.
 
     ``exports`` maps a submodule of ``package`` (``"_erlang"``) to the names it

@@ -57,8 +57,9 @@ class ContactopsError(Exception):
         return (_rebuild, (type(self), self._init_args, self._init_kwargs), self.__dict__)
 
 
-def _rebuild(cls: type[ContactopsError], args: tuple[Any, ...],
-             kwargs: dict[str, Any]) -> ContactopsError:
+def _rebuild(
+    cls: type[ContactopsError], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> ContactopsError:
     return cls(*args, **kwargs)
 
 
@@ -80,21 +81,33 @@ class InvalidParameterError(ContactopsError, ValueError):
 class FormatMismatchError(InvalidParameterError):
     """The file is not the declared export format: its header lacks what that format needs."""
 
-    def __init__(self, path: str, format: str, missing: list[str] | tuple[str, ...],
-                 looks_like: str | None = None, found: list[str] | tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        path: str,
+        format: str,
+        missing: list[str] | tuple[str, ...],
+        looks_like: str | None = None,
+        found: list[str] | tuple[str, ...] = (),
+    ) -> None:
         self.path = str(path)
         self.format = format
         self.missing = list(missing)
         self.looks_like = looks_like
         self.found = list(found)
         shown = ", ".join(self.missing[:8]) + (" ..." if len(self.missing) > 8 else "")
-        fix = (f"It looks like the {looks_like!r} format: use --format {looks_like}."
-               if looks_like else
-               "Check the file, or name the format it was exported in (contactops ingest "
-               "--help lists them).")
-        super().__init__("format", format,
-                         f"the format {self.path} is in (its header lacks {shown}, which "
-                         f"a {format!r} export has)", fix)
+        fix = (
+            f"It looks like the {looks_like!r} format: use --format {looks_like}."
+            if looks_like
+            else "Check the file, or name the format it was exported in (contactops ingest "
+            "--help lists them)."
+        )
+        super().__init__(
+            "format",
+            format,
+            f"the format {self.path} is in (its header lacks {shown}, which "
+            f"a {format!r} export has)",
+            fix,
+        )
         self._keep(path, format, missing, looks_like, found)
 
 
@@ -103,9 +116,13 @@ class WarehouseNotFoundError(InvalidParameterError):
 
     def __init__(self, path: str) -> None:
         self.path = str(path)
-        super().__init__("warehouse", self.path, "an existing warehouse file",
-                         "No warehouse is at that path: check it, set -w/--warehouse, "
-                         "or load data first with 'contactops ingest'.")
+        super().__init__(
+            "warehouse",
+            self.path,
+            "an existing warehouse file",
+            "No warehouse is at that path: check it, set -w/--warehouse, "
+            "or load data first with 'contactops ingest'.",
+        )
         self._keep(path)
 
 
@@ -119,4 +136,5 @@ class WarehouseBusyError(ContactopsError):
         super().__init__(
             f"warehouse {self.path!r} is in use by another process (DuckDB allows one "
             "writer at a time). Wait for that command to finish, or close the program "
-            "holding it, then try again.")
+            "holding it, then try again."
+        )

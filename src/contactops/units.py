@@ -22,17 +22,32 @@ __all__ = ["check_timezone", "parse_duration", "parse_share", "parse_target"]
 
 _UNITS = {
     "ms": 0.001,
-    "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
-    "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
-    "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
-    "d": 86400.0, "day": 86400.0, "days": 86400.0,
+    "s": 1.0,
+    "sec": 1.0,
+    "secs": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "mins": 60.0,
+    "minute": 60.0,
+    "minutes": 60.0,
+    "h": 3600.0,
+    "hr": 3600.0,
+    "hrs": 3600.0,
+    "hour": 3600.0,
+    "hours": 3600.0,
+    "d": 86400.0,
+    "day": 86400.0,
+    "days": 86400.0,
 }
 _PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)", re.IGNORECASE)
 _DURATION_HELP = 'Write a number of seconds or a duration such as "180s", "3m", "1h30m", "2.5min".'
 
 
-def parse_duration(text: str | float | int, *, name: str = "duration",
-                   default_unit: str = "s") -> float:
+def parse_duration(
+    text: str | float | int, *, name: str = "duration", default_unit: str = "s"
+) -> float:
     """Seconds in ``text``: ``"30m"`` -> 1800.0; a bare number is in ``default_unit``.
 
     ``hh:mm:ss`` and ``mm:ss`` are accepted too.  The result is finite and
@@ -66,8 +81,9 @@ def parse_duration(text: str | float | int, *, name: str = "duration",
             break
         unit = (m.group(2) or default_unit).lower()
         if unit not in _UNITS:
-            raise InvalidParameterError(name, text, f"a duration with a known unit ({unit!r} "
-                                        "is not one)", _DURATION_HELP)
+            raise InvalidParameterError(
+                name, text, f"a duration with a known unit ({unit!r} is not one)", _DURATION_HELP
+            )
         total += float(m.group(1)) * _UNITS[unit]
         pos = m.end()
         matched = True
@@ -112,16 +128,20 @@ def parse_share(text: str | float, *, name: str = "share", allow_zero: bool = Fa
     ``"-5%"``.
     """
     value = _share_value(text)
-    rule = ("0% or strictly between 0% and 100%" if allow_zero
-            else "strictly between 0% and 100%")
+    rule = "0% or strictly between 0% and 100%" if allow_zero else "strictly between 0% and 100%"
     if value is None:
-        raise InvalidParameterError(name, text, f"a share {rule}, such as 30% or 0.3",
-                                    "Write a percentage (30%) or a fraction (0.3).")
+        raise InvalidParameterError(
+            name,
+            text,
+            f"a share {rule}, such as 30% or 0.3",
+            "Write a percentage (30%) or a fraction (0.3).",
+        )
     if allow_zero and value == 0.0:
         return 0.0
     if not 0.0 < value < 1.0:
-        raise InvalidParameterError(name, text, f"a share {rule}",
-                                    f"It reads as {100 * value:g}%; write e.g. 30% or 0.3.")
+        raise InvalidParameterError(
+            name, text, f"a share {rule}", f"It reads as {100 * value:g}%; write e.g. 30% or 0.3."
+        )
     return value
 
 
@@ -143,14 +163,21 @@ def parse_target(text: str, *, name: str = "target") -> tuple[float, float]:
     if share is None or not 0.0 < share < 1.0:
         shown = "" if share is None else f" (it reads as {100 * share:g}%)"
         raise InvalidParameterError(
-            name, text, 'of the form "SL/threshold" with the service level strictly between '
-            f"0% and 100%{shown}", _TARGET_HELP)
+            name,
+            text,
+            'of the form "SL/threshold" with the service level strictly between '
+            f"0% and 100%{shown}",
+            _TARGET_HELP,
+        )
     try:
         threshold = parse_duration(thr_txt.strip(), name=name)
     except InvalidParameterError:
         raise InvalidParameterError(
-            name, text, 'of the form "SL/threshold" with the threshold a duration >= 0',
-            _TARGET_HELP) from None
+            name,
+            text,
+            'of the form "SL/threshold" with the threshold a duration >= 0',
+            _TARGET_HELP,
+        ) from None
     return share, threshold
 
 
@@ -172,7 +199,8 @@ def check_timezone(text: object, *, name: str = "timezone") -> str:
             return text
     guesses = _zone_guesses(str(text)) if isinstance(text, str) else []
     fix = ("Did you mean " + " or ".join(guesses) + "? " if guesses else "") + (
-        "Time zones are IANA names such as UTC, Europe/London or Asia/Jerusalem.")
+        "Time zones are IANA names such as UTC, Europe/London or Asia/Jerusalem."
+    )
     raise InvalidParameterError(name, text, "an IANA time zone name (Area/City)", fix)
 
 
@@ -194,11 +222,11 @@ def _zone_guesses(text: str, limit: int = 3) -> list[str]:
     by_last: dict[str, list[str]] = {}
     for z in zones:
         by_last.setdefault(z.rsplit("/", 1)[-1].lower(), []).append(z)
-    close = difflib.get_close_matches(key.rsplit("/", 1)[-1], list(by_last), n=limit,
-                                      cutoff=0.8)
+    close = difflib.get_close_matches(key.rsplit("/", 1)[-1], list(by_last), n=limit, cutoff=0.8)
     out = [z for c in close for z in by_last[c]]
     if not out:
         lowered = {z.lower(): z for z in zones}
-        out = [lowered[c] for c in difflib.get_close_matches(key, list(lowered), n=limit,
-                                                            cutoff=0.8)]
+        out = [
+            lowered[c] for c in difflib.get_close_matches(key, list(lowered), n=limit, cutoff=0.8)
+        ]
     return out[:limit]

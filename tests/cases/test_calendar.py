@@ -33,8 +33,9 @@ def test_weekend_is_skipped():
 
 
 def test_public_and_explicit_holidays_are_closed():
-    cal = BusinessCalendar("Europe/Berlin", "mon-fri 09:00-17:00", holidays=(date(2026, 4, 7),),
-                           country="DE")
+    cal = BusinessCalendar(
+        "Europe/Berlin", "mon-fri 09:00-17:00", holidays=(date(2026, 4, 7),), country="DE"
+    )
     # Good Friday 3 April and Easter Monday 6 April 2026 are German holidays, 7 April ours
     thursday = berlin(2026, 4, 2, 16, 0)
     assert cal.add(thursday, 2 * H) == berlin(2026, 4, 8, 10, 0)
@@ -47,10 +48,12 @@ def test_public_and_explicit_holidays_are_closed():
 
 def test_subdivision_holidays():
     # 6 January (Epiphany) is a holiday in Bavaria but not in Berlin
-    bavaria = BusinessCalendar("Europe/Berlin", "mon-fri 09:00-17:00", country="DE",
-                               subdivision="BY")
-    berlin_state = BusinessCalendar("Europe/Berlin", "mon-fri 09:00-17:00", country="DE",
-                                    subdivision="BE")
+    bavaria = BusinessCalendar(
+        "Europe/Berlin", "mon-fri 09:00-17:00", country="DE", subdivision="BY"
+    )
+    berlin_state = BusinessCalendar(
+        "Europe/Berlin", "mon-fri 09:00-17:00", country="DE", subdivision="BE"
+    )
     day = (berlin(2026, 1, 6, 0, 0), berlin(2026, 1, 7, 0, 0))
     assert bavaria.between(*day) == 0
     assert berlin_state.between(*day) == 8 * H
@@ -116,16 +119,19 @@ def test_parse_hours_forms():
     assert parse_hours("24x7")[3] == ((0, 86400),)
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"timezone": "Mars/Olympus"}, "timezone"),
-    ({"hours": "mon-fri 9-5"}, "hours"),
-    ({"hours": "mon 17:00-09:00"}, "hours[mon]"),
-    ({"hours": "mon 09:00-12:00,11:00-13:00"}, "hours[mon]"),
-    ({"hours": "mon closed"}, "hours"),
-    ({"hours": "funday 09:00-10:00"}, "hours"),
-    ({"holidays": ("2026-02-30",)}, "holidays"),
-    ({"country": "XX"}, "country"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"hours": "mon-fri 9-5"}, "hours"),
+        ({"hours": "mon 17:00-09:00"}, "hours[mon]"),
+        ({"hours": "mon 09:00-12:00,11:00-13:00"}, "hours[mon]"),
+        ({"hours": "mon closed"}, "hours"),
+        ({"hours": "funday 09:00-10:00"}, "hours"),
+        ({"holidays": ("2026-02-30",)}, "holidays"),
+        ({"country": "XX"}, "country"),
+    ],
+)
 def test_bad_calendars_name_the_field(kwargs, field):
     with pytest.raises(InvalidParameterError) as info:
         BusinessCalendar(**kwargs)
@@ -140,14 +146,18 @@ def test_naive_datetimes_are_refused():
 
 
 # hypothesis takes naive bounds and attaches the zone itself
-instants = st.datetimes(min_value=datetime(2025, 1, 1),  # noqa: DTZ001
-                        max_value=datetime(2027, 12, 31),  # noqa: DTZ001
-                        timezones=st.just(UTC))
+instants = st.datetimes(
+    min_value=datetime(2025, 1, 1),  # noqa: DTZ001
+    max_value=datetime(2027, 12, 31),  # noqa: DTZ001
+    timezones=st.just(UTC),
+)
 
 
-@given(start=instants, seconds=st.floats(min_value=0, max_value=40 * 8 * H),
-       zone=st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Sydney",
-                             "Asia/Kolkata"]))
+@given(
+    start=instants,
+    seconds=st.floats(min_value=0, max_value=40 * 8 * H),
+    zone=st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata"]),
+)
 def test_add_and_between_are_inverse(start, seconds, zone):
     cal = BusinessCalendar(zone, "mon-fri 08:30-12:00,13:00-17:30", country="US")
     due = cal.add(start, seconds)

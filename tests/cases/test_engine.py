@@ -32,23 +32,33 @@ def office(tz: str = "UTC") -> BusinessCalendar:
 def policy(ladder=None) -> SlaPolicy:
     targets = {(p, "*"): SlaTarget(1 * H * p, 8 * H * p) for p in (1, 2, 3, 4)}
     targets[(3, "gold")] = SlaTarget(0.5 * H, 4 * H)
-    return SlaPolicy("std", targets, ladder if ladder is not None else
-                     SlaPolicy("d", {(1, "*"): SlaTarget(1, 1)}).ladder)
+    return SlaPolicy(
+        "std",
+        targets,
+        ladder if ladder is not None else SlaPolicy("d", {(1, "*"): SlaTarget(1, 1)}).ladder,
+    )
 
 
 def engine(**kw) -> CaseEngine:
     cfg = CasesConfig(
-        [Department("support", office(), policy(), lead="lena", stages=("diagnose", "fix")),
-         Department("billing", office("America/New_York"), policy(), lead="bob"),
-         Department("sales", office(), policy(), lead=None)],
+        [
+            Department("support", office(), policy(), lead="lena", stages=("diagnose", "fix")),
+            Department("billing", office("America/New_York"), policy(), lead="bob"),
+            Department("sales", office(), policy(), lead=None),
+        ],
         routes={"invoice": "billing", "defect": "diagnose"},
-        case_policy=kw.pop("case_policy", None), **kw)
+        case_policy=kw.pop("case_policy", None),
+        **kw,
+    )
     return CaseEngine(cfg)
 
 
 def clock(case, kind, department=None):
-    return next(c for c in reversed(case.clocks)
-                if c.kind == kind and (department is None or c.department == department))
+    return next(
+        c
+        for c in reversed(case.clocks)
+        if c.kind == kind and (department is None or c.department == department)
+    )
 
 
 def test_priority_matrix_and_tier_targets():
@@ -56,14 +66,22 @@ def test_priority_matrix_and_tier_targets():
     case = eng.open_case("1", at=MON, actor="a", category="defect", impact=1, urgency=2)
     assert case.priority == 2
     assert clock(case, "resolution").target_s == 16 * H
-    gold = eng.open_case("2", at=MON, actor="a", category="defect", impact="2 - Medium",
-                         urgency="2 - Medium", tier="gold")
+    gold = eng.open_case(
+        "2",
+        at=MON,
+        actor="a",
+        category="defect",
+        impact="2 - Medium",
+        urgency="2 - Medium",
+        tier="gold",
+    )
     assert gold.priority == 3
     assert clock(gold, "response").target_s == 0.5 * H
     with pytest.raises(InvalidParameterError, match="impact/urgency"):
         eng.open_case("3", at=MON, actor="a", impact=7, urgency=1)
-    custom = PriorityMatrix.from_rows([{"severity": "sev1", "tier": "gold", "priority": 1}],
-                                      names=("severity", "tier"))
+    custom = PriorityMatrix.from_rows(
+        [{"severity": "sev1", "tier": "gold", "priority": 1}], names=("severity", "tier")
+    )
     assert custom.priority("sev1", "gold") == 1
 
 
@@ -90,8 +108,12 @@ def test_reassignment_and_stage_change_within_the_department_keep_the_clock():
     eng.assign(case, at=MON + timedelta(hours=2), actor="lena", assignee="kim")
     eng.handoff(case, at=MON + timedelta(hours=3), actor="kim", stage="fix")
     assert [(c.id, c.started_at) for c in case.clocks] == before
-    assert clock(case, "resolution").elapsed(MON + timedelta(hours=4), eng.calendar(
-        clock(case, "resolution"))) == 4 * H
+    assert (
+        clock(case, "resolution").elapsed(
+            MON + timedelta(hours=4), eng.calendar(clock(case, "resolution"))
+        )
+        == 4 * H
+    )
     with pytest.raises(InvalidTransitionError, match="must change the assignee"):
         eng.assign(case, at=MON + timedelta(hours=4), actor="lena", assignee="kim")
 
@@ -127,10 +149,12 @@ def test_escalation_steps_fire_once_each_at_their_instant():
     assert later == []
     esc = [(e.data["action"], e.at) for e in first if e.kind == "escalation"]
     # 75% of 24 business hours = 18 h: Wednesday 11:00; breach at 24 h: Wednesday 17:00
-    assert esc == [("warn", datetime(2026, 3, 4, 11, 0, tzinfo=UTC)),
-                   ("notify_lead", datetime(2026, 3, 4, 17, 0, tzinfo=UTC)),
-                   ("raise_priority", datetime(2026, 3, 4, 17, 0, tzinfo=UTC)),
-                   ("reassign", datetime(2026, 3, 4, 17, 0, tzinfo=UTC))]
+    assert esc == [
+        ("warn", datetime(2026, 3, 4, 11, 0, tzinfo=UTC)),
+        ("notify_lead", datetime(2026, 3, 4, 17, 0, tzinfo=UTC)),
+        ("raise_priority", datetime(2026, 3, 4, 17, 0, tzinfo=UTC)),
+        ("reassign", datetime(2026, 3, 4, 17, 0, tzinfo=UTC)),
+    ]
     warn = next(e for e in first if e.data.get("action") == "warn")
     assert warn.data["to"] == "ann"
     assert [e.kind for e in first].count("sla_breached") == 1
@@ -146,8 +170,9 @@ def test_escalation_steps_fire_once_each_at_their_instant():
         other.tick(c2, t)
         t += timedelta(minutes=37)
     other.tick(c2, late)
-    assert [(e.kind, e.at, dict(e.data)) for e in c2.events] == \
-        [(e.kind, e.at, dict(e.data)) for e in case.events]
+    assert [(e.kind, e.at, dict(e.data)) for e in c2.events] == [
+        (e.kind, e.at, dict(e.data)) for e in case.events
+    ]
 
 
 def test_breach_detected_when_the_action_comes_before_any_tick():
@@ -161,17 +186,25 @@ def test_breach_detected_when_the_action_comes_before_any_tick():
 
 
 def test_reassign_to_another_department_and_ladder_per_clock_kind():
-    ladder = (EscalationStep(0.5, "warn", clocks=("response",)),
-              EscalationStep(1.0, "reassign", to="department:sales", clocks=("resolution",)))
-    cfg = CasesConfig([Department("support", office(), policy(ladder)),
-                       Department("sales", office(), policy(ladder))])
+    ladder = (
+        EscalationStep(0.5, "warn", clocks=("response",)),
+        EscalationStep(1.0, "reassign", to="department:sales", clocks=("resolution",)),
+    )
+    cfg = CasesConfig(
+        [
+            Department("support", office(), policy(ladder)),
+            Department("sales", office(), policy(ladder)),
+        ]
+    )
     eng = CaseEngine(cfg)
     case = eng.open_case("1", at=MON, actor="a", department="support")
     eng.tick(case, MON + timedelta(days=5))
     assert case.department == "sales"
     esc = [e for e in case.events if e.kind == "escalation"]
     assert [(e.data["action"], e.data["kind"], e.data["department"]) for e in esc][:2] == [
-        ("warn", "response", "support"), ("reassign", "resolution", "support")]
+        ("warn", "response", "support"),
+        ("reassign", "resolution", "support"),
+    ]
     handoff = next(e for e in case.events if e.kind == "handoff")
     assert handoff.actor == "sla-clock"
     assert handoff.at == datetime(2026, 3, 4, 17, 0, tzinfo=UTC)
@@ -186,13 +219,13 @@ def test_case_clock_keeps_counting_across_transfers():
     assert total.department == "billing"
     # 3 h in support (UTC office); billing (New York, EST) opens 14:00 UTC, 7 h left: 21:00 UTC
     assert total.due_at(eng.calendar(total)) == datetime(2026, 3, 2, 21, 0, tzinfo=UTC)
-    eng.handoff(case, at=datetime(2026, 3, 2, 20, 0, tzinfo=UTC), actor="b",
-                department="support")
+    eng.handoff(case, at=datetime(2026, 3, 2, 20, 0, tzinfo=UTC), actor="b", department="support")
     # 3 h support + 6 h billing (14-20 UTC) = 9 h; 1 h left from Tuesday 09:00 UTC
     assert total.elapsed_s == 9 * H
     assert total.due_at(eng.calendar(total)) == datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
-    assert clock(case, "resolution", "support").started_at == datetime(2026, 3, 2, 20, 0,
-                                                                      tzinfo=UTC)
+    assert clock(case, "resolution", "support").started_at == datetime(
+        2026, 3, 2, 20, 0, tzinfo=UTC
+    )
 
 
 def test_exception_queue_and_disputes():
@@ -206,13 +239,19 @@ def test_exception_queue_and_disputes():
     eng.handoff(case, at=MON + timedelta(minutes=30), actor="lead", department="billing")
     assert not case.in_exception_queue
     assert clock(case, "resolution", EXCEPTIONS).outcome == "met"
-    eng.dispute(case, at=MON + timedelta(hours=1), actor="bob", departments=["billing", "sales"],
-                reason="not ours")
+    eng.dispute(
+        case,
+        at=MON + timedelta(hours=1),
+        actor="bob",
+        departments=["billing", "sales"],
+        reason="not ours",
+    )
     assert case.department == EXCEPTIONS
     assert case.exception_reason == "dispute between billing and sales: not ours"
     with pytest.raises(InvalidParameterError, match="department"):
-        eng.dispute(case, at=MON + timedelta(hours=2), actor="bob",
-                    departments=["billing", "legal"])
+        eng.dispute(
+            case, at=MON + timedelta(hours=2), actor="bob", departments=["billing", "legal"]
+        )
 
 
 def test_invalid_transitions_are_refused_with_clear_messages():

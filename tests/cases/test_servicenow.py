@@ -21,31 +21,67 @@ def _write(path, rows):
         w = csv.DictWriter(fh, fieldnames=COLUMNS)
         w.writeheader()
         for r in rows:
-            w.writerow({"caller_id": "Caller 1", "impact": "2 - Medium", "urgency": "2 - Medium",
-                        "priority": "3 - Moderate", "resolved_at": "?", **r})
+            w.writerow(
+                {
+                    "caller_id": "Caller 1",
+                    "impact": "2 - Medium",
+                    "urgency": "2 - Medium",
+                    "priority": "3 - Moderate",
+                    "resolved_at": "?",
+                    **r,
+                }
+            )
 
 
 def _row(number, mod, state, group, at, made="true", **extra):
-    return {"number": number, "sys_mod_count": mod, "incident_state": state,
-            "assignment_group": group, "sys_updated_at": at, "opened_at": "2/3/2016 09:00",
-            "made_sla": made, **extra}
+    return {
+        "number": number,
+        "sys_mod_count": mod,
+        "incident_state": state,
+        "assignment_group": group,
+        "sys_updated_at": at,
+        "opened_at": "2/3/2016 09:00",
+        "made_sla": made,
+        **extra,
+    }
 
 
 def test_hand_made_log(tmp_path):
     path = tmp_path / "log.csv"
     resolved = {"resolved_at": "3/3/2016 13:00"}
-    _write(path, [
-        # A: group 1 for 2 h, waits on the user 10 h, group 2 resolves; 24x7: 4 h + 2 h = 18 h?
-        _row("INC1", 0, "New", "Group 1", "2/3/2016 09:00", **resolved),
-        _row("INC1", 1, "Awaiting User Info", "Group 1", "2/3/2016 11:00", **resolved),
-        _row("INC1", 2, "Active", "Group 2", "2/3/2016 21:00", **resolved),
-        _row("INC1", 3, "Resolved", "Group 2", "3/3/2016 13:00", **resolved),
-        # B: never assigned at first (exception queue), critical, unresolved, missed
-        _row("INC2", 0, "New", "?", "2/3/2016 09:00", made="false", impact="1 - High",
-             urgency="1 - High", priority="1 - Critical"),
-        _row("INC2", 1, "Active", "Group 1", "2/3/2016 09:30", made="false", impact="1 - High",
-             urgency="1 - High", priority="1 - Critical"),
-    ])
+    _write(
+        path,
+        [
+            # A: group 1 for 2 h, waits on the user 10 h, group 2 resolves; 24x7: 4 h + 2 h = 18 h?
+            _row("INC1", 0, "New", "Group 1", "2/3/2016 09:00", **resolved),
+            _row("INC1", 1, "Awaiting User Info", "Group 1", "2/3/2016 11:00", **resolved),
+            _row("INC1", 2, "Active", "Group 2", "2/3/2016 21:00", **resolved),
+            _row("INC1", 3, "Resolved", "Group 2", "3/3/2016 13:00", **resolved),
+            # B: never assigned at first (exception queue), critical, unresolved, missed
+            _row(
+                "INC2",
+                0,
+                "New",
+                "?",
+                "2/3/2016 09:00",
+                made="false",
+                impact="1 - High",
+                urgency="1 - High",
+                priority="1 - Critical",
+            ),
+            _row(
+                "INC2",
+                1,
+                "Active",
+                "Group 1",
+                "2/3/2016 09:30",
+                made="false",
+                impact="1 - High",
+                urgency="1 - High",
+                priority="1 - Critical",
+            ),
+        ],
+    )
     incidents = read_servicenow_log(path)
     assert [i.number for i in incidents] == ["INC1", "INC2"]
     result = replay_servicenow(incidents, targets={1: 0.25 * H, 3: 24 * H})
@@ -66,8 +102,12 @@ def test_hand_made_log(tmp_path):
     # a business calendar shrinks the count: Wednesday 09:00-11:00 and Wednesday 21:00 to
     # Thursday 13:00 hold 2 h + 4 h of 09:00-17:00 time
     office = BusinessCalendar("UTC", "mon-fri 09:00-17:00")
-    assert replay_servicenow(incidents[:1], targets={3: 24 * H},
-                             calendar=office).outcomes[0].business_s == 6 * H
+    assert (
+        replay_servicenow(incidents[:1], targets={3: 24 * H}, calendar=office)
+        .outcomes[0]
+        .business_s
+        == 6 * H
+    )
 
 
 def test_wrong_files_are_refused(tmp_path):

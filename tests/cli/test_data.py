@@ -21,14 +21,27 @@ JAN = "data/anonymous-bank-1999/january.txt"
 def test_ingest_kpi_rejects(tmp_path: Path) -> None:
     wh = str(tmp_path / "w.duckdb")
     path = str(shared_file(JAN))
-    res = runner.invoke(app, ["ingest", path, "-f", "anonymous-bank", "-w", wh],
-                        env={"COLUMNS": "150"})
+    res = runner.invoke(
+        app, ["ingest", path, "-f", "anonymous-bank", "-w", wh], env={"COLUMNS": "150"}
+    )
     assert res.exit_code == 0, res.output
     assert "31,599" in res.output and "31,359" in res.output  # noqa: PT018
     res = runner.invoke(app, ["ingest", path, "-f", "anonymous-bank", "-w", wh, "--strict"])
     assert res.exit_code == 1  # the 240 PHANTOM rows are rejected again
-    res = runner.invoke(app, ["kpi", "--by", "month,queue", "--timezone", "Asia/Jerusalem",
-                              "--format", "json", "-w", wh])
+    res = runner.invoke(
+        app,
+        [
+            "kpi",
+            "--by",
+            "month,queue",
+            "--timezone",
+            "Asia/Jerusalem",
+            "--format",
+            "json",
+            "-w",
+            wh,
+        ],
+    )
     assert res.exit_code == 0, res.output
     rows = json.loads(res.output)
     assert {r["month"] for r in rows} == {"1999-01-01"}
@@ -56,15 +69,32 @@ def test_bad_format_and_definition_exit_2(tmp_path: Path) -> None:
 
 def test_kpi_from_interval_reports(tmp_path: Path) -> None:
     src = tmp_path / "hsplit.csv"
-    src.write_text("ROW_DATE,STARTTIME,INTRVL,SPLIT,CALLSOFFERED,ACDCALLS,ABNCALLS,ACCEPTABLE,"
-                   "SLVLABNS,ANSTIME,ABNTIME,ACDTIME,ACWTIME,HOLDTIME,TRANSFERRED\n"
-                   "03/04/2024,0800,30,101,10,8,2,6,1,120,40,1600,400,30,1\n", encoding="utf-8")
+    src.write_text(
+        "ROW_DATE,STARTTIME,INTRVL,SPLIT,CALLSOFFERED,ACDCALLS,ABNCALLS,ACCEPTABLE,"
+        "SLVLABNS,ANSTIME,ABNTIME,ACDTIME,ACWTIME,HOLDTIME,TRANSFERRED\n"
+        "03/04/2024,0800,30,101,10,8,2,6,1,120,40,1600,400,30,1\n",
+        encoding="utf-8",
+    )
     wh = str(tmp_path / "w.duckdb")
-    res = runner.invoke(app, ["ingest", str(src), "-f", "interval-csv", "-w", wh,
-                              "-o", "preset=avaya", "-o", "threshold_s=20"])
+    res = runner.invoke(
+        app,
+        [
+            "ingest",
+            str(src),
+            "-f",
+            "interval-csv",
+            "-w",
+            wh,
+            "-o",
+            "preset=avaya",
+            "-o",
+            "threshold_s=20",
+        ],
+    )
     assert res.exit_code == 0, res.output
-    res = runner.invoke(app, ["kpi", "--from", "intervals", "--by", "queue", "--format", "json",
-                              "-w", wh])
+    res = runner.invoke(
+        app, ["kpi", "--from", "intervals", "--by", "queue", "--format", "json", "-w", wh]
+    )
     assert res.exit_code == 0, res.output
     row = json.loads(res.output)[0]
     assert (row["offered"], row["service_level"], row["asa"]) == (10, 0.6, 15.0)
@@ -80,8 +110,10 @@ def test_wide_tables_split_instead_of_squeezing() -> None:
     out = io.StringIO()
     con = Console(file=out, width=80, force_terminal=False)
     header = ["interval start", "agent", *(f"kpi number {k}" for k in range(8))]
-    rows = [["2024-03-04 08:00", f"agent-{i:04d}", *(f"{1000 * i + k:,}.5h" for k in range(8))]
-            for i in range(3)]
+    rows = [
+        ["2024-03-04 08:00", f"agent-{i:04d}", *(f"{1000 * i + k:,}.5h" for k in range(8))]
+        for i in range(3)
+    ]
     print_columns("KPIs", header, rows, keys=2, out=con)
     text = out.getvalue()
     assert "…" not in text
@@ -94,8 +126,20 @@ def test_wide_tables_split_instead_of_squeezing() -> None:
 
 
 def test_kpi_sql_prints_the_query_for_another_engine(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["kpi", "--by", "day,queue", "--sql", "postgres", "--timezone",
-                              "Europe/Berlin", "-w", str(tmp_path / "w.duckdb")])
+    res = runner.invoke(
+        app,
+        [
+            "kpi",
+            "--by",
+            "day,queue",
+            "--sql",
+            "postgres",
+            "--timezone",
+            "Europe/Berlin",
+            "-w",
+            str(tmp_path / "w.duckdb"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     first, *rest = res.output.splitlines()
     params = json.loads(first.removeprefix("-- parameters: "))

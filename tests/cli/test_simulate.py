@@ -17,8 +17,9 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "center.yaml"
 
 @pytest.mark.slow
 def test_table_with_confidence_intervals() -> None:
-    result = runner.invoke(app, ["simulate", str(EXAMPLE), "-r", "3", "--seed", "1"],
-                           env={"COLUMNS": "140"})
+    result = runner.invoke(
+        app, ["simulate", str(EXAMPLE), "-r", "3", "--seed", "1"], env={"COLUMNS": "140"}
+    )
     assert result.exit_code == 0, result.output
     assert "billing outage" in result.output
     for queue in ("sales", "billing", "chat"):
@@ -28,8 +29,9 @@ def test_table_with_confidence_intervals() -> None:
 
 def test_json_and_contacts(tmp_path: Path) -> None:
     out = tmp_path / "contacts.parquet"
-    result = runner.invoke(app, ["simulate", str(EXAMPLE), "-r", "2", "--seed", "4", "--json",
-                                 "--contacts", str(out)])
+    result = runner.invoke(
+        app, ["simulate", str(EXAMPLE), "-r", "2", "--seed", "4", "--json", "--contacts", str(out)]
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert {r["queue"] for r in rows} == {"sales", "sales-gold", "billing", "chat"}
@@ -42,8 +44,9 @@ def test_json_and_contacts(tmp_path: Path) -> None:
 
 def test_interval_summary_file(tmp_path: Path) -> None:
     out = tmp_path / "intervals.csv"
-    result = runner.invoke(app, ["simulate", str(EXAMPLE), "-r", "2", "--intervals", str(out)],
-                           env={"COLUMNS": "140"})
+    result = runner.invoke(
+        app, ["simulate", str(EXAMPLE), "-r", "2", "--intervals", str(out)], env={"COLUMNS": "140"}
+    )
     assert result.exit_code == 0, result.output
     assert "service level by interval" in result.output
     import pyarrow.csv as pacsv
@@ -55,9 +58,10 @@ def test_interval_summary_file(tmp_path: Path) -> None:
 
 def test_bad_scenario_exits_2_with_the_path(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(EXAMPLE.read_text(encoding="utf-8").replace("patience: 180",
-                                                               "patience: -180"),
-                   encoding="utf-8")
+    bad.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace("patience: 180", "patience: -180"),
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["simulate", str(bad)])
     assert result.exit_code == 2
     assert "queues[1].patience" in result.output

@@ -18,16 +18,32 @@ runner = CliRunner()
 
 
 def test_worked_example_table() -> None:
-    res = runner.invoke(app, ["staff", "--calls", "100", "--interval", "30m", "--aht", "180s",
-                              "--target", "80/20"])
+    res = runner.invoke(
+        app, ["staff", "--calls", "100", "--interval", "30m", "--aht", "180s", "--target", "80/20"]
+    )
     assert res.exit_code == 0, res.output
     assert "14" in res.output
     assert "88.8%" in res.output  # achieved service level
 
 
 def test_json_with_patience_uses_erlang_a() -> None:
-    res = runner.invoke(app, ["staff", "--calls", "100", "--interval", "30m", "--aht", "180s",
-                              "--target", "80/20", "--patience", "120s", "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "staff",
+            "--calls",
+            "100",
+            "--interval",
+            "30m",
+            "--aht",
+            "180s",
+            "--target",
+            "80/20",
+            "--patience",
+            "120s",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     expected = required_agents(ErlangA(100 / 1800, 180, 120), service_level=0.8, threshold=20)
@@ -37,9 +53,27 @@ def test_json_with_patience_uses_erlang_a() -> None:
 
 
 def test_erlang_x_with_lines_and_shrinkage() -> None:
-    res = runner.invoke(app, ["staff", "--calls", "100", "--aht", "3m", "--model", "x",
-                              "--patience", "60s", "--lines", "16", "--redial", "0.3",
-                              "--shrinkage", "30%", "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "staff",
+            "--calls",
+            "100",
+            "--aht",
+            "3m",
+            "--model",
+            "x",
+            "--patience",
+            "60s",
+            "--lines",
+            "16",
+            "--redial",
+            "0.3",
+            "--shrinkage",
+            "30%",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data["scheduled"] >= data["agents"] / 0.7
@@ -48,11 +82,11 @@ def test_erlang_x_with_lines_and_shrinkage() -> None:
 
 def test_file_to_parquet(tmp_path: Path) -> None:
     src = tmp_path / "intervals.csv"
-    src.write_text("queue,start,calls,aht\nsales,09:00,100,180\nsales,09:30,0,180\n"
-                   "care,09:00,250,4m\n")
+    src.write_text(
+        "queue,start,calls,aht\nsales,09:00,100,180\nsales,09:30,0,180\ncare,09:00,250,4m\n"
+    )
     out = tmp_path / "out.parquet"
-    res = runner.invoke(app, ["staff", "--file", str(src), "--out", str(out),
-                              "--target", "80/20"])
+    res = runner.invoke(app, ["staff", "--file", str(src), "--out", str(out), "--target", "80/20"])
     assert res.exit_code == 0, res.output
     table = pq.read_table(out).to_pydict()
     assert table["queue"] == ["sales", "sales", "care"]

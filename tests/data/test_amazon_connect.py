@@ -26,14 +26,20 @@ def _ingest(wh: Warehouse, path: Path) -> IngestReport:
 
 
 def _rows(wh: Warehouse) -> dict[str, dict[str, Any]]:
-    return {r["contact_id"]: r for r in wh.sql(
-        "SELECT * FROM interactions ORDER BY contact_id").to_pylist()}
+    return {
+        r["contact_id"]: r
+        for r in wh.sql("SELECT * FROM interactions ORDER BY contact_id").to_pylist()
+    }
 
 
 def _ctr(cid: str, updated: str = "2024-05-06T10:00:00Z", **extra: Any) -> dict[str, Any]:
-    rec: dict[str, Any] = {"ContactId": cid, "Channel": "VOICE", "InitiationMethod": "INBOUND",
-                           "InitiationTimestamp": "2024-05-06T09:00:00Z",
-                           "LastUpdateTimestamp": updated}
+    rec: dict[str, Any] = {
+        "ContactId": cid,
+        "Channel": "VOICE",
+        "InitiationMethod": "INBOUND",
+        "InitiationTimestamp": "2024-05-06T09:00:00Z",
+        "LastUpdateTimestamp": updated,
+    }
     rec.update(extra)
     return rec
 
@@ -56,6 +62,7 @@ def _ts(text: str) -> datetime:
 
 # -- a hand-checked day ----------------------------------------------------------------------
 
+
 @pytest.fixture
 def day() -> tuple[Warehouse, IngestReport]:
     wh = Warehouse(":memory:")
@@ -67,12 +74,25 @@ def test_every_record_is_loaded(day: tuple[Warehouse, IngestReport]) -> None:
     assert (report.read, report.loaded, report.rejected, report.duplicates) == (8, 8, 0, 0)
     rows = _rows(wh)
     assert {cid: r["outcome"] for cid, r in rows.items()} == {
-        "c-001": "answered", "c-002": "answered", "c-003": "abandoned", "c-004": "deflected",
-        "c-005": "answered", "c-006": "callback_requested", "c-007": "answered",
-        "c-008": "answered"}
+        "c-001": "answered",
+        "c-002": "answered",
+        "c-003": "abandoned",
+        "c-004": "deflected",
+        "c-005": "answered",
+        "c-006": "callback_requested",
+        "c-007": "answered",
+        "c-008": "answered",
+    }
     assert {cid: r["channel"] for cid, r in rows.items()} == {
-        "c-001": "voice", "c-002": "voice", "c-003": "voice", "c-004": "voice",
-        "c-005": "chat", "c-006": "voice", "c-007": "callback", "c-008": "ticket"}
+        "c-001": "voice",
+        "c-002": "voice",
+        "c-003": "voice",
+        "c-004": "voice",
+        "c-005": "chat",
+        "c-006": "voice",
+        "c-007": "callback",
+        "c-008": "ticket",
+    }
     assert rows["c-001"]["source_ref"] == "amazon_connect_ctr.json:2"
     assert rows["c-001"]["source"] == FMT
 
@@ -82,17 +102,32 @@ def test_kpi_values_by_hand(day: tuple[Warehouse, IngestReport]) -> None:
     rows = _rows(wh)
     # wait = Queue.Duration; c-008 has none, so DequeueTimestamp - EnqueueTimestamp = 1 h
     assert {cid: r["wait_s"] for cid, r in rows.items()} == {
-        "c-001": 30.0, "c-002": 15.0, "c-003": 75.0, "c-004": None, "c-005": 5.0,
-        "c-006": 40.0, "c-007": 720.0, "c-008": 3600.0}
+        "c-001": 30.0,
+        "c-002": 15.0,
+        "c-003": 75.0,
+        "c-004": None,
+        "c-005": 5.0,
+        "c-006": 40.0,
+        "c-007": 720.0,
+        "c-008": 3600.0,
+    }
     # ASA over answered only: (30 + 15 + 5 + 720 + 3600) / 5
     asa = wh.sql("SELECT avg(wait_s) AS v FROM interactions WHERE outcome = 'answered'")
     assert asa.to_pylist()[0]["v"] == pytest.approx(874.0)
     # handle = talk + hold + after-contact work, a missing part counting as none:
     # 240+30+45, 120+0+20, 600+60, 180+0+30, 1500+300
-    handle = {cid: (r["talk_s"] or 0) + (r["hold_s"] or 0) + (r["acw_s"] or 0)
-              for cid, r in rows.items() if r["outcome"] == "answered"}
-    assert handle == {"c-001": 315.0, "c-002": 140.0, "c-005": 660.0, "c-007": 210.0,
-                      "c-008": 1800.0}
+    handle = {
+        cid: (r["talk_s"] or 0) + (r["hold_s"] or 0) + (r["acw_s"] or 0)
+        for cid, r in rows.items()
+        if r["outcome"] == "answered"
+    }
+    assert handle == {
+        "c-001": 315.0,
+        "c-002": 140.0,
+        "c-005": 660.0,
+        "c-007": 210.0,
+        "c-008": 1800.0,
+    }
     assert rows["c-005"]["hold_s"] is None  # absent in the record, not invented
     assert rows["c-003"]["talk_s"] is None
     # timestamps: an offset is converted to UTC
@@ -119,14 +154,28 @@ def test_transfers_and_callbacks_chain(day: tuple[Warehouse, IngestReport]) -> N
 
 def test_external_transfer_endpoint_wins(tmp_path: Path) -> None:
     wh = Warehouse(":memory:")
-    _ingest(wh, _write(tmp_path / "x.jsonl", [_ctr(
-        "t-1", TransferredToEndpoint={"Address": "+15557770000"},
-        Agent={"ConnectedToAgentTimestamp": "2024-05-06T09:01:00Z", "ARN": "arn:agent/9"})]))
+    _ingest(
+        wh,
+        _write(
+            tmp_path / "x.jsonl",
+            [
+                _ctr(
+                    "t-1",
+                    TransferredToEndpoint={"Address": "+15557770000"},
+                    Agent={
+                        "ConnectedToAgentTimestamp": "2024-05-06T09:01:00Z",
+                        "ARN": "arn:agent/9",
+                    },
+                )
+            ],
+        ),
+    )
     row = _rows(wh)["t-1"]
     assert (row["transferred_to"], row["agent_id"]) == ("+15557770000", "arn:agent/9")
 
 
 # -- layouts ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("layout", ["array", "lines", "firehose", "pretty"])
 def test_layouts_give_the_same_rows(tmp_path: Path, layout: str) -> None:
@@ -147,9 +196,13 @@ def test_layouts_give_the_same_rows(tmp_path: Path, layout: str) -> None:
 
 # -- repeats ---------------------------------------------------------------------------------
 
+
 def test_repeats_in_one_file_keep_the_latest_update(tmp_path: Path) -> None:
-    agent = {"Username": "erin", "ConnectedToAgentTimestamp": "2024-05-06T09:02:00Z",
-             "AgentInteractionDuration": 100}
+    agent = {
+        "Username": "erin",
+        "ConnectedToAgentTimestamp": "2024-05-06T09:02:00Z",
+        "AgentInteractionDuration": 100,
+    }
     queue = {"Name": "Sales", "EnqueueTimestamp": "2024-05-06T09:00:30Z", "Duration": 90}
     records = [
         _ctr("d-1", "2024-05-06T09:01:00Z", Queue=queue),
@@ -170,14 +223,24 @@ def test_repeats_in_one_file_keep_the_latest_update(tmp_path: Path) -> None:
 
 def test_repeats_across_files_keep_the_newest(tmp_path: Path) -> None:
     queue = {"Name": "Sales", "EnqueueTimestamp": "2024-05-06T09:00:30Z", "Duration": 60}
-    answered = {"Username": "erin", "ConnectedToAgentTimestamp": "2024-05-06T09:01:30Z",
-                "AgentInteractionDuration": 200, "AfterContactWorkDuration": 10}
-    older = _write(tmp_path / "a.jsonl", [_ctr("x-1", "2024-05-06T09:01:00Z", Queue=queue),
-                                          _ctr("x-2", "2024-05-06T09:01:00Z")])
-    newer = _write(tmp_path / "b.json", [
-        _ctr("x-1", "2024-05-06T09:20:00Z", Queue=queue, Agent=answered),
-        _ctr("x-1", "2024-05-06T09:00:59Z", Queue=queue),  # a stale copy in the same file
-    ], "array")
+    answered = {
+        "Username": "erin",
+        "ConnectedToAgentTimestamp": "2024-05-06T09:01:30Z",
+        "AgentInteractionDuration": 200,
+        "AfterContactWorkDuration": 10,
+    }
+    older = _write(
+        tmp_path / "a.jsonl",
+        [_ctr("x-1", "2024-05-06T09:01:00Z", Queue=queue), _ctr("x-2", "2024-05-06T09:01:00Z")],
+    )
+    newer = _write(
+        tmp_path / "b.json",
+        [
+            _ctr("x-1", "2024-05-06T09:20:00Z", Queue=queue, Agent=answered),
+            _ctr("x-1", "2024-05-06T09:00:59Z", Queue=queue),  # a stale copy in the same file
+        ],
+        "array",
+    )
     wh = Warehouse(":memory:")
     a = _ingest(wh, older)
     assert (a.read, a.loaded, a.duplicates) == (2, 2, 0)
@@ -195,13 +258,17 @@ def test_repeats_across_files_keep_the_newest(tmp_path: Path) -> None:
 
 # -- bad input -------------------------------------------------------------------------------
 
+
 def test_missing_keys_are_tolerated(tmp_path: Path) -> None:
     records = [
         {"ContactId": "m-1", "InitiationTimestamp": "2024-05-06T09:00:00Z"},
         _ctr("m-2", Queue=None, Agent=None, CustomerEndpoint=None, InitialContactId=None),
         _ctr("m-3", Queue={"Name": "Sales"}, Agent={}),
-        _ctr("m-4", Queue={"EnqueueTimestamp": "2024-05-06T09:00:10Z"},
-             Agent={"HierarchyGroups": {"Level1": None, "Level2": {"GroupName": "Blue"}}}),
+        _ctr(
+            "m-4",
+            Queue={"EnqueueTimestamp": "2024-05-06T09:00:10Z"},
+            Agent={"HierarchyGroups": {"Level1": None, "Level2": {"GroupName": "Blue"}}},
+        ),
     ]
     wh = Warehouse(":memory:")
     report = _ingest(wh, _write(tmp_path / "sparse.jsonl", records))
@@ -210,7 +277,11 @@ def test_missing_keys_are_tolerated(tmp_path: Path) -> None:
     assert rows["m-1"]["channel"] == "voice"
     assert rows["m-1"]["version"] is None
     assert {cid: r["outcome"] for cid, r in rows.items()} == {
-        "m-1": "deflected", "m-2": "deflected", "m-3": "deflected", "m-4": "abandoned"}
+        "m-1": "deflected",
+        "m-2": "deflected",
+        "m-3": "deflected",
+        "m-4": "abandoned",
+    }
     assert rows["m-4"]["wait_s"] is None  # queued, but no duration to report
     assert rows["m-4"]["team"] == "Blue"
     assert rows["m-2"]["initial_contact_id"] == "m-2"
@@ -235,22 +306,33 @@ def test_bad_records_are_rejected_with_field_value_reason(tmp_path: Path) -> Non
     assert (report.read, report.loaded, report.rejected) == (11, 1, 10)
     got = {(r["line"], r["field"], r["value"]) for r in wh.rejects().to_pylist()}
     assert got == {
-        (2, "ContactId", None), (3, "InitiationTimestamp", None),
+        (2, "ContactId", None),
+        (3, "InitiationTimestamp", None),
         (4, "InitiationTimestamp", "2024-05-06 25:00"),
         (5, "Agent.ConnectedToAgentTimestamp", "yesterday"),
-        (6, "LastUpdateTimestamp", "2024-05-06"), (7, "Queue.Duration", '"thirty"'),
-        (8, "Queue.Duration", "-4"), (9, "Channel", "FAX"), (10, "Queue", '["Sales"]'),
-        (11, None, "42")}
+        (6, "LastUpdateTimestamp", "2024-05-06"),
+        (7, "Queue.Duration", '"thirty"'),
+        (8, "Queue.Duration", "-4"),
+        (9, "Channel", "FAX"),
+        (10, "Queue", '["Sales"]'),
+        (11, None, "42"),
+    }
     assert all(r["reason"] for r in wh.rejects().to_pylist())
 
 
 def test_malformed_json_lines(tmp_path: Path) -> None:
     path = tmp_path / "broken.jsonl"
-    path.write_text(json.dumps(_ctr("j-1")) + "\n"
-                    + '{"ContactId": "j-2", "InitiationTimestamp": \n'
-                    + json.dumps(_ctr("j-3")) + "\n"
-                    + "not json at all\n"
-                    + json.dumps(_ctr("j-4")) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(_ctr("j-1"))
+        + "\n"
+        + '{"ContactId": "j-2", "InitiationTimestamp": \n'
+        + json.dumps(_ctr("j-3"))
+        + "\n"
+        + "not json at all\n"
+        + json.dumps(_ctr("j-4"))
+        + "\n",
+        encoding="utf-8",
+    )
     wh = Warehouse(":memory:")
     report = _ingest(wh, path)
     assert (report.read, report.loaded, report.rejected) == (5, 3, 2)
@@ -284,10 +366,12 @@ def test_broken_firehose_object_costs_only_itself(tmp_path: Path) -> None:
 
 def test_latin1_bytes_reject_the_record_that_holds_them(tmp_path: Path) -> None:
     good = json.dumps(_ctr("e-1", Queue={"Name": "Ventes"})).encode()
-    bad = json.dumps(_ctr("e-2", Queue={"Name": "\u00c9quipe"}),
-                     ensure_ascii=False).encode("latin-1")
-    harmless = json.dumps(_ctr("e-3", Attributes={"note": "caf\u00e9"}),
-                          ensure_ascii=False).encode("latin-1")
+    bad = json.dumps(_ctr("e-2", Queue={"Name": "\u00c9quipe"}), ensure_ascii=False).encode(
+        "latin-1"
+    )
+    harmless = json.dumps(_ctr("e-3", Attributes={"note": "caf\u00e9"}), ensure_ascii=False).encode(
+        "latin-1"
+    )
     path = tmp_path / "latin1.jsonl"
     path.write_bytes(good + b"\n" + bad + b"\n" + harmless + b"\n")
     wh = Warehouse(":memory:")
@@ -308,15 +392,23 @@ def test_empty_files(tmp_path: Path, content: bytes) -> None:
     assert (report.read, report.loaded, report.rejected, report.duplicates) == (0, 0, 0, 0)
 
 
-@pytest.mark.parametrize(("content", "found"), [
-    ("vru+line\tcall_id\tcustomer_id\tpriority\ttype\tdate\nAA0101\t33116\t9664491\t2\tPS\t990101\n",
-     ["vru+line", "call_id", "customer_id", "priority", "type", "date"]),
-    ("ContactId,InitiationTimestamp\nc-1,2024-05-06T09:00:00Z\nc-2,2024-05-06T09:01:00Z\n",
-     ["ContactId", "InitiationTimestamp"]),
-    ('{"conversationId": "g-1", "participants": []}\n', ["conversationId", "participants"]),
-])
-def test_a_file_of_another_format_is_refused(tmp_path: Path, content: str,
-                                             found: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("content", "found"),
+    [
+        (
+            "vru+line\tcall_id\tcustomer_id\tpriority\ttype\tdate\nAA0101\t33116\t9664491\t2\tPS\t990101\n",
+            ["vru+line", "call_id", "customer_id", "priority", "type", "date"],
+        ),
+        (
+            "ContactId,InitiationTimestamp\nc-1,2024-05-06T09:00:00Z\nc-2,2024-05-06T09:01:00Z\n",
+            ["ContactId", "InitiationTimestamp"],
+        ),
+        ('{"conversationId": "g-1", "participants": []}\n', ["conversationId", "participants"]),
+    ],
+)
+def test_a_file_of_another_format_is_refused(
+    tmp_path: Path, content: str, found: list[str]
+) -> None:
     """Issue 13: a file that is not contact records stops the ingest (it used to be one
     reject and exit 0), naming what is missing and what was found."""
     path = tmp_path / "wrong.txt"
@@ -335,4 +427,3 @@ def test_ingesting_again_adds_nothing(tmp_path: Path) -> None:
     again = _ingest(wh, FIXTURE)
     assert (again.read, again.loaded, again.duplicates) == (first.read, 0, first.loaded)
     assert wh.count() == 8
-

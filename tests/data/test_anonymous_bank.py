@@ -14,8 +14,10 @@ from tests.conftest import shared_file
 if TYPE_CHECKING:
     from pathlib import Path
 
-FILES = {"january": "data/anonymous-bank-1999/january.txt",
-         "february": "data/anonymous-bank-1999/data_anonymous_bank_february.txt"}
+FILES = {
+    "january": "data/anonymous-bank-1999/january.txt",
+    "february": "data/anonymous-bank-1999/data_anonymous_bank_february.txt",
+}
 PHANTOMS = {"january": 240, "february": 278}  # SOURCE.md's known defects
 
 
@@ -58,8 +60,12 @@ def test_outcomes_match_the_source(warehouse: Warehouse) -> None:
             elif r["outcome"] == "HANG":
                 queued = r["q_start"] != "0:00:00" or int(r["q_time"]) > 0
                 expected["abandoned" if queued else "deflected"] += 1
-    got = {row["outcome"]: row["n"] for row in warehouse.sql(
-        "SELECT outcome, count(*) AS n FROM interactions GROUP BY 1").to_pylist()}
+    got = {
+        row["outcome"]: row["n"]
+        for row in warehouse.sql(
+            "SELECT outcome, count(*) AS n FROM interactions GROUP BY 1"
+        ).to_pylist()
+    }
     assert got == dict(expected)
 
 
@@ -86,10 +92,12 @@ def _month_type_stats() -> dict[tuple[str, str], dict[str, float]]:
         offered = a["served"] + a["hung_up"]
         if offered == 0:
             continue
-        out[key] = {"served_share": a["served"] / offered,
-                    "mean_service": a["service"] / a["service_n"] if a["service_n"] else None,
-                    "asa": a["wait"] / a["served"] if a["served"] else None,
-                    "offered": offered}
+        out[key] = {
+            "served_share": a["served"] / offered,
+            "mean_service": a["service"] / a["service_n"] if a["service_n"] else None,
+            "asa": a["wait"] / a["served"] if a["served"] else None,
+            "offered": offered,
+        }
     return out
 
 

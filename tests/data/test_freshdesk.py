@@ -27,11 +27,20 @@ def accounted(report: IngestReport | list[IngestReport]) -> IngestReport:
 
 def ticket(tid: int, status: int = 4, source: int = 1, **extra: object) -> dict[str, object]:
     t: dict[str, object] = {
-        "id": tid, "status": status, "priority": 2, "source": source, "group_id": 42,
-        "requester_id": 100 + tid, "responder_id": 200 + tid,
-        "created_at": "2024-06-03T09:00:00Z", "updated_at": "2024-06-04T09:00:00Z",
-        "stats": {"first_responded_at": "2024-06-03T09:20:00Z",
-                  "resolved_at": "2024-06-03T11:00:00Z", "closed_at": None},
+        "id": tid,
+        "status": status,
+        "priority": 2,
+        "source": source,
+        "group_id": 42,
+        "requester_id": 100 + tid,
+        "responder_id": 200 + tid,
+        "created_at": "2024-06-03T09:00:00Z",
+        "updated_at": "2024-06-04T09:00:00Z",
+        "stats": {
+            "first_responded_at": "2024-06-03T09:20:00Z",
+            "resolved_at": "2024-06-03T11:00:00Z",
+            "closed_at": None,
+        },
     }
     t.update(extra)
     return t
@@ -45,18 +54,25 @@ def write(path: Path, value: object) -> Path:
 def test_values_channels_and_outcomes_by_hand(tmp_path: Path) -> None:
     no_reply = {"first_responded_at": None, "resolved_at": None, "closed_at": None}
     tickets = [
-        ticket(1),                                                     # email, replied
-        ticket(2, source=3),                                           # phone
-        ticket(3, source=7, status=2, stats=no_reply),                 # chat, open: waiting
-        ticket(4, source=2, status=5,
-               stats={"first_responded_at": None, "resolved_at": None,
-                      "closed_at": "2024-06-05T09:00:00Z"}),           # closed, no reply
-        ticket(5, source=6),                                           # facebook
-        ticket(6, source=99, priority=None),                           # unknown source
-        ticket(7, priority=9),                                         # bad priority
-        ticket(8, status="resolved"),                                  # bad status
+        ticket(1),  # email, replied
+        ticket(2, source=3),  # phone
+        ticket(3, source=7, status=2, stats=no_reply),  # chat, open: waiting
+        ticket(
+            4,
+            source=2,
+            status=5,
+            stats={
+                "first_responded_at": None,
+                "resolved_at": None,
+                "closed_at": "2024-06-05T09:00:00Z",
+            },
+        ),  # closed, no reply
+        ticket(5, source=6),  # facebook
+        ticket(6, source=99, priority=None),  # unknown source
+        ticket(7, priority=9),  # bad priority
+        ticket(8, status="resolved"),  # bad status
         ticket(9, stats={"first_responded_at": "2024-06-03T08:00:00Z"}),  # reply before
-        ticket(10, created_at=None),                                   # no created_at
+        ticket(10, created_at=None),  # no created_at
     ]
     wh = Warehouse(":memory:")
     report = accounted(wh.ingest(write(tmp_path / "t.json", tickets), format="freshdesk"))
@@ -68,15 +84,23 @@ def test_values_channels_and_outcomes_by_hand(tmp_path: Path) -> None:
     assert one["ended_at"] == datetime(2024, 6, 3, 11, 0, tzinfo=UTC)
     assert (one["outcome"], one["agent_id"], one["customer_id"]) == ("answered", "201", "101")
     assert [rows[k]["channel"] for k in ("2", "3", "4", "5", "6")] == [
-        "voice", "chat", "ticket", "message", "ticket"]
+        "voice",
+        "chat",
+        "ticket",
+        "message",
+        "ticket",
+    ]
     assert (rows["3"]["outcome"], rows["3"]["wait_s"]) == ("callback_requested", None)
     assert (rows["4"]["outcome"], rows["4"]["wait_s"]) == ("answered", None)
     assert rows["4"]["ended_at"] == datetime(2024, 6, 5, 9, 0, tzinfo=UTC)
     assert rows["6"]["priority"] is None
     got = sorted((r["field"], r["value"]) for r in wh.rejects().to_pylist())
-    assert got == [("created_at", None), ("priority", "9"),
-                   ("stats.first_responded_at", "2024-06-03T08:00:00+00:00"),
-                   ("status", '"resolved"')]
+    assert got == [
+        ("created_at", None),
+        ("priority", "9"),
+        ("stats.first_responded_at", "2024-06-03T08:00:00+00:00"),
+        ("status", '"resolved"'),
+    ]
 
 
 def test_wrapped_list_duplicates_and_reingest(tmp_path: Path) -> None:

@@ -27,8 +27,9 @@ def _t(s: float) -> str:
     return (T0 + timedelta(seconds=s)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _seg(kind: str, start: float, end: float | None, queue: str | None = None,
-         **extra: Any) -> dict[str, Any]:
+def _seg(
+    kind: str, start: float, end: float | None, queue: str | None = None, **extra: Any
+) -> dict[str, Any]:
     seg = {"segmentType": kind, "segmentStart": _t(start), **extra}
     if end is not None:
         seg["segmentEnd"] = _t(end)
@@ -37,12 +38,23 @@ def _seg(kind: str, start: float, end: float | None, queue: str | None = None,
     return seg
 
 
-def _part(purpose: str, media: str, segments: list[dict[str, Any]],
-          metrics: dict[str, list[int]] | None = None, **extra: Any) -> dict[str, Any]:
-    session: dict[str, Any] = {"mediaType": media, "direction": "inbound",
-                               "segments": segments,
-                               "metrics": [{"name": k, "value": v, "emitDate": _t(0)}
-                                           for k, vs in (metrics or {}).items() for v in vs]}
+def _part(
+    purpose: str,
+    media: str,
+    segments: list[dict[str, Any]],
+    metrics: dict[str, list[int]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    session: dict[str, Any] = {
+        "mediaType": media,
+        "direction": "inbound",
+        "segments": segments,
+        "metrics": [
+            {"name": k, "value": v, "emitDate": _t(0)}
+            for k, vs in (metrics or {}).items()
+            for v in vs
+        ],
+    }
     user = extra.pop("userId", None)
     session.update(extra)
     part: dict[str, Any] = {"purpose": purpose, "sessions": [session]}
@@ -52,8 +64,12 @@ def _part(purpose: str, media: str, segments: list[dict[str, Any]],
 
 
 def _conv(cid: str, end: float | None, *parts: dict[str, Any]) -> dict[str, Any]:
-    conv: dict[str, Any] = {"conversationId": cid, "conversationStart": _t(0),
-                            "originatingDirection": "inbound", "participants": list(parts)}
+    conv: dict[str, Any] = {
+        "conversationId": cid,
+        "conversationStart": _t(0),
+        "originatingDirection": "inbound",
+        "participants": list(parts),
+    }
     if end is not None:
         conv["conversationEnd"] = _t(end)
     return conv
@@ -66,56 +82,110 @@ def _customer(end: float, media: str = "voice") -> dict[str, Any]:
 def answered_voice() -> dict[str, Any]:
     """IVR 30 s, queue 45 s, talk 225 + 120 s around a 60 s hold, wrap-up 90 s."""
     return _conv(
-        "g-1", 570,
+        "g-1",
+        570,
         _customer(480),
         _part("ivr", "voice", [_seg("ivr", 0, 30)]),
-        _part("acd", "voice", [_seg("interact", 30, 75, "q-sales", disconnectType="transfer")],
-              {"nOffered": [1], "tAcd": [45_000]}),
-        _part("agent", "voice", [_seg("alert", 40, 75, "q-sales"),
-                                 _seg("interact", 75, 300, "q-sales"),
-                                 _seg("hold", 300, 360, "q-sales"),
-                                 _seg("interact", 360, 480, "q-sales"),
-                                 _seg("wrapup", 480, 570, "q-sales", wrapUpCode="sale")],
-              {"tAlert": [35_000], "tAnswered": [45_000], "tTalk": [225_000, 120_000],
-               "tTalkComplete": [345_000], "tHeld": [60_000], "tHeldComplete": [60_000],
-               "tAcw": [90_000], "tHandle": [495_000]},
-              userId="u-1"))
+        _part(
+            "acd",
+            "voice",
+            [_seg("interact", 30, 75, "q-sales", disconnectType="transfer")],
+            {"nOffered": [1], "tAcd": [45_000]},
+        ),
+        _part(
+            "agent",
+            "voice",
+            [
+                _seg("alert", 40, 75, "q-sales"),
+                _seg("interact", 75, 300, "q-sales"),
+                _seg("hold", 300, 360, "q-sales"),
+                _seg("interact", 360, 480, "q-sales"),
+                _seg("wrapup", 480, 570, "q-sales", wrapUpCode="sale"),
+            ],
+            {
+                "tAlert": [35_000],
+                "tAnswered": [45_000],
+                "tTalk": [225_000, 120_000],
+                "tTalkComplete": [345_000],
+                "tHeld": [60_000],
+                "tHeldComplete": [60_000],
+                "tAcw": [90_000],
+                "tHandle": [495_000],
+            },
+            userId="u-1",
+        ),
+    )
 
 
 def abandoned_voice() -> dict[str, Any]:
-    return _conv("g-2", 150, _customer(150),
-                 _part("acd", "voice", [_seg("interact", 30, 150, "q-sales")],
-                       {"nOffered": [1], "tAbandon": [120_000]}))
+    return _conv(
+        "g-2",
+        150,
+        _customer(150),
+        _part(
+            "acd",
+            "voice",
+            [_seg("interact", 30, 150, "q-sales")],
+            {"nOffered": [1], "tAbandon": [120_000]},
+        ),
+    )
 
 
 def transferred() -> dict[str, Any]:
     """Answered in q-sales, then transferred to q-support and answered there."""
     return _conv(
-        "g-3", 390, _customer(360),
+        "g-3",
+        390,
+        _customer(360),
         _part("acd", "voice", [_seg("interact", 0, 20, "q-sales")], {"tAcd": [20_000]}),
-        _part("agent", "voice", [_seg("alert", 10, 20, "q-sales"),
-                                 _seg("interact", 20, 200, "q-sales",
-                                      disconnectType="transfer")],
-              {"tAnswered": [20_000], "tTalk": [180_000]}, userId="u-1"),
+        _part(
+            "agent",
+            "voice",
+            [
+                _seg("alert", 10, 20, "q-sales"),
+                _seg("interact", 20, 200, "q-sales", disconnectType="transfer"),
+            ],
+            {"tAnswered": [20_000], "tTalk": [180_000]},
+            userId="u-1",
+        ),
         _part("acd", "voice", [_seg("interact", 200, 240, "q-support")], {"tAcd": [40_000]}),
-        _part("agent", "voice", [_seg("alert", 230, 240, "q-support"),
-                                 _seg("interact", 240, 360, "q-support"),
-                                 _seg("wrapup", 360, 390, "q-support")],
-              {"tAnswered": [40_000], "tTalk": [120_000], "tAcw": [30_000]}, userId="u-2"))
+        _part(
+            "agent",
+            "voice",
+            [
+                _seg("alert", 230, 240, "q-support"),
+                _seg("interact", 240, 360, "q-support"),
+                _seg("wrapup", 360, 390, "q-support"),
+            ],
+            {"tAnswered": [40_000], "tTalk": [120_000], "tAcw": [30_000]},
+            userId="u-2",
+        ),
+    )
 
 
 def flow_out_and_callback() -> list[dict[str, Any]]:
     flow = _conv(
-        "g-4", 200, _customer(200),
+        "g-4",
+        200,
+        _customer(200),
         _part("acd", "voice", [_seg("interact", 0, 60, "q-a")], {"tAcd": [60_000]}),
         _part("acd", "voice", [_seg("interact", 60, 90, "q-b")], {"tAcd": [30_000]}),
-        _part("agent", "voice", [_seg("interact", 90, 200, "q-b")], userId="u-3"))
+        _part("agent", "voice", [_seg("interact", 90, 200, "q-b")], userId="u-3"),
+    )
     callback = _conv(
-        "g-5", 700, _customer(30),
+        "g-5",
+        700,
+        _customer(30),
         _part("acd", "voice", [_seg("interact", 0, 30, "q-sales")], {"tAcd": [30_000]}),
         _part("acd", "callback", [_seg("interact", 30, 600, "q-sales")], {"tAcd": [570_000]}),
-        _part("agent", "callback", [_seg("interact", 600, 700, "q-sales")],
-              {"tAnswered": [570_000]}, userId="u-4"))
+        _part(
+            "agent",
+            "callback",
+            [_seg("interact", 600, 700, "q-sales")],
+            {"tAnswered": [570_000]},
+            userId="u-4",
+        ),
+    )
     return [flow, callback]
 
 
@@ -131,8 +201,10 @@ def _ingest(wh: Warehouse, path: Path) -> IngestReport:
 
 
 def _rows(wh: Warehouse) -> dict[str, dict[str, Any]]:
-    return {r["contact_id"]: r for r in wh.sql(
-        "SELECT * FROM interactions ORDER BY contact_id").to_pylist()}
+    return {
+        r["contact_id"]: r
+        for r in wh.sql("SELECT * FROM interactions ORDER BY contact_id").to_pylist()
+    }
 
 
 def _write(path: Path, value: Any, lines: bool = False) -> Path:
@@ -144,8 +216,13 @@ def _write(path: Path, value: Any, lines: bool = False) -> Path:
 
 
 def _all() -> list[dict[str, Any]]:
-    return [answered_voice(), abandoned_voice(), transferred(), *flow_out_and_callback(),
-            ivr_only()]
+    return [
+        answered_voice(),
+        abandoned_voice(),
+        transferred(),
+        *flow_out_and_callback(),
+        ivr_only(),
+    ]
 
 
 @pytest.fixture
@@ -157,14 +234,22 @@ def loaded(tmp_path: Path) -> tuple[Warehouse, IngestReport]:
 
 # -- legs and KPIs ---------------------------------------------------------------------------
 
+
 def test_legs_and_outcomes(loaded: tuple[Warehouse, IngestReport]) -> None:
     wh, report = loaded
     assert (report.read, report.loaded, report.rejected, report.duplicates) == (9, 9, 0, 0)
     rows = _rows(wh)
     assert {cid: r["outcome"] for cid, r in rows.items()} == {
-        "g-1": "answered", "g-2": "abandoned", "g-3": "answered", "g-3-2": "answered",
-        "g-4": "deflected", "g-4-2": "answered", "g-5": "callback_requested",
-        "g-5-2": "answered", "g-6": "deflected"}
+        "g-1": "answered",
+        "g-2": "abandoned",
+        "g-3": "answered",
+        "g-3-2": "answered",
+        "g-4": "deflected",
+        "g-4-2": "answered",
+        "g-5": "callback_requested",
+        "g-5-2": "answered",
+        "g-6": "deflected",
+    }
     assert rows["g-5-2"]["channel"] == "callback"
     assert rows["g-1"]["channel"] == "voice"
     assert rows["g-6"]["queue"] is None
@@ -182,8 +267,11 @@ def test_kpi_values_by_hand(loaded: tuple[Warehouse, IngestReport]) -> None:
     assert g1["queued_at"] == T0 + timedelta(seconds=30)
     assert g1["answered_at"] == T0 + timedelta(seconds=75)
     assert g1["ended_at"] == T0 + timedelta(seconds=480)  # the customer left; wrap-up after
-    assert (g1["agent_id"], g1["queue"], g1["customer_id"]) == ("u-1", "q-sales",
-                                                                "tel:+15550000001")
+    assert (g1["agent_id"], g1["queue"], g1["customer_id"]) == (
+        "u-1",
+        "q-sales",
+        "tel:+15550000001",
+    )
     g2 = rows["g-2"]
     assert (g2["wait_s"], g2["talk_s"], g2["agent_id"]) == (120.0, None, None)
     # ASA over the answered legs: (45 + 20 + 40 + 30 + 570) / 5
@@ -220,6 +308,7 @@ def test_transfer_chain(loaded: tuple[Warehouse, IngestReport]) -> None:
 
 
 # -- layouts and repeats ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("layout", ["wrapper", "list", "lines", "single"])
 def test_layouts(tmp_path: Path, layout: str) -> None:
@@ -269,11 +358,13 @@ def test_a_later_snapshot_replaces_an_earlier_one(tmp_path: Path) -> None:
 
 # -- bad input -------------------------------------------------------------------------------
 
+
 def test_bad_conversations_are_rejected_whole(tmp_path: Path) -> None:
     bad_day = answered_voice()
     bad_day["conversationId"] = "bad-day"
-    bad_day["participants"][2]["sessions"][0]["segments"][0]["segmentEnd"] = \
+    bad_day["participants"][2]["sessions"][0]["segments"][0]["segmentEnd"] = (
         "2024-05-6T10:01:15.000Z"
+    )
     no_start = abandoned_voice()
     del no_start["conversationStart"]
     bad_metric = transferred()
@@ -281,9 +372,14 @@ def test_bad_conversations_are_rejected_whole(tmp_path: Path) -> None:
     cobrowse = ivr_only()
     cobrowse["participants"][0]["sessions"][0]["mediaType"] = "cobrowse"
     wh = Warehouse(":memory:")
-    report = _ingest(wh, _write(tmp_path / "bad.jsonl",
-                                [bad_day, no_start, bad_metric, cobrowse, ivr_only(), "x"],
-                                lines=True))
+    report = _ingest(
+        wh,
+        _write(
+            tmp_path / "bad.jsonl",
+            [bad_day, no_start, bad_metric, cobrowse, ivr_only(), "x"],
+            lines=True,
+        ),
+    )
     assert (report.read, report.loaded, report.rejected) == (6, 1, 5)
     got = [(r["line"], r["field"], r["value"]) for r in wh.rejects().to_pylist()]
     assert got == [
@@ -291,16 +387,21 @@ def test_bad_conversations_are_rejected_whole(tmp_path: Path) -> None:
         (2, "conversationStart", None),
         (3, "participants[1].sessions[0].metrics[0].value", '"20s"'),
         (4, "participants[0].sessions[0].mediaType", "cobrowse"),
-        (6, "conversation", '"x"')]
-    assert all(r["reason"].startswith(("must", "is required"))
-               for r in wh.rejects().to_pylist())
+        (6, "conversation", '"x"'),
+    ]
+    assert all(r["reason"].startswith(("must", "is required")) for r in wh.rejects().to_pylist())
 
 
 def test_malformed_lines_latin1_empty_and_wrong_files(tmp_path: Path) -> None:
     wh = Warehouse(":memory:")
     broken = tmp_path / "broken.jsonl"
-    broken.write_text(json.dumps(answered_voice()) + '\n{"conversationId": "g-9", \n'
-                      + json.dumps(ivr_only()) + "\n", encoding="utf-8")
+    broken.write_text(
+        json.dumps(answered_voice())
+        + '\n{"conversationId": "g-9", \n'
+        + json.dumps(ivr_only())
+        + "\n",
+        encoding="utf-8",
+    )
     r = _ingest(wh, broken)
     assert (r.read, r.loaded, r.rejected) == (3, 2, 1)
 
@@ -311,12 +412,12 @@ def test_malformed_lines_latin1_empty_and_wrong_files(tmp_path: Path) -> None:
     r = _ingest(wh, latin)
     assert (r.read, r.loaded, r.rejected) == (1, 0, 1)
     assert wh.sql("SELECT value FROM rejects WHERE field = 'conversationId'").to_pylist() == [
-        {"value": "g-\\xe9"}]
+        {"value": "g-\\xe9"}
+    ]
 
     pretty = tmp_path / "pretty.json"  # a broken conversation in an indented list
     text = json.dumps([ivr_only(), answered_voice(), abandoned_voice()], indent=2)
-    pretty.write_text(text.replace('"purpose": "agent",', '"purpose": "agent"'),
-                      encoding="utf-8")
+    pretty.write_text(text.replace('"purpose": "agent",', '"purpose": "agent"'), encoding="utf-8")
     r = _ingest(Warehouse(":memory:"), pretty)
     assert (r.read, r.loaded, r.rejected) == (3, 2, 1)
 
@@ -334,8 +435,9 @@ def test_malformed_lines_latin1_empty_and_wrong_files(tmp_path: Path) -> None:
     assert err.value.found == ["conversationId", "start"]
 
     ctr = tmp_path / "connect.json"  # an Amazon Connect record is not a conversation
-    ctr.write_text(json.dumps({"ContactId": "c-1", "InitiationMethod": "INBOUND"}),
-                   encoding="utf-8")
+    ctr.write_text(
+        json.dumps({"ContactId": "c-1", "InitiationMethod": "INBOUND"}), encoding="utf-8"
+    )
     with pytest.raises(FormatMismatchError) as err:
         _ingest(wh, ctr)
     assert err.value.missing == ["conversationId", "conversationStart", "participants"]
@@ -344,6 +446,7 @@ def test_malformed_lines_latin1_empty_and_wrong_files(tmp_path: Path) -> None:
 
 
 # -- the real samples ------------------------------------------------------------------------
+
 
 def test_real_genesys_samples() -> None:
     answered = shared_file("data/formats/genesys_cloud/conversation1_chat_answered_hold.json")
@@ -358,7 +461,11 @@ def test_real_genesys_samples() -> None:
     assert leg["agent_id"] == "50fcd33c-f432-4726-abc9-979f3ca01555"
     # tAnswered 11179 ms, tTalk 374561 ms, tHeld 544176 ms, no wrap-up; tHandle 918737 ms
     assert (leg["wait_s"], leg["talk_s"], leg["hold_s"], leg["acw_s"]) == (
-        11.179, 374.561, 544.176, 0.0)
+        11.179,
+        374.561,
+        544.176,
+        0.0,
+    )
     assert leg["talk_s"] + leg["hold_s"] + leg["acw_s"] == pytest.approx(918.737)
     assert leg["queued_at"] <= leg["answered_at"] <= leg["ended_at"]
     assert leg["answered_at"] - leg["queued_at"] == timedelta(seconds=11.181)

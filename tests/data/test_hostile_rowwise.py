@@ -56,33 +56,59 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 FIXTURES = Path(__file__).parent / "fixtures"
-BANK_FILES = ("data/anonymous-bank-1999/january.txt",
-              "data/anonymous-bank-1999/data_anonymous_bank_february.txt")
+BANK_FILES = (
+    "data/anonymous-bank-1999/january.txt",
+    "data/anonymous-bank-1999/data_anonymous_bank_february.txt",
+)
 JERUSALEM = ZoneInfo("Asia/Jerusalem")
 
 # the JSON tests run twice (json_blocks): the file read at once, and 7 characters at a
 # time.  Each example ingests into a warehouse file four times (~0.1-0.2 s each), so the
 # example counts are kept modest to keep the module in tens of seconds.
 JSON_BLOCKS = pytest.mark.usefixtures("json_blocks")
-HOSTILE = settings(max_examples=12, deadline=None,
-                   suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                          HealthCheck.too_slow])
+HOSTILE = settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 FAST = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # -- values that must be refused --------------------------------------------------------------
 
 INF400 = "__1E400__"  # written into the JSON text as the literal 1e400 (read as +inf)
 LATIN1 = "__LATIN1__"  # written into the file as the Latin-1 byte 0xE9 (not UTF-8)
-SECONDS = [-1, -0.001, 1e10, 1e300, INF400, math.inf, -math.inf, math.nan, 2**80,
-           MAX_DURATION_S + 1, "12", True, [1], {"s": 1}]
+SECONDS = [
+    -1,
+    -0.001,
+    1e10,
+    1e300,
+    INF400,
+    math.inf,
+    -math.inf,
+    math.nan,
+    2**80,
+    MAX_DURATION_S + 1,
+    "12",
+    True,
+    [1],
+    {"s": 1},
+]
 MILLISECONDS = [-1, 1e11, 1e300, INF400, math.inf, math.nan, 2**80, "20s", True]
 MINUTES = [-1, 1e10, 1e300, INF400, math.inf, math.nan, "soon", True, [1]]
 TIMESTAMPS = [
     "0001-01-01T00:30:00+01:00",  # year 0 once in UTC
     "9999-12-31T23:30:00-01:00",  # year 10000 once in UTC
-    "2024-02-30T10:00:00Z", "2023-02-29T10:00:00Z", "2024-04-31T08:00:00Z",  # impossible days
-    "2024-13-01T00:00:00Z", "2024-05-06T24:30:00Z", "10:00", "last tuesday",
-    20240506, True, ["2024-05-06T10:00:00Z"], {"at": 1},
+    "2024-02-30T10:00:00Z",
+    "2023-02-29T10:00:00Z",
+    "2024-04-31T08:00:00Z",  # impossible days
+    "2024-13-01T00:00:00Z",
+    "2024-05-06T24:30:00Z",
+    "10:00",
+    "last tuesday",
+    20240506,
+    True,
+    ["2024-05-06T10:00:00Z"],
+    {"at": 1},
 ]
 PAST = "2000-01-01T00:00:00Z"  # before every sample: makes a time out of order
 FUTURE = "2030-01-01T00:00:00Z"
@@ -107,6 +133,7 @@ def _set(record: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
 
 # -- what a hostile JSON file is made of -------------------------------------------------------
 
+
 @dataclass
 class Spec:
     """One JSON adapter: its clean records and the ways to break one."""
@@ -122,7 +149,8 @@ class Spec:
 
 def _connect_bases() -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = json.loads(
-        (FIXTURES / "amazon_connect_ctr.json").read_text(encoding="utf-8"))
+        (FIXTURES / "amazon_connect_ctr.json").read_text(encoding="utf-8")
+    )
     return records
 
 
@@ -135,6 +163,7 @@ def _connect_id(rec: dict[str, Any], i: int) -> str:
 def _at(*path: Any) -> Callable[[dict[str, Any], Any], None]:
     def setter(rec: dict[str, Any], value: Any) -> None:
         _set(rec, path, value)
+
     return setter
 
 
@@ -144,26 +173,53 @@ def _connect_dequeue_first(rec: dict[str, Any], _value: Any) -> None:
 
 
 CONNECT = Spec(
-    "amazon-connect", _connect_bases, _connect_id, "contact_id",
+    "amazon-connect",
+    _connect_bases,
+    _connect_id,
+    "contact_id",
     {
-        "duration": (SECONDS, [_at("Queue", "Duration"), _at("Agent", "AgentInteractionDuration"),
-                               _at("Agent", "CustomerHoldDuration"),
-                               _at("Agent", "AfterContactWorkDuration")]),
-        "timestamp": (TIMESTAMPS, [_at("InitiationTimestamp"), _at("DisconnectTimestamp"),
-                                   _at("LastUpdateTimestamp"), _at("Queue", "EnqueueTimestamp"),
-                                   _at("Agent", "ConnectedToAgentTimestamp"),
-                                   _at("ConnectedToSystemTimestamp")]),
-        "order": ([PAST], [_at("DisconnectTimestamp"), _at("Agent", "ConnectedToAgentTimestamp"),
-                           _at("Queue", "EnqueueTimestamp"), _connect_dequeue_first]),
+        "duration": (
+            SECONDS,
+            [
+                _at("Queue", "Duration"),
+                _at("Agent", "AgentInteractionDuration"),
+                _at("Agent", "CustomerHoldDuration"),
+                _at("Agent", "AfterContactWorkDuration"),
+            ],
+        ),
+        "timestamp": (
+            TIMESTAMPS,
+            [
+                _at("InitiationTimestamp"),
+                _at("DisconnectTimestamp"),
+                _at("LastUpdateTimestamp"),
+                _at("Queue", "EnqueueTimestamp"),
+                _at("Agent", "ConnectedToAgentTimestamp"),
+                _at("ConnectedToSystemTimestamp"),
+            ],
+        ),
+        "order": (
+            [PAST],
+            [
+                _at("DisconnectTimestamp"),
+                _at("Agent", "ConnectedToAgentTimestamp"),
+                _at("Queue", "EnqueueTimestamp"),
+                _connect_dequeue_first,
+            ],
+        ),
     },
     lambda rec: _set(rec, ("Queue", "Name"), "Caf" + LATIN1),
 )
 
 
 def _genesys_bases() -> list[dict[str, Any]]:
-    return [test_genesys.answered_voice(), test_genesys.abandoned_voice(),
-            test_genesys.transferred(), *test_genesys.flow_out_and_callback(),
-            test_genesys.ivr_only()]
+    return [
+        test_genesys.answered_voice(),
+        test_genesys.abandoned_voice(),
+        test_genesys.transferred(),
+        *test_genesys.flow_out_and_callback(),
+        test_genesys.ivr_only(),
+    ]
 
 
 def _genesys_id(conv: dict[str, Any], i: int) -> str:
@@ -183,15 +239,21 @@ def _metric(conv: dict[str, Any], value: Any) -> None:
 def _segment(key: str) -> Callable[[dict[str, Any], Any], None]:
     def setter(conv: dict[str, Any], value: Any) -> None:
         _first_session(conv)["segments"][0][key] = value
+
     return setter
 
 
 GENESYS = Spec(
-    "genesys", _genesys_bases, _genesys_id, "initial_contact_id",
+    "genesys",
+    _genesys_bases,
+    _genesys_id,
+    "initial_contact_id",
     {
         "duration": (MILLISECONDS, [_metric]),
-        "timestamp": (TIMESTAMPS, [_at("conversationStart"), _segment("segmentStart"),
-                                   _segment("segmentEnd")]),
+        "timestamp": (
+            TIMESTAMPS,
+            [_at("conversationStart"), _segment("segmentStart"), _segment("segmentEnd")],
+        ),
         "order": ([FUTURE], [_at("conversationStart")]),
         "segment": ([PAST], [_segment("segmentEnd")]),
     },
@@ -202,12 +264,20 @@ GENESYS = Spec(
 
 def _zendesk_bases() -> list[dict[str, Any]]:
     t = test_zendesk.ticket
-    return [t(1, via={"channel": "email"}, metric_set={
-                "reply_time_in_minutes": {"calendar": 45}, "solved_at": "2024-04-02T10:30:00Z"}),
-            t(2, status="closed", solved_at="2024-04-03T09:00:00Z"),
-            t(3, status="open", priority="urgent"),
-            t(4, status="deleted", priority=None),
-            t(5, status="pending", metric_set={"reply_time_in_minutes": {"calendar": 5}})]
+    return [
+        t(
+            1,
+            via={"channel": "email"},
+            metric_set={
+                "reply_time_in_minutes": {"calendar": 45},
+                "solved_at": "2024-04-02T10:30:00Z",
+            },
+        ),
+        t(2, status="closed", solved_at="2024-04-03T09:00:00Z"),
+        t(3, status="open", priority="urgent"),
+        t(4, status="deleted", priority=None),
+        t(5, status="pending", metric_set={"reply_time_in_minutes": {"calendar": 5}}),
+    ]
 
 
 def _ticket_id(t: dict[str, Any], i: int) -> str:
@@ -226,7 +296,10 @@ def _zendesk_reply(t: dict[str, Any], value: Any) -> None:
 
 
 ZENDESK = Spec(
-    "zendesk", _zendesk_bases, _ticket_id, "contact_id",
+    "zendesk",
+    _zendesk_bases,
+    _ticket_id,
+    "contact_id",
     {
         "duration": (MINUTES, [_zendesk_reply]),
         "timestamp": (TIMESTAMPS, [_at("created_at"), _at("updated_at"), _zendesk_solved]),
@@ -240,9 +313,17 @@ ZENDESK = Spec(
 def _freshdesk_bases() -> list[dict[str, Any]]:
     t = test_freshdesk.ticket
     no_reply = {"first_responded_at": None, "resolved_at": None, "closed_at": None}
-    return [t(1), t(2, status=2, source=3, stats=no_reply), t(3, status=5, source=7),
-            t(4, source=13, priority=4, stats={"first_responded_at": None,
-                                              "resolved_at": "2024-06-03T12:00:00Z"})]
+    return [
+        t(1),
+        t(2, status=2, source=3, stats=no_reply),
+        t(3, status=5, source=7),
+        t(
+            4,
+            source=13,
+            priority=4,
+            stats={"first_responded_at": None, "resolved_at": "2024-06-03T12:00:00Z"},
+        ),
+    ]
 
 
 def _freshdesk_late_reply(t: dict[str, Any], _value: Any) -> None:
@@ -251,14 +332,18 @@ def _freshdesk_late_reply(t: dict[str, Any], _value: Any) -> None:
 
 
 FRESHDESK = Spec(
-    "freshdesk", _freshdesk_bases, _ticket_id, "contact_id",
+    "freshdesk",
+    _freshdesk_bases,
+    _ticket_id,
+    "contact_id",
     {
         "duration": ([None], [_freshdesk_late_reply]),
-        "timestamp": (TIMESTAMPS, [_at("created_at"), _at("updated_at"),
-                                   _at("stats", "first_responded_at")]),
+        "timestamp": (
+            TIMESTAMPS,
+            [_at("created_at"), _at("updated_at"), _at("stats", "first_responded_at")],
+        ),
         "order": ([PAST], [_at("stats", "first_responded_at"), _at("stats", "resolved_at")]),
-        "priority": ([2**15, 2**70, -(2**15) - 1, 0, 5, "2", 2.0, "high"],
-                     [_at("priority")]),
+        "priority": ([2**15, 2**70, -(2**15) - 1, 0, 5, "2", 2.0, "high"], [_at("priority")]),
     },
     lambda t: _set(t, ("group_id",), "Caf" + LATIN1),
 )
@@ -269,12 +354,19 @@ SPECS = {s.fmt: s for s in (CONNECT, GENESYS, ZENDESK, FRESHDESK)}
 def _shared_bases(fmt: str) -> list[dict[str, Any]]:
     """The real samples of ``fmt`` under ../shared/data (skips when absent, fails in CI)."""
     if fmt == "genesys":
-        return [json.loads(shared_file(f"data/formats/genesys_cloud/{name}").read_text(
-            encoding="utf-8")) for name in ("conversation1_chat_answered_hold.json",
-                                            "conversation2_chat_answered.json")]
+        return [
+            json.loads(
+                shared_file(f"data/formats/genesys_cloud/{name}").read_text(encoding="utf-8")
+            )
+            for name in (
+                "conversation1_chat_answered_hold.json",
+                "conversation2_chat_answered.json",
+            )
+        ]
     if fmt == "freshdesk":
-        raw = json.loads(shared_file("data/formats/freshdesk/ticket_1.json").read_text(
-            encoding="utf-8"))
+        raw = json.loads(
+            shared_file("data/formats/freshdesk/ticket_1.json").read_text(encoding="utf-8")
+        )
         # the demo ticket's first reply came four years after it was created (a reject,
         # see test_freshdesk): created a day before its first reply, it is a clean base
         first = datetime.fromisoformat(raw["stats"]["first_responded_at"])
@@ -322,13 +414,23 @@ def json_files(draw: st.DrawFn, spec: Spec, bases: list[dict[str, Any]]) -> Buil
         if kind == "repeat":
             records.append(draw(st.sampled_from(accepted)))
         elif kind == "deep":
-            records.append((draw(st.sampled_from([deep(draw(st.integers(201, 1500))),
-                                                  deep(draw(st.integers(201, 600)), "{")])),
-                            None, 1))
+            records.append(
+                (
+                    draw(
+                        st.sampled_from(
+                            [
+                                deep(draw(st.integers(201, 1500))),
+                                deep(draw(st.integers(201, 600)), "{"),
+                            ]
+                        )
+                    ),
+                    None,
+                    1,
+                )
+            )
         elif kind == "scalar":
             # (not a list: a list on a line of its own is read as a list of records)
-            records.append((draw(st.sampled_from(["7", '"x"', "null", "true", "-1.5e3"])),
-                            None, 1))
+            records.append((draw(st.sampled_from(["7", '"x"', "null", "true", "-1.5e3"])), None, 1))
         else:
             rec = copy.deepcopy(draw(st.sampled_from(bases)))
             rid = spec.set_id(rec, i)
@@ -344,7 +446,7 @@ def json_files(draw: st.DrawFn, spec: Spec, bases: list[dict[str, Any]]) -> Buil
     texts = [text for text, _, _ in records]
     truncate = len(texts[-1]) > 1 and draw(st.booleans())
     if truncate:  # the file ends inside its last record: that record is one reject
-        texts[-1] = texts[-1][:draw(st.integers(1, len(texts[-1]) - 1))]
+        texts[-1] = texts[-1][: draw(st.integers(1, len(texts[-1]) - 1))]
         records[-1] = (texts[-1], None, 1)
     read = sum(rows for _, _, rows in records)
     clean = {rid for _, rid, _ in records if rid is not None}
@@ -361,6 +463,7 @@ def json_files(draw: st.DrawFn, spec: Spec, bases: list[dict[str, Any]]) -> Buil
 
 # -- the checks every hostile file must pass ----------------------------------------------------
 
+
 class Boom(Exception):  # noqa: N818 -- a deliberate failure, not an error of the code
     """Raised from the progress callback: a load that fails part-way."""
 
@@ -370,10 +473,12 @@ def _boom(_n: int) -> None:
 
 
 def _snapshot(wh: Warehouse) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    rows = wh.sql("SELECT * EXCLUDE (ingest_id) FROM interactions "
-                  "ORDER BY source, contact_id").to_pylist()
-    rejects = wh.sql("SELECT * EXCLUDE (ingest_id, rejected_at) FROM rejects "
-                     "ORDER BY line, field, reason, value").to_pylist()
+    rows = wh.sql(
+        "SELECT * EXCLUDE (ingest_id) FROM interactions ORDER BY source, contact_id"
+    ).to_pylist()
+    rejects = wh.sql(
+        "SELECT * EXCLUDE (ingest_id, rejected_at) FROM rejects ORDER BY line, field, reason, value"
+    ).to_pylist()
     return rows, rejects
 
 
@@ -396,8 +501,9 @@ def _check_invariants(wh: Warehouse) -> list[dict[str, Any]]:
     return rows
 
 
-def ingest_hostile(path: Path, fmt: str, read: int, clean: set[str], id_column: str,
-                   **options: Any) -> None:
+def ingest_hostile(
+    path: Path, fmt: str, read: int, clean: set[str], id_column: str, **options: Any
+) -> None:
     """Every property of the module docstring, for one file."""
     with tempfile.TemporaryDirectory() as tmp:
         wh = Warehouse(Path(tmp) / "wh.duckdb")
@@ -426,6 +532,7 @@ def ingest_hostile(path: Path, fmt: str, read: int, clean: set[str], id_column: 
 
 
 # -- the JSON adapters ---------------------------------------------------------------------------
+
 
 @JSON_BLOCKS
 @pytest.mark.parametrize("fmt", list(SPECS))
@@ -460,9 +567,18 @@ def test_deeply_nested_json_is_one_reject_per_record(tmp_path: Path) -> None:
     """100,000 levels (a RecursionError in Python's parser) and 201 levels (past
     MAX_DEPTH): each is one reject; the records around them load."""
     good = _connect_bases()[:2]
-    text = "\n".join([json.dumps(good[0]), "[" * 100_000 + "]" * 100_000,
-                      '{"ContactId": "x", "a": ' + "[" * 201 + "]" * 201 + "}",
-                      "{" * 50_000, json.dumps(good[1])]) + "\n"
+    text = (
+        "\n".join(
+            [
+                json.dumps(good[0]),
+                "[" * 100_000 + "]" * 100_000,
+                '{"ContactId": "x", "a": ' + "[" * 201 + "]" * 201 + "}",
+                "{" * 50_000,
+                json.dumps(good[1]),
+            ]
+        )
+        + "\n"
+    )
     path = tmp_path / "deep.jsonl"
     path.write_text(text, encoding="utf-8")
     wh = Warehouse(":memory:")
@@ -470,18 +586,21 @@ def test_deeply_nested_json_is_one_reject_per_record(tmp_path: Path) -> None:
     assert not isinstance(report, list)
     assert (report.read, report.loaded, report.rejected) == (5, 2, 3)
     assert [r["line"] for r in wh.rejects().to_pylist()] == [2, 3, 4]
-    assert all("nested" in r["reason"] or "JSON" in r["reason"]
-               for r in wh.rejects().to_pylist())
+    assert all("nested" in r["reason"] or "JSON" in r["reason"] for r in wh.rejects().to_pylist())
 
 
 @JSON_BLOCKS
 def test_durations_and_dates_that_used_to_crash_or_be_stored(tmp_path: Path) -> None:
     """The issue's own examples, one per line, each a reject naming its field."""
     base = test_zendesk.ticket(1)
-    cases = [("reply_time_in_minutes", {"metric_set": {"reply_time_in_minutes": {
-                 "calendar": v}}}) for v in (math.inf, 1e10, 1e300, INF400, -5)]
-    cases += [("created_at", {"created_at": v}) for v in (
-        "0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00", "2024-02-30T10:00:00Z")]
+    cases = [
+        ("reply_time_in_minutes", {"metric_set": {"reply_time_in_minutes": {"calendar": v}}})
+        for v in (math.inf, 1e10, 1e300, INF400, -5)
+    ]
+    cases += [
+        ("created_at", {"created_at": v})
+        for v in ("0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00", "2024-02-30T10:00:00Z")
+    ]
     cases += [("priority", {"priority": 2**20})]
     lines = []
     for i, (_, change) in enumerate(cases):
@@ -500,8 +619,13 @@ def test_durations_and_dates_that_used_to_crash_or_be_stored(tmp_path: Path) -> 
 # -- Zendesk CSV ------------------------------------------------------------------------------
 
 ZENDESK_CSV_BREAKERS: dict[str, list[str]] = {
-    "created_at": ["2020-02-30 01:54:52", "0000-12-31 23:00:00", "10000-01-01 00:00:00",
-                   "yesterday", "2020-02-19"],
+    "created_at": [
+        "2020-02-30 01:54:52",
+        "0000-12-31 23:00:00",
+        "10000-01-01 00:00:00",
+        "yesterday",
+        "2020-02-19",
+    ],
     "reply_time_in_minutes": ["inf", "-inf", "nan", "1e10", "1e300", "1e400", "-3", "soon"],
     "priority": ["whenever", "32768", "-1"],
     "status": ["exploded"],
@@ -522,8 +646,9 @@ def test_hostile_zendesk_csv(data: st.DataObject) -> None:
         row = dict(data.draw(st.sampled_from(sample)))
         row["id"] = str(1000 + i)
         row["reply_time_in_minutes"] = data.draw(st.sampled_from(["", "12", "0.5"]))
-        kind = data.draw(st.sampled_from(["clean", "clean", "latin1", "short",
-                                          *ZENDESK_CSV_BREAKERS]))
+        kind = data.draw(
+            st.sampled_from(["clean", "clean", "latin1", "short", *ZENDESK_CSV_BREAKERS])
+        )
         if kind in ZENDESK_CSV_BREAKERS:
             row[kind] = data.draw(st.sampled_from(ZENDESK_CSV_BREAKERS[kind]))
         elif kind == "latin1":
@@ -549,9 +674,27 @@ def test_hostile_zendesk_csv(data: st.DataObject) -> None:
 
 # -- the Anonymous Bank log ------------------------------------------------------------------
 
-HEADER = "\t".join(("vru+line", "call_id", "customer_id", "priority", "type", "date", "vru_entry",
-                    "vru_exit", "vru_time", "q_start", "q_exit", "q_time", "outcome",
-                    "ser_start", "ser_exit", "ser_time", "server"))
+HEADER = "\t".join(
+    (
+        "vru+line",
+        "call_id",
+        "customer_id",
+        "priority",
+        "type",
+        "date",
+        "vru_entry",
+        "vru_exit",
+        "vru_time",
+        "q_start",
+        "q_exit",
+        "q_time",
+        "outcome",
+        "ser_start",
+        "ser_exit",
+        "ser_time",
+        "server",
+    )
+)
 COLUMNS = HEADER.split("\t")
 
 
@@ -559,8 +702,16 @@ def _clock(t: datetime) -> str:
     return f"{t.hour}:{t.minute:02d}:{t.second:02d}"
 
 
-def bank_row(line: str, call_id: int, arrived: datetime, vru_s: int, queue_s: int | None,
-             service_s: int | None, *, priority: int = 1) -> tuple[dict[str, str], dict[str, Any]]:
+def bank_row(
+    line: str,
+    call_id: int,
+    arrived: datetime,
+    vru_s: int,
+    queue_s: int | None,
+    service_s: int | None,
+    *,
+    priority: int = 1,
+) -> tuple[dict[str, str], dict[str, Any]]:
     """A log row from real instants (UTC), and the canonical times it must be stored with.
 
     ``queue_s`` None: never queued; ``service_s`` None: hung up (else served).
@@ -574,21 +725,33 @@ def bank_row(line: str, call_id: int, arrived: datetime, vru_s: int, queue_s: in
     def clock(t: datetime) -> str:
         return _clock(t.astimezone(JERUSALEM))
 
-    row = {"vru+line": line, "call_id": str(call_id), "customer_id": str(100 + call_id),
-           "priority": str(priority), "type": "PS", "date": local.strftime("%y%m%d"),
-           "vru_entry": clock(arrived), "vru_exit": clock(vru_exit), "vru_time": str(vru_s),
-           "q_start": clock(vru_exit) if queue_s is not None else zero,
-           "q_exit": clock(q_exit) if queue_s is not None else zero,
-           "q_time": str(queue_s or 0),
-           "outcome": "AGENT" if service_s is not None else "HANG",
-           "ser_start": clock(q_exit) if service_s is not None else zero,
-           "ser_exit": clock(ser_exit) if service_s is not None else zero,
-           "ser_time": str(service_s or 0),
-           "server": "DANA" if service_s is not None else "NO_SERVER"}
-    truth = {"arrived_at": arrived, "queued_at": vru_exit if queue_s is not None else None,
-             "answered_at": q_exit if service_s is not None else None,
-             "ended_at": ser_exit if service_s is not None else
-             (q_exit if queue_s is not None else vru_exit)}
+    row = {
+        "vru+line": line,
+        "call_id": str(call_id),
+        "customer_id": str(100 + call_id),
+        "priority": str(priority),
+        "type": "PS",
+        "date": local.strftime("%y%m%d"),
+        "vru_entry": clock(arrived),
+        "vru_exit": clock(vru_exit),
+        "vru_time": str(vru_s),
+        "q_start": clock(vru_exit) if queue_s is not None else zero,
+        "q_exit": clock(q_exit) if queue_s is not None else zero,
+        "q_time": str(queue_s or 0),
+        "outcome": "AGENT" if service_s is not None else "HANG",
+        "ser_start": clock(q_exit) if service_s is not None else zero,
+        "ser_exit": clock(ser_exit) if service_s is not None else zero,
+        "ser_time": str(service_s or 0),
+        "server": "DANA" if service_s is not None else "NO_SERVER",
+    }
+    truth = {
+        "arrived_at": arrived,
+        "queued_at": vru_exit if queue_s is not None else None,
+        "answered_at": q_exit if service_s is not None else None,
+        "ended_at": ser_exit
+        if service_s is not None
+        else (q_exit if queue_s is not None else vru_exit),
+    }
     return row, truth
 
 
@@ -602,8 +765,15 @@ def synthetic_bank_rows(draw: st.DrawFn) -> dict[str, str]:
     arrived = day + timedelta(seconds=draw(st.integers(0, 14 * 3600)))
     queue = draw(st.one_of(st.none(), st.integers(0, 600)))
     service = draw(st.one_of(st.none(), st.integers(0, 900)))
-    row, _ = bank_row("AA0101", 1, arrived, draw(st.integers(0, 60)), queue, service,
-                      priority=draw(st.integers(0, 2)))
+    row, _ = bank_row(
+        "AA0101",
+        1,
+        arrived,
+        draw(st.integers(0, 60)),
+        queue,
+        service,
+        priority=draw(st.integers(0, 2)),
+    )
     return row
 
 
@@ -638,8 +808,11 @@ def bank_files(draw: st.DrawFn, real: list[dict[str, str]]) -> Built:
     for i in range(n):
         row = dict(draw(source))
         row["call_id"] = str(90000 + i)
-        kind = draw(st.sampled_from(["clean", "clean", "clean", "latin1", "fields", "order",
-                                     *BANK_BREAKERS]))
+        kind = draw(
+            st.sampled_from(
+                ["clean", "clean", "clean", "latin1", "fields", "order", *BANK_BREAKERS]
+            )
+        )
         if kind in BANK_BREAKERS:
             row[kind] = draw(st.sampled_from(BANK_BREAKERS[kind]))
         elif kind == "latin1":
@@ -654,13 +827,14 @@ def bank_files(draw: st.DrawFn, real: list[dict[str, str]]) -> Built:
     lines = [HEADER, *("\t".join(r[c] for c in COLUMNS) for r in rows)]
     for i, (kind, _) in enumerate(kinds):
         if kind == "fields":
-            lines[i + 1] = lines[i + 1].rsplit("\t", 1)[0] if draw(st.booleans()) \
-                else lines[i + 1] + "\tEXTRA"
+            lines[i + 1] = (
+                lines[i + 1].rsplit("\t", 1)[0] if draw(st.booleans()) else lines[i + 1] + "\tEXTRA"
+            )
     truncated = draw(st.booleans())
     if truncated:  # the file ends inside its last row: fewer fields, one reject
         last = lines[-1]
         tabs = [k for k, c in enumerate(last) if c == "\t"]
-        lines[-1] = last[:draw(st.integers(1, tabs[15] if len(tabs) > 15 else len(last) - 1))]
+        lines[-1] = last[: draw(st.integers(1, tabs[15] if len(tabs) > 15 else len(last) - 1))]
         r = rows[-1]
         clean.discard(f"{r['date']}-{r['vru+line']}-{r['call_id']}")
     text = eol.join(lines) + ("" if truncated else eol)
@@ -691,14 +865,13 @@ def test_autumn_repeated_hour_is_two_real_hours(data: st.DataObject) -> None:
     start = datetime(1999, 9, 2, 21, 40, tzinfo=UTC)  # 00:40 local, summer time
     rows, truths = [], {}
     call_id = 1
-    for line in ("AA0101", "AA0102", "AA0203")[:data.draw(st.integers(1, 3))]:
+    for line in ("AA0101", "AA0102", "AA0203")[: data.draw(st.integers(1, 3))]:
         at = start + timedelta(seconds=data.draw(st.integers(0, 1800)))
         end = datetime(1999, 9, 2, 23, 50, tzinfo=UTC)  # 01:50 local, winter time
         while at < end:
             queue = data.draw(st.one_of(st.none(), st.integers(0, 300)))
             service = data.draw(st.one_of(st.none(), st.integers(0, 600)))
-            row, truth = bank_row(line, call_id, at, data.draw(st.integers(1, 30)), queue,
-                                  service)
+            row, truth = bank_row(line, call_id, at, data.draw(st.integers(1, 30)), queue, service)
             rows.append(row)
             truths[f"{row['date']}-{line}-{call_id}"] = truth
             call_id += 1
@@ -711,7 +884,11 @@ def test_autumn_repeated_hour_is_two_real_hours(data: st.DataObject) -> None:
         report = wh.ingest(path, format="anonymous-bank")
         assert not isinstance(report, list)
         assert (report.read, report.loaded, report.rejected, report.duplicates) == (
-            len(rows), len(rows), 0, 0)
+            len(rows),
+            len(rows),
+            0,
+            0,
+        )
         stored = {r["contact_id"]: r for r in _check_invariants(wh)}
         for cid, truth in truths.items():
             for name, value in truth.items():
@@ -721,9 +898,11 @@ def test_autumn_repeated_hour_is_two_real_hours(data: st.DataObject) -> None:
 def test_autumn_repeated_hour_by_hand(tmp_path: Path) -> None:
     """Two calls at 01:30 on one line: the second is an hour after the first."""
     first_0130 = datetime(1999, 9, 2, 22, 30, tzinfo=UTC)  # 01:30 IDT (UTC+3)
-    calls = [bank_row("AA0101", 1, first_0130, 10, 20, 60),
-             bank_row("AA0101", 2, first_0130 + timedelta(minutes=40), 10, None, None),
-             bank_row("AA0101", 3, first_0130 + timedelta(hours=1), 10, 20, 60)]  # 01:30 IST
+    calls = [
+        bank_row("AA0101", 1, first_0130, 10, 20, 60),
+        bank_row("AA0101", 2, first_0130 + timedelta(minutes=40), 10, None, None),
+        bank_row("AA0101", 3, first_0130 + timedelta(hours=1), 10, 20, 60),
+    ]  # 01:30 IST
     assert calls[0][0]["vru_entry"] == calls[2][0]["vru_entry"] == "1:30:00"
     path = tmp_path / "fall.txt"
     path.write_text(_bank_text([row for row, _ in calls], "\n"), encoding="utf-8")
@@ -743,9 +922,16 @@ def test_spring_forward_gap_is_a_reject_never_shifted(data: st.DataObject) -> No
     rows, truths, in_gap = [], {}, set()
     for i in range(data.draw(st.integers(1, 8))):
         at = datetime(1999, 4, 1, 22, 30, tzinfo=UTC) + timedelta(
-            seconds=data.draw(st.integers(0, 3 * 3600)))  # 00:30 to 04:30 local
-        row, truth = bank_row("AA0101", i + 1, at, 5, data.draw(st.one_of(
-            st.none(), st.integers(0, 300))), data.draw(st.one_of(st.none(), st.integers(0, 300))))
+            seconds=data.draw(st.integers(0, 3 * 3600))
+        )  # 00:30 to 04:30 local
+        row, truth = bank_row(
+            "AA0101",
+            i + 1,
+            at,
+            5,
+            data.draw(st.one_of(st.none(), st.integers(0, 300))),
+            data.draw(st.one_of(st.none(), st.integers(0, 300))),
+        )
         cid = f"{row['date']}-AA0101-{i + 1}"
         if data.draw(st.booleans()):
             row["vru_entry"] = f"2:{data.draw(st.integers(0, 59)):02d}:00"
@@ -760,8 +946,10 @@ def test_spring_forward_gap_is_a_reject_never_shifted(data: st.DataObject) -> No
         report = wh.ingest(path, format="anonymous-bank")
         assert not isinstance(report, list)
         assert (report.read, report.rejected) == (len(rows), len(in_gap))
-        assert all("does not exist" in r["reason"] or "exists" in r["reason"]
-                   for r in wh.rejects().to_pylist())
+        assert all(
+            "does not exist" in r["reason"] or "exists" in r["reason"]
+            for r in wh.rejects().to_pylist()
+        )
         stored = {r["contact_id"]: r for r in _check_invariants(wh)}
         assert set(stored) == set(truths)
         for cid, truth in truths.items():
@@ -785,6 +973,7 @@ def test_bank_timezone_is_declared_and_checked(tmp_path: Path) -> None:
 
 # -- formats: sniff and format_mismatch ------------------------------------------------------
 
+
 def _samples(tmp: Path) -> dict[str, Path]:
     """One small file of each row-wise format (hand-made, or from the fixtures)."""
     bank_line, _ = bank_row("AA0101", 1, datetime(1999, 3, 15, 8, tzinfo=UTC), 5, 10, 20)
@@ -796,8 +985,9 @@ def _samples(tmp: Path) -> dict[str, Path]:
         "freshdesk": tmp / "fd.json",
     }
     files["anonymous-bank"].write_text(_bank_text([bank_line], "\r\n"), encoding="utf-8")
-    files["genesys"].write_text(json.dumps({"conversations": _genesys_bases()}, indent=2),
-                                encoding="utf-8")
+    files["genesys"].write_text(
+        json.dumps({"conversations": _genesys_bases()}, indent=2), encoding="utf-8"
+    )
     files["zendesk"].write_text(json.dumps({"tickets": _zendesk_bases()}), encoding="utf-8")
     files["freshdesk"].write_text(json.dumps(_freshdesk_bases(), indent=2), encoding="utf-8")
     return files
@@ -817,8 +1007,9 @@ def test_each_sniff_knows_its_own_format_only(tmp_path: Path) -> None:
 
 
 @JSON_BLOCKS
-@pytest.mark.parametrize("fmt", ["amazon-connect", "anonymous-bank", "genesys", "zendesk",
-                                 "freshdesk"])
+@pytest.mark.parametrize(
+    "fmt", ["amazon-connect", "anonymous-bank", "genesys", "zendesk", "freshdesk"]
+)
 def test_a_file_of_another_format_is_refused_before_loading(tmp_path: Path, fmt: str) -> None:
     files = _samples(tmp_path)
     wh = Warehouse(tmp_path / "wh.duckdb")
@@ -850,9 +1041,21 @@ def test_the_real_bank_log_is_not_zendesk() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(head=st.one_of(st.binary(max_size=400),
-                      st.sampled_from([b"{", b"[", b'{"ContactId"', b"vru+line\tcall_id",
-                                       b'{"tickets": [{"via"', b"id,created_at"])))
+@given(
+    head=st.one_of(
+        st.binary(max_size=400),
+        st.sampled_from(
+            [
+                b"{",
+                b"[",
+                b'{"ContactId"',
+                b"vru+line\tcall_id",
+                b'{"tickets": [{"via"',
+                b"id,created_at",
+            ]
+        ),
+    )
+)
 def test_sniff_never_raises(head: bytes) -> None:
     for name in ("amazon-connect", "anonymous-bank", "genesys", "zendesk", "freshdesk"):
         assert get_adapter(name).sniff(head) in (True, False)  # type: ignore[attr-defined]

@@ -47,11 +47,14 @@ def test_registered() -> None:
 
 
 def test_csv_values_by_hand(tmp_path: Path) -> None:
-    src = write(tmp_path / "s.csv", HEADER
-                + "c1,u1,2024-03-01 10:00:00,5,10,great\n"
-                + "c2,,2024-03-01T10:00:00Z,4.0,,\n"       # 4.0 is 4; Z honoured
-                + 'c3,u3,,, 0 ,"slow, but fine"\n'          # nps 0 is a valid answer
-                + "c4,,,,,just words\n")                    # a verbatim alone is an answer
+    src = write(
+        tmp_path / "s.csv",
+        HEADER
+        + "c1,u1,2024-03-01 10:00:00,5,10,great\n"
+        + "c2,,2024-03-01T10:00:00Z,4.0,,\n"  # 4.0 is 4; Z honoured
+        + 'c3,u3,,, 0 ,"slow, but fine"\n'  # nps 0 is a valid answer
+        + "c4,,,,,just words\n",
+    )  # a verbatim alone is an answer
     wh = Warehouse(":memory:")
     report = accounted(wh.ingest(src, format="surveys", timezone="Europe/Berlin"))
     assert (report.read, report.loaded, report.rejected, report.duplicates) == (4, 4, 0, 0)
@@ -65,33 +68,42 @@ def test_csv_values_by_hand(tmp_path: Path) -> None:
     assert (rows["c2"]["csat"], rows["c2"]["nps"], rows["c2"]["customer_id"]) == (4, None, None)
     assert (rows["c3"]["csat"], rows["c3"]["nps"]) == (None, 0)
     assert rows["c3"]["verbatim"] == "slow, but fine"
-    assert (rows["c4"]["csat"], rows["c4"]["nps"], rows["c4"]["surveyed_at"]) == (
-        None, None, None)
+    assert (rows["c4"]["csat"], rows["c4"]["nps"], rows["c4"]["surveyed_at"]) == (None, None, None)
     assert rows["c4"]["source_ref"] == "s.csv:5"
 
 
 def test_bad_rows_rejected_with_line_field_value_reason(tmp_path: Path) -> None:
-    src = write(tmp_path / "bad.csv", HEADER
-                + "ok1,,,5,9,\n"              # 2
-                + "b1,,,0,,\n"                # 3 csat 0
-                + "b2,,,6,,\n"                # 4 csat 6
-                + "b3,,,4.5,,\n"              # 5 csat not whole
-                + "b4,,,good,,\n"             # 6 csat not a number
-                + "b5,,,,11,\n"               # 7 nps 11
-                + "b6,,,,-1,\n"               # 8 nps -1
-                + ",u7,,4,,\n"                # 9 no contact_id
-                + "b8,u8,,,,\n"               # 10 no answer at all
-                + "b9,,yesterday,3,,\n"       # 11 surveyed_at
-                + "b10,,,3\n"                 # 12 wrong number of fields
-                + "ok2,,,1,0,bad\n")          # 13
+    src = write(
+        tmp_path / "bad.csv",
+        HEADER
+        + "ok1,,,5,9,\n"  # 2
+        + "b1,,,0,,\n"  # 3 csat 0
+        + "b2,,,6,,\n"  # 4 csat 6
+        + "b3,,,4.5,,\n"  # 5 csat not whole
+        + "b4,,,good,,\n"  # 6 csat not a number
+        + "b5,,,,11,\n"  # 7 nps 11
+        + "b6,,,,-1,\n"  # 8 nps -1
+        + ",u7,,4,,\n"  # 9 no contact_id
+        + "b8,u8,,,,\n"  # 10 no answer at all
+        + "b9,,yesterday,3,,\n"  # 11 surveyed_at
+        + "b10,,,3\n"  # 12 wrong number of fields
+        + "ok2,,,1,0,bad\n",
+    )  # 13
     wh = Warehouse(":memory:")
     report = accounted(wh.ingest(src, format="surveys"))
     assert (report.read, report.loaded, report.rejected, report.duplicates) == (12, 2, 10, 0)
     assert rejects(wh) == [
-        (3, "csat", "0"), (4, "csat", "6"), (5, "csat", "4.5"), (6, "csat", "good"),
-        (7, "nps", "11"), (8, "nps", "-1"), (9, "contact_id", None),
-        (10, "csat/nps/verbatim", None), (11, "surveyed_at", "yesterday"),
-        (12, None, "b10,,,3")]
+        (3, "csat", "0"),
+        (4, "csat", "6"),
+        (5, "csat", "4.5"),
+        (6, "csat", "good"),
+        (7, "nps", "11"),
+        (8, "nps", "-1"),
+        (9, "contact_id", None),
+        (10, "csat/nps/verbatim", None),
+        (11, "surveyed_at", "yesterday"),
+        (12, None, "b10,,,3"),
+    ]
     reasons = {r["line"]: r["reason"] for r in wh.rejects().to_pylist()}
     assert reasons[3] == reasons[6] == "must be a whole number from 1 to 5"
     assert reasons[7] == "must be a whole number from 0 to 10"
@@ -116,29 +128,47 @@ def test_repeats_in_a_file_are_duplicates(tmp_path: Path) -> None:
 
 
 def test_parquet_with_mapping_value_maps_and_constants(tmp_path: Path) -> None:
-    table = pa.table({
-        "CallID": ["p0", "p1", "p2", "p3", "p4", "p5", None],
-        "Q1": ["Very satisfied", "Dissatisfied", "N/A", "3", "Meh", "Satisfied", "Neutral"],
-        "Q2": pa.array([10, 6, 8, 7, 8, 12, 5], type=pa.int64()),
-        "When": pa.array(["2024-03-01T12:00:00"] * 7).cast(pa.timestamp("ms")),  # naive
-        "Comment": [None, "rude", None, None, None, None, None],
-    })
+    table = pa.table(
+        {
+            "CallID": ["p0", "p1", "p2", "p3", "p4", "p5", None],
+            "Q1": ["Very satisfied", "Dissatisfied", "N/A", "3", "Meh", "Satisfied", "Neutral"],
+            "Q2": pa.array([10, 6, 8, 7, 8, 12, 5], type=pa.int64()),
+            "When": pa.array(["2024-03-01T12:00:00"] * 7).cast(pa.timestamp("ms")),  # naive
+            "Comment": [None, "rude", None, None, None, None, None],
+        }
+    )
     path = tmp_path / "survey.parquet"
     pq.write_table(table, path)
     mapping = {
-        "contact_id": "CallID", "surveyed_at": "When", "nps": "Q2", "verbatim": "Comment",
-        "csat": {"column": "Q1", "values": {"Very satisfied": 5, "Satisfied": 4,
-                                            "Neutral": 3, "Dissatisfied": 2,
-                                            "Very dissatisfied": 1, "N/A": None}},
+        "contact_id": "CallID",
+        "surveyed_at": "When",
+        "nps": "Q2",
+        "verbatim": "Comment",
+        "csat": {
+            "column": "Q1",
+            "values": {
+                "Very satisfied": 5,
+                "Satisfied": 4,
+                "Neutral": 3,
+                "Dissatisfied": 2,
+                "Very dissatisfied": 1,
+                "N/A": None,
+            },
+        },
         "source": {"value": "qualtrics"},
     }
     wh = Warehouse(":memory:")
-    report = accounted(wh.ingest(path, format="surveys", mapping=mapping,
-                                 timezone="America/New_York"))
+    report = accounted(
+        wh.ingest(path, format="surveys", mapping=mapping, timezone="America/New_York")
+    )
     assert (report.read, report.loaded, report.rejected) == (7, 4, 3)
     rows = surveys(wh)
     assert {k: (r["csat"], r["nps"]) for k, r in rows.items()} == {
-        "p0": (5, 10), "p1": (2, 6), "p2": (None, 8), "p3": (3, 7)}  # "N/A" mapped to null
+        "p0": (5, 10),
+        "p1": (2, 6),
+        "p2": (None, 8),
+        "p3": (3, 7),
+    }  # "N/A" mapped to null
     assert rows["p1"]["verbatim"] == "rude"
     assert rows["p0"]["source"] == "qualtrics"
     assert rows["p0"]["source_ref"] == "survey.parquet:0"  # Parquet: 0-based row index
@@ -150,23 +180,28 @@ def test_parquet_with_mapping_value_maps_and_constants(tmp_path: Path) -> None:
 
 def test_parquet_numeric_scores_and_no_answer(tmp_path: Path) -> None:
     path = tmp_path / "scores.parquet"
-    pq.write_table(pa.table({
-        "contact_id": ["a", "b", "c", "d"],
-        "csat": pa.array([4.0, 4.5, None, 0.0], type=pa.float64()),
-        "nps": pa.array([None, 9, None, 3], type=pa.int8()),
-    }), path)
+    pq.write_table(
+        pa.table(
+            {
+                "contact_id": ["a", "b", "c", "d"],
+                "csat": pa.array([4.0, 4.5, None, 0.0], type=pa.float64()),
+                "nps": pa.array([None, 9, None, 3], type=pa.int8()),
+            }
+        ),
+        path,
+    )
     wh = Warehouse(":memory:")
     report = accounted(wh.ingest(path, format="surveys"))
     assert (report.loaded, report.rejected) == (1, 3)
     assert surveys(wh)["a"]["csat"] == 4
-    assert rejects(wh) == [(1, "csat", "4.5"), (2, "csat/nps/verbatim", None),
-                           (3, "csat", "0.0")]
+    assert rejects(wh) == [(1, "csat", "4.5"), (2, "csat/nps/verbatim", None), (3, "csat", "0.0")]
 
 
 def test_latin1_bytes(tmp_path: Path) -> None:
-    src = write(tmp_path / "enc.csv", HEADER.encode()
-                + b"e1,,,4,,Caf\xe9 was cold\n"
-                + "e2,,,5,,Café ok\n".encode())
+    src = write(
+        tmp_path / "enc.csv",
+        HEADER.encode() + b"e1,,,4,,Caf\xe9 was cold\n" + "e2,,,5,,Café ok\n".encode(),
+    )
     wh = Warehouse(":memory:")
     report = accounted(wh.ingest(src, format="surveys"))
     assert (report.read, report.loaded, report.rejected) == (2, 1, 1)
@@ -185,8 +220,10 @@ def test_empty_and_header_only_files(tmp_path: Path) -> None:
     for name, text in (("zero.csv", ""), ("header.csv", HEADER), ("zero.parquet", "")):
         report = accounted(wh.ingest(write(tmp_path / name, text), format="surveys"))
         assert (report.read, report.loaded, report.rejected) == (0, 0, 0)
-    pq.write_table(pa.table({"contact_id": pa.array([], pa.string()),
-                             "csat": pa.array([], pa.int8())}), tmp_path / "none.parquet")
+    pq.write_table(
+        pa.table({"contact_id": pa.array([], pa.string()), "csat": pa.array([], pa.int8())}),
+        tmp_path / "none.parquet",
+    )
     report = accounted(wh.ingest(tmp_path / "none.parquet", format="surveys"))
     assert (report.read, report.loaded, report.rejected) == (0, 0, 0)
     assert wh.count("surveys") == 0
@@ -211,8 +248,10 @@ def test_file_of_the_wrong_format(tmp_path: Path) -> None:
     report = accounted(wh.ingest(tmp_path / "s.export", format="surveys"))
     assert (report.read, report.loaded) == (1, 1)
     # contact legs are not surveys: the file is refused, saying what is missing
-    legs = write(tmp_path / "legs.csv", "contact_id,channel,arrived_at,answered_at\n"
-                                        "x1,voice,2024-03-01,2024-03-01\n")
+    legs = write(
+        tmp_path / "legs.csv",
+        "contact_id,channel,arrived_at,answered_at\nx1,voice,2024-03-01,2024-03-01\n",
+    )
     with pytest.raises(FormatMismatchError) as info:
         wh.ingest(legs, format="surveys")
     assert info.value.missing == ["csat, nps or verbatim"]
@@ -234,11 +273,16 @@ def test_missing_and_mis_mapped_columns(tmp_path: Path) -> None:
 
 
 def test_yaml_mapping_and_timestamp_format(tmp_path: Path) -> None:
-    yml = write(tmp_path / "map.yaml",
-                'contact_id: Ticket\ncsat: {column: Score, values: {"Top": 5, "Low": 1}}\n'
-                'surveyed_at: {column: Done, format: "%d/%m/%Y %H:%M"}\n')
-    src = write(tmp_path / "t.tsv", "Ticket\tScore\tDone\nT1\tTop\t31/01/2024 08:15\n"
-                                    "T2\t2\t01/02/2024 09:00\nT3\tLow\t2024-02-01\n")
+    yml = write(
+        tmp_path / "map.yaml",
+        'contact_id: Ticket\ncsat: {column: Score, values: {"Top": 5, "Low": 1}}\n'
+        'surveyed_at: {column: Done, format: "%d/%m/%Y %H:%M"}\n',
+    )
+    src = write(
+        tmp_path / "t.tsv",
+        "Ticket\tScore\tDone\nT1\tTop\t31/01/2024 08:15\n"
+        "T2\t2\t01/02/2024 09:00\nT3\tLow\t2024-02-01\n",
+    )
     wh = Warehouse(":memory:")
     report = accounted(wh.ingest(src, format="surveys", mapping=str(yml), delimiter="\t"))
     assert (report.loaded, report.rejected) == (2, 1)
@@ -270,13 +314,23 @@ def test_option_errors_are_parameter_errors(tmp_path: Path) -> None:
 
 LEGS = "contact_id,channel,queue,arrived_at,answered_at,wait_s,talk_s,outcome\n" + "".join(
     f"{q}{i},voice,{q},2024-03-01 09:{i:02d}:00,2024-03-01 09:{i:02d}:30,30,120,answered\n"
-    for q in ("sales", "support") for i in range(8))
+    for q in ("sales", "support")
+    for i in range(8)
+)
 
 # (contact_id, csat, nps)
 ANSWERS = [
-    ("sales0", 5, 10), ("sales1", 4, 9), ("sales2", 2, 9), ("sales3", 4, 7),
-    ("sales4", 3, 3), ("sales5", None, 6), ("sales6", 5, None),
-    ("support0", 1, 2), ("support1", 5, 10), ("support2", 2, None), ("support3", None, 8),
+    ("sales0", 5, 10),
+    ("sales1", 4, 9),
+    ("sales2", 2, 9),
+    ("sales3", 4, 7),
+    ("sales4", 3, 3),
+    ("sales5", None, 6),
+    ("sales6", 5, None),
+    ("support0", 1, 2),
+    ("support1", 5, 10),
+    ("support2", 2, None),
+    ("support3", None, 8),
     ("nobody", 5, 10),  # rates no known contact: loaded, but in no queue
 ]
 
@@ -290,8 +344,10 @@ def _wilson(good: int, n: int) -> tuple[float, float]:
 
 
 def _surveys_csv(path: Path) -> Path:
-    body = "".join(f"{c},,2024-03-01 10:00:00,{'' if s is None else s},"
-                   f"{'' if n is None else n},\n" for c, s, n in ANSWERS)
+    body = "".join(
+        f"{c},,2024-03-01 10:00:00,{'' if s is None else s},{'' if n is None else n},\n"
+        for c, s, n in ANSWERS
+    )
     return write(path, HEADER + body)
 
 
@@ -342,12 +398,16 @@ def test_cli_ingest_format_surveys(tmp_path: Path) -> None:
     wh = str(tmp_path / "w.duckdb")
     src = _surveys_csv(tmp_path / "surveys.csv")
     bad = write(tmp_path / "bad.csv", HEADER + "x1,,,9,,\n")
-    res = runner.invoke(app, ["ingest", str(src), "-f", "surveys", "-w", wh,
-                              "--timezone", "Europe/Berlin"], env={"COLUMNS": "150"})
+    res = runner.invoke(
+        app,
+        ["ingest", str(src), "-f", "surveys", "-w", wh, "--timezone", "Europe/Berlin"],
+        env={"COLUMNS": "150"},
+    )
     assert res.exit_code == 0, res.output
     assert "12" in res.output
-    res = runner.invoke(app, ["ingest", str(bad), "-f", "surveys", "-w", wh, "--strict"],
-                        env={"COLUMNS": "150"})
+    res = runner.invoke(
+        app, ["ingest", str(bad), "-f", "surveys", "-w", wh, "--strict"], env={"COLUMNS": "150"}
+    )
     assert res.exit_code == 1
     assert "1 row(s) rejected" in res.output
     with Warehouse(wh) as w:

@@ -28,24 +28,37 @@ def record(table: str, key: int, value: float) -> dict[str, Any]:
     """One record of ``table`` with key ``key`` whose content is ``value``."""
     base = {"source": "fake", "source_ref": f"f:{key + 1}"}
     if table == "intervals":
-        return {"queue": f"q{key}", "interval_start": T0_US, "interval_s": 900.0,
-                "offered": value, **base}
+        return {
+            "queue": f"q{key}",
+            "interval_start": T0_US,
+            "interval_s": 900.0,
+            "offered": value,
+            **base,
+        }
     if table == "surveys":
-        return {"contact_id": f"c{key}", "csat": int(value) % 5 + 1, "nps": int(value) % 11,
-                **base}
-    return {"agent_id": f"a{key}", "state": "available", "started_at": T0_US,
-            "ended_at": T0_US + int(value) * 1_000_000, **base}
+        return {"contact_id": f"c{key}", "csat": int(value) % 5 + 1, "nps": int(value) % 11, **base}
+    return {
+        "agent_id": f"a{key}",
+        "state": "available",
+        "started_at": T0_US,
+        "ended_at": T0_US + int(value) * 1_000_000,
+        **base,
+    }
 
 
 def values(wh: Warehouse, table: str) -> dict[str, Any]:
     """Key -> the content column of each stored record."""
-    col = {"intervals": ("queue", "offered"), "surveys": ("contact_id", "nps"),
-           "agent_states": ("agent_id", "ended_at")}[table]
+    col = {
+        "intervals": ("queue", "offered"),
+        "surveys": ("contact_id", "nps"),
+        "agent_states": ("agent_id", "ended_at"),
+    }[table]
     return dict(wh.con.execute(f"SELECT {col[0]}, {col[1]} FROM {table}").fetchall())
 
 
-def files(tmp_path: Path, table: str, content: dict[str, list[tuple[int, float]]]
-          ) -> tuple[TableAdapter, dict[str, Path]]:
+def files(
+    tmp_path: Path, table: str, content: dict[str, list[tuple[int, float]]]
+) -> tuple[TableAdapter, dict[str, Path]]:
     chunks = {name: [[record(table, k, v) for k, v in recs]] for name, recs in content.items()}
     paths = {}
     for name, recs in content.items():
@@ -56,9 +69,11 @@ def files(tmp_path: Path, table: str, content: dict[str, list[tuple[int, float]]
 
 @pytest.mark.parametrize("table", RESTATED)
 def test_new_then_old_keeps_the_new_and_old_then_new_takes_it(
-        table: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    adapter, p = files(tmp_path, table, {"old.json": [(1, 3), (2, 4)],
-                                         "new.json": [(1, 7), (3, 8)]})
+    table: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    adapter, p = files(
+        tmp_path, table, {"old.json": [(1, 3), (2, 4)], "new.json": [(1, 7), (3, 8)]}
+    )
     use(monkeypatch, adapter)
     # new, then old: the older export restates nothing
     wh = Warehouse(":memory:")
@@ -90,9 +105,9 @@ def values_of(table: str, recs: dict[int, float]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("table", RESTATED)
 def test_the_same_file_again_changes_nothing_whatever_its_as_of(
-        table: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    adapter, p = files(tmp_path, table, {"a.json": [(1, 3), (2, 4), (2, 5)],
-                                         "b.json": [(1, 6)]})
+    table: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    adapter, p = files(tmp_path, table, {"a.json": [(1, 3), (2, 4), (2, 5)], "b.json": [(1, 6)]})
     use(monkeypatch, adapter)
     wh = Warehouse(":memory:")
     wh.ingest(p["a.json"], format="fake", as_of=T1)
@@ -113,7 +128,8 @@ def test_the_same_file_again_changes_nothing_whatever_its_as_of(
 
 @pytest.mark.parametrize("table", RESTATED)
 def test_without_as_of_the_files_modification_time_is_the_version(
-        table: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     adapter, p = files(tmp_path, table, {"old.json": [(1, 3)], "new.json": [(1, 7)]})
     use(monkeypatch, adapter)
     day = datetime(2024, 3, 4, tzinfo=UTC).timestamp()
@@ -128,8 +144,9 @@ def test_without_as_of_the_files_modification_time_is_the_version(
 
 
 @pytest.mark.parametrize("table", RESTATED)
-def test_equal_versions_keep_the_stored_record(table: str, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_equal_versions_keep_the_stored_record(
+    table: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     adapter, p = files(tmp_path, table, {"a.json": [(1, 3)], "b.json": [(1, 7)]})
     use(monkeypatch, adapter)
     wh = Warehouse(":memory:")
@@ -141,11 +158,13 @@ def test_equal_versions_keep_the_stored_record(table: str, tmp_path: Path,
 
 @pytest.mark.parametrize("table", RESTATED)
 def test_a_record_restated_identically_takes_the_newer_version(
-        table: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A (10:00) says 3, C (12:00) says 3 again, B (11:00) says 5: B is older than the
     last word on the record, whatever the order of the loads."""
-    adapter, p = files(tmp_path, table, {"a.json": [(1, 3)], "b.json": [(1, 5)],
-                                         "c.json": [(1, 3), (2, 2)]})
+    adapter, p = files(
+        tmp_path, table, {"a.json": [(1, 3)], "b.json": [(1, 5)], "c.json": [(1, 3), (2, 2)]}
+    )
     use(monkeypatch, adapter)
     wh = Warehouse(":memory:")
     wh.ingest(p["a.json"], format="fake", as_of="2024-03-04T10:00:00Z")
@@ -158,7 +177,8 @@ def test_a_record_restated_identically_takes_the_newer_version(
 
 @pytest.mark.parametrize("table", RESTATED)
 def test_records_stored_before_versions_lose_to_any_dated_restatement(
-        table: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     adapter, p = files(tmp_path, table, {"new.json": [(1, 7), (2, 4)]})
     use(monkeypatch, adapter)
     wh = Warehouse(":memory:")
@@ -169,13 +189,15 @@ def test_records_stored_before_versions_lose_to_any_dated_restatement(
     assert (report.loaded, report.replaced, report.duplicates) == (1, 1, 1)
     assert values(wh, table) == values_of(table, {1: 7, 2: 4})
     assert wh.count(table) == 2
-    assert wh.sql(f"SELECT count(*) AS n FROM {table}_lineage WHERE version = "
-                  f"TIMESTAMPTZ '{T1}'").to_pylist() == [{"n": 2}]
+    assert wh.sql(
+        f"SELECT count(*) AS n FROM {table}_lineage WHERE version = TIMESTAMPTZ '{T1}'"
+    ).to_pylist() == [{"n": 2}]
 
 
 @pytest.mark.parametrize("table", RESTATED)
 def test_a_file_loaded_before_versions_were_kept_changes_nothing(
-        table: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     adapter, p = files(tmp_path, table, {"old.json": [(1, 3)], "new.json": [(1, 7)]})
     use(monkeypatch, adapter)
     wh = Warehouse(":memory:")
@@ -209,7 +231,8 @@ class Refusing:
 
 
 def test_a_file_loaded_again_with_better_options_adds_only_what_was_refused(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     use(monkeypatch, Refusing())
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     old.write_text(json.dumps([[1, 3], [2, 4]]), encoding="utf-8")
@@ -222,7 +245,11 @@ def test_a_file_loaded_again_with_better_options_adds_only_what_was_refused(
     # the correction
     report = wh.ingest(old, format="fake", as_of=T3)
     assert (report.loaded, report.replaced, report.duplicates, report.as_of) == (
-        1, 0, 1, datetime.fromisoformat(T1))
+        1,
+        0,
+        1,
+        datetime.fromisoformat(T1),
+    )
     assert values(wh, "intervals") == {"q1": 7.0, "q2": 4.0}
     # and then the new file, q2 mapped: its newer q2 wins
     report = wh.ingest(new, format="fake")
@@ -249,27 +276,45 @@ def test_as_of_is_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 # -- Genesys: a later snapshot of a conversation replaces all of its legs ----------------------
 
+
 def later_transferred() -> dict[str, Any]:
     """The conversation of ``transferred()`` seen later, corrected: the agent in q-sales
     kept the call (no transfer), so it has one leg, and it ended later."""
     return _conv(
-        "g-3", 420, _customer(400),
+        "g-3",
+        420,
+        _customer(400),
         _part("acd", "voice", [_seg("interact", 0, 20, "q-sales")], {"tAcd": [20_000]}),
-        _part("agent", "voice", [_seg("alert", 10, 20, "q-sales"),
-                                 _seg("interact", 20, 400, "q-sales"),
-                                 _seg("wrapup", 400, 420, "q-sales")],
-              {"tAnswered": [20_000], "tTalk": [380_000], "tAcw": [20_000]}, userId="u-1"))
+        _part(
+            "agent",
+            "voice",
+            [
+                _seg("alert", 10, 20, "q-sales"),
+                _seg("interact", 20, 400, "q-sales"),
+                _seg("wrapup", 400, 420, "q-sales"),
+            ],
+            {"tAnswered": [20_000], "tTalk": [380_000], "tAcw": [20_000]},
+            userId="u-1",
+        ),
+    )
 
 
 def other() -> dict[str, Any]:
-    return _conv("g-9", 100, _customer(100),
-                 _part("acd", "voice", [_seg("interact", 0, 100, "q-sales")],
-                       {"tAbandon": [100_000]}))
+    return _conv(
+        "g-9",
+        100,
+        _customer(100),
+        _part("acd", "voice", [_seg("interact", 0, 100, "q-sales")], {"tAbandon": [100_000]}),
+    )
 
 
 def legs(wh: Warehouse) -> dict[str, tuple[Any, ...]]:
-    return {r[0]: r[1:] for r in wh.con.execute(
-        "SELECT contact_id, talk_s, transferred_to, version FROM interactions").fetchall()}
+    return {
+        r[0]: r[1:]
+        for r in wh.con.execute(
+            "SELECT contact_id, talk_s, transferred_to, version FROM interactions"
+        ).fetchall()
+    }
 
 
 def test_the_genesys_adapter_declares_its_snapshots() -> None:
@@ -324,15 +369,26 @@ def test_an_older_genesys_snapshot_loaded_after_adds_no_stale_leg(tmp_path: Path
 
 
 def test_snapshot_rule_is_only_for_adapters_that_declare_it(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Without ``snapshot_of``, a newer version of one leg replaces that leg only."""
+
     def leg(cid: str, minutes: int) -> dict[str, Any]:
-        return {"contact_id": cid, "initial_contact_id": "conv", "channel": "voice",
-                "outcome": "answered", "arrived_at": T0_US, "source": "fake",
-                "source_ref": f"f:{cid}",
-                "version": T0_US + minutes * 60_000_000}
-    adapter = TableAdapter("interactions", {"a.json": [[leg("conv", 1), leg("conv-2", 1)]],
-                                            "b.json": [[leg("conv", 5)]]})
+        return {
+            "contact_id": cid,
+            "initial_contact_id": "conv",
+            "channel": "voice",
+            "outcome": "answered",
+            "arrived_at": T0_US,
+            "source": "fake",
+            "source_ref": f"f:{cid}",
+            "version": T0_US + minutes * 60_000_000,
+        }
+
+    adapter = TableAdapter(
+        "interactions",
+        {"a.json": [[leg("conv", 1), leg("conv-2", 1)]], "b.json": [[leg("conv", 5)]]},
+    )
     use(monkeypatch, adapter)
     paths = {}
     for name in ("a.json", "b.json"):

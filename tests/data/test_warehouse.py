@@ -29,11 +29,19 @@ T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 def row(cid: str, version_minutes: float | None = None, wait: float = 1.0) -> dict[str, Any]:
-    return {"contact_id": cid, "initial_contact_id": cid, "channel": "voice", "queue": "q",
-            "arrived_at": T0, "outcome": "answered", "wait_s": wait, "talk_s": 60.0,
-            "source": "fake", "source_ref": f"f:{cid}",
-            "version": None if version_minutes is None else T0 + timedelta(
-                minutes=version_minutes)}
+    return {
+        "contact_id": cid,
+        "initial_contact_id": cid,
+        "channel": "voice",
+        "queue": "q",
+        "arrived_at": T0,
+        "outcome": "answered",
+        "wait_s": wait,
+        "talk_s": 60.0,
+        "source": "fake",
+        "source_ref": f"f:{cid}",
+        "version": None if version_minutes is None else T0 + timedelta(minutes=version_minutes),
+    }
 
 
 class FakeAdapter:
@@ -41,8 +49,9 @@ class FakeAdapter:
     description = "test adapter"
     table = "interactions"
 
-    def __init__(self, chunks: list[list[dict[str, Any]]], fail_after: int | None = None,
-                 rejects: int = 0) -> None:
+    def __init__(
+        self, chunks: list[list[dict[str, Any]]], fail_after: int | None = None, rejects: int = 0
+    ) -> None:
         self.chunks = chunks
         self.fail_after = fail_after
         self.rejects = rejects
@@ -68,6 +77,7 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     def use(adapter: FakeAdapter) -> Path:
         holder["a"] = adapter
         return src
+
     return use
 
 
@@ -89,8 +99,7 @@ def test_an_error_half_way_leaves_the_warehouse_as_it_was(fake: Any) -> None:
 
 def test_newer_versions_replace_older_in_any_order(fake: Any) -> None:
     wh = Warehouse(":memory:")
-    r1 = wh.ingest(fake(FakeAdapter([[row("a", 5, wait=5), row("a", 1, wait=1)]])),
-                   format="fake")
+    r1 = wh.ingest(fake(FakeAdapter([[row("a", 5, wait=5), row("a", 1, wait=1)]])), format="fake")
     assert (r1.read, r1.loaded, r1.duplicates) == (2, 1, 1)
     r2 = wh.ingest(fake(FakeAdapter([[row("a", 3, wait=3)]])), format="fake")
     assert (r2.loaded, r2.replaced, r2.duplicates) == (0, 0, 1)  # older: ignored
@@ -149,18 +158,46 @@ def test_wrong_format_and_empty_file_are_reported_not_crashed(tmp_path: Path) ->
     assert wh.count("interactions") == 0
     assert wh.rejects().num_rows == 0
     latin = tmp_path / "latin.txt"
-    header = "\t".join(["vru+line", "call_id", "customer_id", "priority", "type", "date",
-                        "vru_entry", "vru_exit", "vru_time", "q_start", "q_exit", "q_time",
-                        "outcome", "ser_start", "ser_exit", "ser_time", "server"])
-    good = ("AA0101\t1\t0\t1\tPS\t990101\t7:00:00\t7:00:05\t5\t7:00:05\t7:00:20\t15\t"
-            "AGENT\t7:00:20\t7:03:00\t160\tDANI")
+    header = "\t".join(
+        [
+            "vru+line",
+            "call_id",
+            "customer_id",
+            "priority",
+            "type",
+            "date",
+            "vru_entry",
+            "vru_exit",
+            "vru_time",
+            "q_start",
+            "q_exit",
+            "q_time",
+            "outcome",
+            "ser_start",
+            "ser_exit",
+            "ser_time",
+            "server",
+        ]
+    )
+    good = (
+        "AA0101\t1\t0\t1\tPS\t990101\t7:00:00\t7:00:05\t5\t7:00:05\t7:00:20\t15\t"
+        "AGENT\t7:00:20\t7:03:00\t160\tDANI"
+    )
     bad = good.replace("DANI", "DAN\xc9")
-    latin.write_bytes((header + "\r\n" + good + "\r\n").encode() + bad.encode("latin-1")
-                      + b"\r\n" + b"AA0101\t2\t0\t1\tPS\t99013x\t7:00:00" + b"\r\n")
+    latin.write_bytes(
+        (header + "\r\n" + good + "\r\n").encode()
+        + bad.encode("latin-1")
+        + b"\r\n"
+        + b"AA0101\t2\t0\t1\tPS\t99013x\t7:00:00"
+        + b"\r\n"
+    )
     r = wh.ingest(latin, format="anonymous-bank")
     assert (r.read, r.loaded, r.rejected) == (3, 1, 2)
-    reasons = wh.sql("SELECT reason FROM rejects WHERE source_file LIKE '%latin.txt' "
-                     "ORDER BY line").column("reason").to_pylist()
+    reasons = (
+        wh.sql("SELECT reason FROM rejects WHERE source_file LIKE '%latin.txt' ORDER BY line")
+        .column("reason")
+        .to_pylist()
+    )
     assert reasons[0].startswith("not UTF-8")
     assert "17 tab-separated fields" in reasons[1]
 
@@ -196,8 +233,10 @@ def test_a_clean_file_is_read_once_a_clash_found_late_is_read_again(fake: Any) -
     report = wh.ingest(fake(repeat), format="fake")
     assert repeat.reads == 2
     assert (report.loaded, report.duplicates) == (1, 1)
-    stored = {r["contact_id"]: r["wait_s"] for r in
-              wh.sql("SELECT contact_id, wait_s FROM interactions").to_pylist()}
+    stored = {
+        r["contact_id"]: r["wait_s"]
+        for r in wh.sql("SELECT contact_id, wait_s FROM interactions").to_pylist()
+    }
     assert stored == {"a": 5.0, "b": 1.0, "c": 1.0, "d": 1.0, "e": 1.0}
     assert wh.sql("SELECT count(*) AS n FROM ingests").to_pylist() == [{"n": 4}]
 
@@ -236,6 +275,7 @@ def test_a_reject_is_stored_once_per_file_content(fake: Any, tmp_path: Path) -> 
 
 # -- concurrency -------------------------------------------------------------------------------
 
+
 class SlowAdapter(FakeAdapter):
     """Pauses between chunks, so that two loads of one file overlap in time."""
 
@@ -247,13 +287,17 @@ class SlowAdapter(FakeAdapter):
 
 @pytest.mark.parametrize("shared", [False, True], ids=["two-objects", "one-object"])
 def test_two_threads_loading_the_same_file_store_each_row_once(
-        fake: Any, tmp_path: Path, shared: bool) -> None:
+    fake: Any, tmp_path: Path, shared: bool
+) -> None:
     db = tmp_path / "ws.duckdb"
     rows = [row(f"c{i}") for i in range(40)]
     path = fake(SlowAdapter([rows[:20], rows[20:]]))
     first = Warehouse(db)
-    houses = [first, first] if shared else [first, Warehouse(str(db.parent / ".." /
-                                                                 db.parent.name / db.name))]
+    houses = (
+        [first, first]
+        if shared
+        else [first, Warehouse(str(db.parent / ".." / db.parent.name / db.name))]
+    )
     start = threading.Barrier(2)
     reports: list[Any] = []
     errors: list[BaseException] = []
@@ -274,8 +318,9 @@ def test_two_threads_loading_the_same_file_store_each_row_once(
     assert sorted((r.loaded, r.duplicates) for r in reports) == [(0, 40), (40, 0)]
     for wh in houses:
         assert wh.count() == 40
-        assert wh.sql("SELECT count(DISTINCT contact_id) AS n FROM interactions"
-                      ).to_pylist() == [{"n": 40}]
+        assert wh.sql("SELECT count(DISTINCT contact_id) AS n FROM interactions").to_pylist() == [
+            {"n": 40}
+        ]
     for wh in set(houses):
         wh.close()
 
@@ -284,9 +329,19 @@ def test_another_process_holding_the_file_is_named_as_such(tmp_path: Path) -> No
     db = tmp_path / "held.duckdb"
     Warehouse(db).close()
     holder = subprocess.Popen(  # a second process with the file open (as a running ingest)
-        [sys.executable, "-c", ("import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
-         "print('ready', flush=True); sys.stdin.read()"), str(db)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            (
+                "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+                "print('ready', flush=True); sys.stdin.read()"
+            ),
+            str(db),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "ready"
@@ -322,13 +377,20 @@ def test_a_warehouse_that_only_reads_is_never_created(tmp_path: Path, fake: Any)
 
 # -- the zone of the data ----------------------------------------------------------------------
 
+
 class ZonedAdapter(FakeAdapter):
     """Contact legs of one queue, read (it says) in a zone of its own by default."""
 
-    def __init__(self, queue: str, default_timezone: str | None = None,
-                 first: int = 0, version: float | None = None) -> None:
-        super().__init__([[row(f"{queue}-{i}", version) | {"queue": queue}
-                           for i in range(first, first + 3)]])
+    def __init__(
+        self,
+        queue: str,
+        default_timezone: str | None = None,
+        first: int = 0,
+        version: float | None = None,
+    ) -> None:
+        super().__init__(
+            [[row(f"{queue}-{i}", version) | {"queue": queue} for i in range(first, first + 3)]]
+        )
         if default_timezone is not None:
             self.default_timezone = default_timezone
 
@@ -346,8 +408,9 @@ def test_the_warehouse_remembers_the_zone_of_its_data(fake: Any) -> None:
     assert wh.data_timezone() == "Asia/Jerusalem"
     assert wh.data_timezone(["web"]) is None
     # the option wins over the adapter's default; two zones: no single one
-    wh.ingest(fake(ZonedAdapter("ny", "Asia/Jerusalem")), format="fake",
-              timezone="America/New_York")
+    wh.ingest(
+        fake(ZonedAdapter("ny", "Asia/Jerusalem")), format="fake", timezone="America/New_York"
+    )
     assert wh.data_timezone() is None
     assert wh.data_timezones() == {"bank": "Asia/Jerusalem", "ny": "America/New_York"}
     assert wh.data_timezone("ny") == "America/New_York"
@@ -355,7 +418,10 @@ def test_the_warehouse_remembers_the_zone_of_its_data(fake: Any) -> None:
     assert wh.data_timezone(["bank", "ny"]) is None
     assert wh.data_timezone(["nowhere"]) is None
     assert wh.ingests().column("timezone").to_pylist() == [
-        "Asia/Jerusalem", None, "America/New_York"]
+        "Asia/Jerusalem",
+        None,
+        "America/New_York",
+    ]
     # the zone belongs to the stored rows: once newer versions read in UTC replace every
     # row of the bank, the bank's data is in UTC
     wh.ingest(fake(ZonedAdapter("bank", version=5)), format="fake", timezone="UTC")
@@ -365,9 +431,9 @@ def test_the_warehouse_remembers_the_zone_of_its_data(fake: Any) -> None:
     assert "bank" not in wh.data_timezones()
 
 
-def test_zones_of_interval_reports_agent_states_and_surveys(tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch
-                                                            ) -> None:
+def test_zones_of_interval_reports_agent_states_and_surveys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.data.test_invariants import TableAdapter, good_rows, use, write_files
 
     paths = write_files(tmp_path, ["i.json", "a.json", "s.json"])

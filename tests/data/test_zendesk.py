@@ -28,10 +28,17 @@ def accounted(report: IngestReport | list[IngestReport]) -> IngestReport:
 
 
 def ticket(tid: int, status: str = "solved", **extra: object) -> dict[str, object]:
-    t: dict[str, object] = {"id": tid, "created_at": T0, "updated_at": "2024-04-03T10:00:00Z",
-                            "status": status, "priority": "high", "group_id": 77,
-                            "assignee_id": 900 + tid, "requester_id": 500 + tid,
-                            "via": {"channel": "web"}}
+    t: dict[str, object] = {
+        "id": tid,
+        "created_at": T0,
+        "updated_at": "2024-04-03T10:00:00Z",
+        "status": status,
+        "priority": "high",
+        "group_id": 77,
+        "assignee_id": 900 + tid,
+        "requester_id": 500 + tid,
+        "via": {"channel": "web"},
+    }
     t.update(extra)
     return t
 
@@ -39,21 +46,32 @@ def ticket(tid: int, status: str = "solved", **extra: object) -> dict[str, objec
 def api_file(tmp_path: Path) -> Path:
     doc = {
         "tickets": [
-            ticket(1, via={"channel": "email"}),                       # replied, solved
-            ticket(2, status="closed"),                                # solved without reply
-            ticket(3, status="open", priority="urgent"),               # waiting
-            ticket(4, status="deleted", priority=None),                # spam
-            ticket(5, priority="whenever"),                            # bad priority
-            ticket(6, created_at="last tuesday"),                      # bad created_at
-            ticket(7, metric_set={"reply_time_in_minutes": {"calendar": 90},
-                                  "solved_at": "2024-04-02T12:00:00Z"}),  # inline metrics
-            {"status": "open"},                                        # no id
+            ticket(1, via={"channel": "email"}),  # replied, solved
+            ticket(2, status="closed"),  # solved without reply
+            ticket(3, status="open", priority="urgent"),  # waiting
+            ticket(4, status="deleted", priority=None),  # spam
+            ticket(5, priority="whenever"),  # bad priority
+            ticket(6, created_at="last tuesday"),  # bad created_at
+            ticket(
+                7,
+                metric_set={
+                    "reply_time_in_minutes": {"calendar": 90},
+                    "solved_at": "2024-04-02T12:00:00Z",
+                },
+            ),  # inline metrics
+            {"status": "open"},  # no id
         ],
         "ticket_metrics": [
-            {"ticket_id": 1, "reply_time_in_minutes": {"calendar": 45, "business": 30},
-             "solved_at": "2024-04-02T10:30:00Z"},
-            {"ticket_id": 2, "reply_time_in_minutes": {"calendar": None},
-             "solved_at": "2024-04-03T09:00:00Z"},
+            {
+                "ticket_id": 1,
+                "reply_time_in_minutes": {"calendar": 45, "business": 30},
+                "solved_at": "2024-04-02T10:30:00Z",
+            },
+            {
+                "ticket_id": 2,
+                "reply_time_in_minutes": {"calendar": None},
+                "solved_at": "2024-04-03T09:00:00Z",
+            },
         ],
     }
     path = tmp_path / "tickets.json"
@@ -75,7 +93,11 @@ def test_api_json_values_by_hand(tmp_path: Path) -> None:
     assert (one["outcome"], one["agent_id"], one["customer_id"]) == ("answered", "901", "501")
     two = rows["2"]
     assert (two["outcome"], two["wait_s"], two["answered_at"], two["channel"]) == (
-        "answered", None, None, "ticket")
+        "answered",
+        None,
+        None,
+        "ticket",
+    )
     assert two["ended_at"] == datetime(2024, 4, 3, 9, 0, tzinfo=UTC)
     assert (rows["3"]["outcome"], rows["3"]["priority"]) == ("callback_requested", 4)
     assert (rows["4"]["outcome"], rows["4"]["priority"]) == ("blocked", None)
@@ -91,9 +113,19 @@ def test_newer_export_replaces_provisional_outcome(tmp_path: Path) -> None:
     old = tmp_path / "old.json"
     old.write_text(json.dumps([ticket(3, status="open")]), encoding="utf-8")
     new = tmp_path / "new.json"
-    new.write_text(json.dumps([ticket(3, status="solved", updated_at="2024-04-05T00:00:00Z",
-                                      metrics={"reply_time_in_minutes": {"calendar": 10}})]),
-                   encoding="utf-8")
+    new.write_text(
+        json.dumps(
+            [
+                ticket(
+                    3,
+                    status="solved",
+                    updated_at="2024-04-05T00:00:00Z",
+                    metrics={"reply_time_in_minutes": {"calendar": 10}},
+                )
+            ]
+        ),
+        encoding="utf-8",
+    )
     accounted(wh.ingest(old, format="zendesk"))
     report = accounted(wh.ingest(new, format="zendesk"))
     assert report.replaced == 1
@@ -104,16 +136,19 @@ def test_newer_export_replaces_provisional_outcome(tmp_path: Path) -> None:
 
 
 def test_csv_export_duplicates_encoding_and_broken_rows(tmp_path: Path) -> None:
-    header = ("id,created_at,updated_at,status,priority,group_id,assignee_id,requester_id,"
-              "via_channel,solved_at,reply_time_in_minutes\n")
-    body = (header
-            + "10,2024-04-02 08:00:00,2024-04-02 09:00:00,solved,low,5,1,2,email,"
-              "2024-04-02 09:00:00,15\n"
-            + "10,2024-04-02 08:00:00,2024-04-02 09:00:00,solved,low,5,1,2,email,"
-              "2024-04-02 09:00:00,15\n"
-            + "11,2024-04-02 08:00:00,,open,normal,5,,3,web,,\n"
-            + "12,2024-04-02 08:00:00\n"
-            + "13,2024-04-02 08:00:00,,solved,normal,5,,3,web,2024-04-01 08:00:00,\n").encode()
+    header = (
+        "id,created_at,updated_at,status,priority,group_id,assignee_id,requester_id,"
+        "via_channel,solved_at,reply_time_in_minutes\n"
+    )
+    body = (
+        header + "10,2024-04-02 08:00:00,2024-04-02 09:00:00,solved,low,5,1,2,email,"
+        "2024-04-02 09:00:00,15\n"
+        + "10,2024-04-02 08:00:00,2024-04-02 09:00:00,solved,low,5,1,2,email,"
+        "2024-04-02 09:00:00,15\n"
+        + "11,2024-04-02 08:00:00,,open,normal,5,,3,web,,\n"
+        + "12,2024-04-02 08:00:00\n"
+        + "13,2024-04-02 08:00:00,,solved,normal,5,,3,web,2024-04-01 08:00:00,\n"
+    ).encode()
     body += b"14,2024-04-02 08:00:00,,open,normal,Caf\xe9,,3,web,,\n"
     src = tmp_path / "export.csv"
     src.write_bytes(body)
@@ -122,10 +157,16 @@ def test_csv_export_duplicates_encoding_and_broken_rows(tmp_path: Path) -> None:
     assert (first.read, first.loaded, first.duplicates, first.rejected) == (6, 2, 1, 3)
     rows = {r["contact_id"]: r for r in wh.interactions().to_pylist()}
     assert (rows["10"]["wait_s"], rows["10"]["priority"], rows["10"]["channel"]) == (
-        900.0, 1, "email")
+        900.0,
+        1,
+        "email",
+    )
     assert rows["11"]["outcome"] == "callback_requested"
     assert [(r["line"], r["field"]) for r in wh.rejects().to_pylist()] == [
-        (5, None), (6, "solved_at"), (7, "group_id")]
+        (5, None),
+        (6, "solved_at"),
+        (7, "group_id"),
+    ]
     again = accounted(wh.ingest(src, format="zendesk"))
     assert (again.loaded, again.duplicates, again.rejected) == (0, 3, 3)
 
@@ -142,8 +183,10 @@ def test_empty_wrong_format_and_broken_json(tmp_path: Path) -> None:
     assert (err.value.missing, err.value.looks_like) == (["id", "created_at"], "anonymous-bank")
     assert (wh.count(), wh.count("rejects"), wh.count("ingests")) == (0, 0, 1)  # the empty one
     broken = tmp_path / "broken.json"
-    broken.write_text('[\n  {"id": 1, "created_at": "2024-04-02T08:00:00Z"},\n'
-                      '  {"id": 2, "created_at": \n]\n', encoding="utf-8")
+    broken.write_text(
+        '[\n  {"id": 1, "created_at": "2024-04-02T08:00:00Z"},\n  {"id": 2, "created_at": \n]\n',
+        encoding="utf-8",
+    )
     report = accounted(wh.ingest(broken, format="zendesk"))
     assert (report.loaded, report.rejected) == (1, 1)
 

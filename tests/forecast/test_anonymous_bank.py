@@ -15,8 +15,10 @@ from tests.conftest import shared_file
 if TYPE_CHECKING:
     import pandas as pd
 
-FILES = ("data/anonymous-bank-1999/january.txt",
-         "data/anonymous-bank-1999/data_anonymous_bank_february.txt")
+FILES = (
+    "data/anonymous-bank-1999/january.txt",
+    "data/anonymous-bank-1999/data_anonymous_bank_february.txt",
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +44,8 @@ def test_real_history_forecast(history: pd.DataFrame) -> None:
     hours = pred.groupby(pred["ds"].dt.hour)["y_hat"].sum()
     assert (hours.loc[[1, 2, 3, 4]] == 0).all()  # closed at night
     acc = VolumeForecaster(60, methods=("seasonal_naive", "wfm"), holidays="IL").backtest(
-        ps, n_windows=2)
+        ps, n_windows=2
+    )
     wape = acc[acc["horizon"] == "all"].set_index("method")["wape"]
     assert wape["wfm"] < wape["seasonal_naive"]
     assert wape["selected"] <= wape.max()

@@ -35,8 +35,10 @@ def test_seasonality_and_declared_event_recovered() -> None:
     ds, lam = truth("2026-09-07", 56)
     hist_event = (ds >= pd.Timestamp("2026-10-14")) & (ds < pd.Timestamp("2026-10-15"))
     y = rng.poisson(np.where(hist_event, 2.0 * lam, lam))
-    events = [Event("billing run", "2026-10-14", "2026-10-15", 2.0),
-              Event("launch", "2026-11-04", "2026-11-05", 1.5)]
+    events = [
+        Event("billing run", "2026-10-14", "2026-10-15", 2.0),
+        Event("launch", "2026-11-04", "2026-11-05", 1.5),
+    ]
     f = VolumeForecaster("30min", methods=("wfm", "seasonal_naive"), events=events)
     pred = f.fit(frame(ds, y)).predict(7)
     fut_ds, fut_lam = truth("2026-11-02", 7)
@@ -55,8 +57,13 @@ def test_history_event_is_divided_out() -> None:
     ds, lam = truth("2026-09-07", 56)
     spike = (ds >= pd.Timestamp("2026-10-26")) & (ds < pd.Timestamp("2026-10-27"))  # a Monday
     y = np.where(spike, 3.0 * lam, lam)
-    with_event = VolumeForecaster(methods=("seasonal_naive",), events=[
-        Event("outage", "2026-10-26", "2026-10-27", 3.0)]).fit(frame(ds, y)).predict(7)
+    with_event = (
+        VolumeForecaster(
+            methods=("seasonal_naive",), events=[Event("outage", "2026-10-26", "2026-10-27", 3.0)]
+        )
+        .fit(frame(ds, y))
+        .predict(7)
+    )
     without = VolumeForecaster(methods=("seasonal_naive",)).fit(frame(ds, y)).predict(7)
     monday = pd.Timestamp("2026-11-02").date()
     # the spike one week back inflates the naive forecast only when not declared
@@ -77,13 +84,16 @@ def test_holidays_forecast_low() -> None:
     assert got[christmas] == pytest.approx(0.3 * normal_friday, rel=0.1)
     # the other days are not pulled down by the holiday in the history
     assert got[pd.Timestamp("2026-12-24").date()] == pytest.approx(
-        lam[ds.date == pd.Timestamp("2026-12-17").date()].sum(), rel=0.06)
+        lam[ds.date == pd.Timestamp("2026-12-17").date()].sum(), rel=0.06
+    )
 
 
 def test_holiday_without_history_is_forecast_like_a_sunday() -> None:
     ds, lam = truth("2026-10-05", 35)  # no US holiday in the history... but Columbus Day
-    f = VolumeForecaster(methods=("seasonal_naive",), holidays=["2026-11-11"],
-                         ).fit(frame(ds, lam))
+    f = VolumeForecaster(
+        methods=("seasonal_naive",),
+        holidays=["2026-11-11"],
+    ).fit(frame(ds, lam))
     got = daily(f.predict(7))
     wednesday = got[pd.Timestamp("2026-11-11").date()]
     sunday = got[pd.Timestamp("2026-11-15").date()]
@@ -121,16 +131,21 @@ def test_backtest_scores_match_a_hand_computation() -> None:
     acc_all = acc
     row = acc_all[(acc_all["method"] == "seasonal_naive") & (acc_all["horizon"] == "day 3")]
     both = np.abs(Y[14:21] - Y[21:28])[2].sum() + np.abs(fc - actual)[2].sum()
-    assert row["wape"].iloc[0] == pytest.approx(both / (Y[21, :].sum() * 0 + Y[23].sum()
-                                                         + Y[30].sum()))
+    assert row["wape"].iloc[0] == pytest.approx(
+        both / (Y[21, :].sum() * 0 + Y[23].sum() + Y[30].sum())
+    )
     bias = ((fc - actual).sum() + (Y[14:21] - Y[21:28]).sum()) / Y[21:35].sum()
     sn_all = acc_all[(acc_all["method"] == "seasonal_naive") & (acc_all["horizon"] == "all")]
     assert sn_all["bias"].iloc[0] == pytest.approx(bias)
     # the honest selection is what fit() picks on the history before each window
     sel = acc[(acc["method"] == "selected") & (acc["horizon"] == "all")]
     assert sel["windows"].iloc[0] == 2
-    picks = [VolumeForecaster(methods=("seasonal_naive", "wfm")).fit(
-        frame(ds[: o * P], y[: o * P])).selected_["q"] for o in (21, 28)]
+    picks = [
+        VolumeForecaster(methods=("seasonal_naive", "wfm"))
+        .fit(frame(ds[: o * P], y[: o * P]))
+        .selected_["q"]
+        for o in (21, 28)
+    ]
     by = acc[acc["horizon"] == "all"].set_index("method")
     if picks[0] == picks[1]:
         assert sel["wape"].iloc[0] == pytest.approx(by.loc[picks[0], "wape"])
@@ -219,8 +234,9 @@ def test_handle_time_profile_recovered() -> None:
     tod = np.arange(ds.size) % P
     true_aht = 240.0 + 4.0 * (tod - 16)  # rises through the day
     n = rng.poisson(lam)
-    mean_aht = np.where(n > 0, rng.gamma(np.maximum(n, 1) * 4.0, true_aht / (4.0 * np.maximum(
-        n, 1))), np.nan)  # the mean of n gamma handle times (cv 0.5)
+    mean_aht = np.where(
+        n > 0, rng.gamma(np.maximum(n, 1) * 4.0, true_aht / (4.0 * np.maximum(n, 1))), np.nan
+    )  # the mean of n gamma handle times (cv 0.5)
     hist = frame(ds, n).assign(aht=mean_aht)
     pred = HandleTimeForecaster().fit(hist).predict(7)
     # (the thin first and last hours are shrunk towards the queue's mean, by design)

@@ -13,12 +13,16 @@ from contactops.metrics import interval_kpis
 if TYPE_CHECKING:
     from pathlib import Path
 
-AVAYA = ("ROW_DATE,STARTTIME,INTRVL,SPLIT,CALLSOFFERED,ACDCALLS,ABNCALLS,ACCEPTABLE,SLVLABNS,"
-         "ANSTIME,ABNTIME,ACDTIME,ACWTIME,HOLDTIME,TRANSFERRED\n")
-ROWS = ("03/04/2024,0800,30,101,10,8,2,6,1,120,40,1600,400,30,1\n"
-        "03/04/2024,0830,30,101,20,18,2,12,1,300,30,3600,600,0,2\n"
-        "03/04/2024,0800,30,102,5,5,0,5,0,10,0,1000,0,0,0\n"
-        "03/05/2024,0800,30,101,30,27,3,20,2,270,30,5400,900,0,3\n")
+AVAYA = (
+    "ROW_DATE,STARTTIME,INTRVL,SPLIT,CALLSOFFERED,ACDCALLS,ABNCALLS,ACCEPTABLE,SLVLABNS,"
+    "ANSTIME,ABNTIME,ACDTIME,ACWTIME,HOLDTIME,TRANSFERRED\n"
+)
+ROWS = (
+    "03/04/2024,0800,30,101,10,8,2,6,1,120,40,1600,400,30,1\n"
+    "03/04/2024,0830,30,101,20,18,2,12,1,300,30,3600,600,0,2\n"
+    "03/04/2024,0800,30,102,5,5,0,5,0,10,0,1000,0,0,0\n"
+    "03/05/2024,0800,30,101,30,27,3,20,2,270,30,5400,900,0,3\n"
+)
 
 
 @pytest.fixture
@@ -26,8 +30,9 @@ def wh(tmp_path: Path) -> Warehouse:
     src = tmp_path / "hsplit.csv"
     src.write_text(AVAYA + ROWS, encoding="utf-8")
     w = Warehouse(":memory:")
-    w.ingest(src, format="interval-csv", preset="avaya", threshold_s=20,
-             timezone="America/New_York")
+    w.ingest(
+        src, format="interval-csv", preset="avaya", threshold_s=20, timezone="America/New_York"
+    )
     return w
 
 
@@ -43,22 +48,25 @@ def test_totals_and_ratios_by_queue(wh: Warehouse) -> None:
     assert rows["102"]["service_level"] == 1.0
 
 
-@pytest.mark.parametrize(("definition", "expected"), [
-    ("answered_within_t_over_answered", 38 / 53),
-    ("excl_abandon_before_t", 38 / (60 - 4)),
-    ("wait_le_t", (38 + 4) / 60),
-])
+@pytest.mark.parametrize(
+    ("definition", "expected"),
+    [
+        ("answered_within_t_over_answered", 38 / 53),
+        ("excl_abandon_before_t", 38 / (60 - 4)),
+        ("wait_le_t", (38 + 4) / 60),
+    ],
+)
 def test_definitions(wh: Warehouse, definition: str, expected: float) -> None:
-    rows = {r["queue"]: r for r in interval_kpis(wh, by=["queue"],
-                                                   sl_definition=definition).to_pylist()}
+    rows = {
+        r["queue"]: r for r in interval_kpis(wh, by=["queue"], sl_definition=definition).to_pylist()
+    }
     assert rows["101"]["service_level"] == pytest.approx(expected)
 
 
 def test_grains_and_window(wh: Warehouse) -> None:
     days = interval_kpis(wh, by=["day"], timezone="America/New_York").to_pylist()
     assert [d["offered"] for d in days] == [35, 30]
-    hourly = interval_kpis(wh, by=["interval60", "queue"],
-                           timezone="America/New_York").to_pylist()
+    hourly = interval_kpis(wh, by=["interval60", "queue"], timezone="America/New_York").to_pylist()
     assert hourly[0]["offered"] == 30  # 08:00 and 08:30 of queue 101 on the 4th
     one = interval_kpis(wh, by=[], start="2024-03-05", timezone="America/New_York").to_pylist()
     assert one[0]["offered"] == 30
@@ -78,13 +86,22 @@ def test_refusals(wh: Warehouse) -> None:
 
 def test_occupancy_where_agent_time_is_reported(tmp_path: Path) -> None:
     src = tmp_path / "hsplit_staffed.csv"
-    src.write_text(AVAYA.rstrip("\n") + ",STAFFTIME\n"
-                   + "03/04/2024,0800,30,101,10,8,2,6,1,120,40,1600,400,30,1,9000\n"
-                   + "03/04/2024,0830,30,101,20,18,2,12,1,300,30,3600,600,0,2,9000\n"
-                   + "03/04/2024,0800,30,102,5,5,0,5,0,10,0,1000,0,0,0,\n", encoding="utf-8")
+    src.write_text(
+        AVAYA.rstrip("\n")
+        + ",STAFFTIME\n"
+        + "03/04/2024,0800,30,101,10,8,2,6,1,120,40,1600,400,30,1,9000\n"
+        + "03/04/2024,0830,30,101,20,18,2,12,1,300,30,3600,600,0,2,9000\n"
+        + "03/04/2024,0800,30,102,5,5,0,5,0,10,0,1000,0,0,0,\n",
+        encoding="utf-8",
+    )
     w = Warehouse(":memory:")
-    report = w.ingest(src, format="interval-csv", preset="avaya", threshold_s=20,
-                      mapping={"staffed_s": "STAFFTIME"})
+    report = w.ingest(
+        src,
+        format="interval-csv",
+        preset="avaya",
+        threshold_s=20,
+        mapping={"staffed_s": "STAFFTIME"},
+    )
     assert (report.loaded, report.rejected) == (3, 0)
     rows = {r["queue"]: r for r in interval_kpis(w, by=["queue"]).to_pylist()}
     # handle = ACDTIME + ACWTIME over the agents' available time

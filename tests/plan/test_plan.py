@@ -26,13 +26,23 @@ PATIENCE, AHT = 200.0, 180.0
 def stationary(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """Three weeks of a stationary voice queue (and a bot in front of a second one)."""
     center = Center(
-        queues=[Queue("calls", arrival_rate=0.05, handle_time=LogNormal(AHT, AHT),
-                      patience=PATIENCE),
-                Queue("assisted", arrival_rate=0.01, handle_time=240.0, patience=300.0,
-                      bot=Bot(share=1.0, threshold=0.8))],
-        groups=[AgentGroup("team", staffing=11, skills=["calls"]),
-                AgentGroup("bot team", staffing=4, skills=["assisted"])],
-        interval=3600.0, start="2026-11-02T00:00:00+00:00")
+        queues=[
+            Queue("calls", arrival_rate=0.05, handle_time=LogNormal(AHT, AHT), patience=PATIENCE),
+            Queue(
+                "assisted",
+                arrival_rate=0.01,
+                handle_time=240.0,
+                patience=300.0,
+                bot=Bot(share=1.0, threshold=0.8),
+            ),
+        ],
+        groups=[
+            AgentGroup("team", staffing=11, skills=["calls"]),
+            AgentGroup("bot team", staffing=4, skills=["assisted"]),
+        ],
+        interval=3600.0,
+        start="2026-11-02T00:00:00+00:00",
+    )
     contacts = simulate(center, days=21, seed=11, contacts=True).contacts
     path = tmp_path_factory.mktemp("plan") / "history.parquet"
     pq.write_table(contacts, path)
@@ -54,8 +64,16 @@ def test_queue_parameters_are_estimated_from_the_history(stationary: Warehouse) 
 
 
 def test_stationary_plan_meets_its_target_within_the_band(stationary: Warehouse) -> None:
-    result = plan(stationary, days=7, target="80/20", interval="60min", shrinkage=0.25,
-                  methods=("seasonal_naive", "wfm"), replications=8, seed=3)
+    result = plan(
+        stationary,
+        days=7,
+        target="80/20",
+        interval="60min",
+        shrinkage=0.25,
+        methods=("seasonal_naive", "wfm"),
+        replications=8,
+        seed=3,
+    )
     t = result.table[result.table["queue"] == "calls"]
     assert str(result.start) == "2026-11-23"
     assert len(t) == 7 * 24
@@ -74,8 +92,15 @@ def test_stationary_plan_meets_its_target_within_the_band(stationary: Warehouse)
 
 def test_understaffing_is_flagged(stationary: Warehouse) -> None:
     # a target the staffing is computed for, and a simulation of half of it: all at risk
-    result = plan(stationary, days=1, target="80/20", interval="60min", shrinkage=0,
-                  methods=("seasonal_naive",), check=False)
+    result = plan(
+        stationary,
+        days=1,
+        target="80/20",
+        interval="60min",
+        shrinkage=0,
+        methods=("seasonal_naive",),
+        check=False,
+    )
     t = result.table
     assert "sim_sl" not in t.columns
     assert not result.simulated
@@ -115,14 +140,27 @@ def test_demo_and_plan_commands(tmp_path: Path) -> None:
     assert set(table["channel"]) == {"voice", "chat", "email"}
     assert len(table) == 4 * 7 * 48
     # sales is closed on Sundays: nobody required then
-    sunday = table[(table["queue"] == "sales")
-                   & (table["interval_start"].dt.dayofweek == 6)]
+    sunday = table[(table["queue"] == "sales") & (table["interval_start"].dt.dayofweek == 6)]
     assert (sunday["required"] == 0).all()
     assert (table.groupby("queue")["required"].sum() > 0).all()
     # the plan command on the demo's warehouse
-    res = runner.invoke(app, ["plan", "-w", str(out / "contactops.duckdb"), "--start",
-                              "2026-12-07", "--days", "2", "--no-check", "--methods",
-                              "seasonal_naive", "--out", str(tmp_path / "p2")])
+    res = runner.invoke(
+        app,
+        [
+            "plan",
+            "-w",
+            str(out / "contactops.duckdb"),
+            "--start",
+            "2026-12-07",
+            "--days",
+            "2",
+            "--no-check",
+            "--methods",
+            "seasonal_naive",
+            "--out",
+            str(tmp_path / "p2"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     p2 = pq.read_table(tmp_path / "p2" / "plan.parquet").to_pandas()
     assert len(p2) == 4 * 2 * 48
@@ -131,22 +169,30 @@ def test_demo_and_plan_commands(tmp_path: Path) -> None:
     assert "an existing warehouse" in res.output
 
 
-def test_schedule_coverage_in_the_plan_and_its_report(stationary: Warehouse,
-                                                        tmp_path: Path) -> None:
+def test_schedule_coverage_in_the_plan_and_its_report(
+    stationary: Warehouse, tmp_path: Path
+) -> None:
     from contactops.schedule import ShiftTemplate, schedule_shifts
 
-    result = plan(stationary, days=2, target="80/20", interval="60min", shrinkage=0.2,
-                  methods=("seasonal_naive",), check=False)
-    need = result.table[result.table["queue"] == "calls"][["queue", "interval_start",
-                                                           "required"]]
+    result = plan(
+        stationary,
+        days=2,
+        target="80/20",
+        interval="60min",
+        shrinkage=0.2,
+        methods=("seasonal_naive",),
+        check=False,
+    )
+    need = result.table[result.table["queue"] == "calls"][["queue", "interval_start", "required"]]
     day = ShiftTemplate("eight", length=8 * 3600, starts=[h * 3600 for h in range(24)])
     sched = schedule_shifts(need, [day], time_limit=10, workers=1)
     result.attach_schedule(sched)
     calls = result.table[result.table["queue"] == "calls"]
     cov = sched.coverage_table().to_pandas()
     np.testing.assert_allclose(calls["scheduled"].to_numpy(), cov["scheduled"].to_numpy())
-    np.testing.assert_allclose(calls["short"], np.maximum(calls["required"] - calls["scheduled"],
-                                                          0), atol=1e-9)
+    np.testing.assert_allclose(
+        calls["short"], np.maximum(calls["required"] - calls["scheduled"], 0), atol=1e-9
+    )
     other = result.table[result.table["queue"] == "assisted"]
     assert (other["scheduled"] == 0).all()  # not scheduled: no coverage
     summary = result.summary().set_index("queue")

@@ -17,7 +17,7 @@ from contactops.queueing._backlog import _due_curve, _taut_string
 def _week(per_hour: float = 40.0) -> tuple[np.ndarray, np.ndarray]:
     day_open = np.r_[np.zeros(8), np.ones(10), np.zeros(6)].astype(bool)
     is_open = np.tile(day_open, 7)
-    is_open[5 * 24:] = False  # closed at the weekend
+    is_open[5 * 24 :] = False  # closed at the weekend
     rng = np.random.default_rng(7)
     arrivals = rng.poisson(per_hour, 7 * 24).astype(float)  # email arrives around the clock
     return arrivals, is_open
@@ -25,9 +25,16 @@ def _week(per_hour: float = 40.0) -> tuple[np.ndarray, np.ndarray]:
 
 def test_every_deadline_is_kept_and_nothing_is_lost() -> None:
     arrivals, is_open = _week()
-    plan = backlog_staffing(arrivals, 240.0, 3600.0, deadline=24 * 3600, share=0.9,
-                            final_deadline=36 * 3600, open_intervals=is_open,
-                            opening_backlog=150)
+    plan = backlog_staffing(
+        arrivals,
+        240.0,
+        3600.0,
+        deadline=24 * 3600,
+        share=0.9,
+        final_deadline=36 * 3600,
+        open_intervals=is_open,
+        opening_backlog=150,
+    )
     assert np.all(plan.overdue == 0)
     assert np.all(plan.completed >= plan.due - 1e-6)
     assert np.all(plan.agents[~is_open] == 0)
@@ -39,8 +46,7 @@ def test_every_deadline_is_kept_and_nothing_is_lost() -> None:
 
 def test_backlog_is_carried_over_closed_hours() -> None:
     arrivals, is_open = _week()
-    plan = backlog_staffing(arrivals, 240.0, 3600.0, deadline=24 * 3600,
-                            open_intervals=is_open)
+    plan = backlog_staffing(arrivals, 240.0, 3600.0, deadline=24 * 3600, open_intervals=is_open)
     night = np.flatnonzero(~is_open[:24])
     # overnight arrivals pile up and are worked the next morning
     assert np.all(np.diff(plan.backlog[night[night > 17]]) > 0)
@@ -55,8 +61,7 @@ def test_steady_arrivals_need_the_steady_workload() -> None:
     np.testing.assert_allclose(plan.agents, (6000 - 120) * 360 / 3600 / 200, rtol=1e-9)
     assert plan.closing_backlog == pytest.approx(120.0)
     # over a long horizon that tends to the steady workload, 30/h x 6 min = 3 agents
-    long = backlog_staffing(np.full(5000, 30.0), 360.0, 3600.0, deadline=8 * 3600,
-                            integer=False)
+    long = backlog_staffing(np.full(5000, 30.0), 360.0, 3600.0, deadline=8 * 3600, integer=False)
     assert long.agents.mean() == pytest.approx(3.0, rel=1e-3)
 
 
@@ -72,8 +77,9 @@ def test_taut_string_has_the_least_peak() -> None:
 
 
 def test_everything_by_the_end_matches_the_fluid_formula() -> None:
-    plan = backlog_staffing(np.full(8, 60.0), 360.0, 3600.0, deadline="end",
-                            opening_backlog=500, integer=False)
+    plan = backlog_staffing(
+        np.full(8, 60.0), 360.0, 3600.0, deadline="end", opening_backlog=500, integer=False
+    )
     np.testing.assert_allclose(plan.agents, (500 + 480) * 6 / 480)
     assert plan.closing_backlog == pytest.approx(0.0, abs=1e-9)
 
@@ -121,10 +127,10 @@ def _taut_string_quadratic(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
 _levels = st.lists(st.integers(min_value=-20, max_value=20), min_size=2, max_size=60)
 
 
-@given(base=_levels, gaps=_levels, scale=st.sampled_from([1.0, 0.37, 1e6]),
-       monotone=st.booleans())
-def test_taut_string_matches_the_quadratic_construction(base: list[int], gaps: list[int],
-                                                        scale: float, monotone: bool) -> None:
+@given(base=_levels, gaps=_levels, scale=st.sampled_from([1.0, 0.37, 1e6]), monotone=st.booleans())
+def test_taut_string_matches_the_quadratic_construction(
+    base: list[int], gaps: list[int], scale: float, monotone: bool
+) -> None:
     size = min(len(base), len(gaps))
     b = np.asarray(base[:size], dtype=float) * scale
     gap = np.abs(np.asarray(gaps[:size], dtype=float)) * scale
@@ -154,8 +160,14 @@ def test_taut_string_is_linear_time_on_the_quadratic_worst_case() -> None:
     np.testing.assert_allclose(s, upper, rtol=1e-12, atol=1e-9)
 
 
-def _due_curve_matrix(work: np.ndarray, opening: float, opening_due: float, deadline: float,
-                      final: float, share: float) -> np.ndarray:
+def _due_curve_matrix(
+    work: np.ndarray,
+    opening: float,
+    opening_due: float,
+    deadline: float,
+    final: float,
+    share: float,
+) -> np.ndarray:
     """The previous implementation, an (N + 1) x N matrix: the reference for ``_due_curve``."""
     n = work.size
     k = np.arange(n + 1, dtype=np.float64)[:, None]
@@ -178,20 +190,28 @@ def _due_curve_matrix(work: np.ndarray, opening: float, opening_due: float, dead
     return result
 
 
-@given(work=st.lists(st.floats(min_value=0.0, max_value=1e6), min_size=1, max_size=80),
-       opening=st.floats(min_value=0.0, max_value=1e6),
-       opening_due=st.floats(min_value=0.0, max_value=100.0),
-       deadline=st.floats(min_value=1e-3, max_value=100.0),
-       extra=st.floats(min_value=0.0, max_value=100.0),
-       share=st.floats(min_value=1e-3, max_value=1.0))
-def test_due_curve_matches_the_matrix_construction(work: list[float], opening: float,
-                                                   opening_due: float, deadline: float,
-                                                   extra: float, share: float) -> None:
+@given(
+    work=st.lists(st.floats(min_value=0.0, max_value=1e6), min_size=1, max_size=80),
+    opening=st.floats(min_value=0.0, max_value=1e6),
+    opening_due=st.floats(min_value=0.0, max_value=100.0),
+    deadline=st.floats(min_value=1e-3, max_value=100.0),
+    extra=st.floats(min_value=0.0, max_value=100.0),
+    share=st.floats(min_value=1e-3, max_value=1.0),
+)
+def test_due_curve_matches_the_matrix_construction(
+    work: list[float],
+    opening: float,
+    opening_due: float,
+    deadline: float,
+    extra: float,
+    share: float,
+) -> None:
     w = np.asarray(work)
     args = (opening, opening_due, deadline, deadline + extra, share)
     total = w.sum() + opening
-    np.testing.assert_allclose(_due_curve(w, *args), _due_curve_matrix(w, *args),
-                               rtol=1e-12, atol=1e-12 * total)
+    np.testing.assert_allclose(
+        _due_curve(w, *args), _due_curve_matrix(w, *args), rtol=1e-12, atol=1e-12 * total
+    )
 
 
 def test_long_horizons_run_quickly() -> None:
@@ -200,13 +220,19 @@ def test_long_horizons_run_quickly() -> None:
     rng = np.random.default_rng(5)
     arrivals = rng.poisson(40.0, n).astype(float)
     is_open = np.tile(np.r_[np.zeros(8), np.ones(10), np.zeros(6)].astype(bool), n // 24 + 1)[:n]
-    kwargs = {"deadline": 24 * 3600, "share": 0.9, "final_deadline": 36 * 3600,
-              "open_intervals": is_open, "opening_backlog": 150}
+    kwargs = {
+        "deadline": 24 * 3600,
+        "share": 0.9,
+        "final_deadline": 36 * 3600,
+        "open_intervals": is_open,
+        "opening_backlog": 150,
+    }
     backlog_staffing(arrivals[:48], 240.0, 3600.0, **{**kwargs, "open_intervals": is_open[:48]})
     start = time.perf_counter()
     plan = backlog_staffing(arrivals, 240.0, 3600.0, **kwargs)
     assert time.perf_counter() - start < 2.0
     assert np.all(plan.overdue == 0)
     assert np.all(plan.agents[~is_open] == 0)
-    np.testing.assert_allclose(plan.completed + plan.backlog, 150 + np.cumsum(arrivals),
-                               rtol=1e-12, atol=1e-6)
+    np.testing.assert_allclose(
+        plan.completed + plan.backlog, 150 + np.cumsum(arrivals), rtol=1e-12, atol=1e-6
+    )

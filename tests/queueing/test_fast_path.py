@@ -31,10 +31,22 @@ if TYPE_CHECKING:
     from contactops.queueing._base import QueueModel
 
 
-def _solve(model: QueueModel, *, compiled: bool, integer: bool = True,
-           max_agents: float = 1_000_000.0, **targets: Any) -> StaffingResult:
-    return _staff(model, Targets.build(**targets), np.zeros(()), integer=integer,
-                  max_agents=max_agents, compiled=compiled)
+def _solve(
+    model: QueueModel,
+    *,
+    compiled: bool,
+    integer: bool = True,
+    max_agents: float = 1_000_000.0,
+    **targets: Any,
+) -> StaffingResult:
+    return _staff(
+        model,
+        Targets.build(**targets),
+        np.zeros(()),
+        integer=integer,
+        max_agents=max_agents,
+        compiled=compiled,
+    )
 
 
 def _assert_same(fast: StaffingResult, generic: StaffingResult) -> None:
@@ -44,8 +56,13 @@ def _assert_same(fast: StaffingResult, generic: StaffingResult) -> None:
 
 def _loads(rng: np.random.Generator, size: int) -> np.ndarray:
     """Uniform and lognormal loads, and the edges: none, almost none, 20,000 Erlangs."""
-    return np.r_[rng.uniform(0.01, 2000.0, size), rng.lognormal(1.0, 2.0, size).clip(0.01, 2e4),
-                 0.0, 1e-6, 20_000.0]
+    return np.r_[
+        rng.uniform(0.01, 2000.0, size),
+        rng.lognormal(1.0, 2.0, size).clip(0.01, 2e4),
+        0.0,
+        1e-6,
+        20_000.0,
+    ]
 
 
 ERLANG_C_TARGETS = [
@@ -79,8 +96,13 @@ ERLANG_A_TARGETS = [
     {"max_abandon": 0.001, "service_level": 0.5, "threshold": 5.0},
     {"max_wait_probability": 0.2},
     {"max_occupancy": 0.85},
-    {"service_level": 0.9, "threshold": 10.0, "asa": 30.0, "max_occupancy": 0.85,
-     "max_blocking": 0.01},
+    {
+        "service_level": 0.9,
+        "threshold": 10.0,
+        "asa": 30.0,
+        "max_occupancy": 0.85,
+        "max_blocking": 0.01,
+    },
     *({"service_level": 0.8, "threshold": 60.0, "definition": d} for d in SL_DEFINITIONS),
 ]
 
@@ -108,15 +130,17 @@ def test_fast_erlang_x_without_lines_or_redials_equals_generic(patience: float |
     aht = rng.uniform(30.0, 900.0, load.size)
     model = ErlangX(load / aht, aht, patience)  # patience None: M/M/n by the A/X kernel
     targets = {"service_level": 0.8, "threshold": 20.0, "max_occupancy": 0.9}
-    _assert_same(_solve(model, compiled=True, **targets),
-                 _solve(model, compiled=False, **targets))
+    _assert_same(_solve(model, compiled=True, **targets), _solve(model, compiled=False, **targets))
 
 
-@pytest.mark.parametrize("targets", [
-    {"service_level": 0.8, "threshold": 20.0},
-    {"max_abandon": 0.03, "asa": 20.0},
-    {"max_occupancy": 0.9, "definition": "virtual", "service_level": 0.7, "threshold": 30.0},
-])
+@pytest.mark.parametrize(
+    "targets",
+    [
+        {"service_level": 0.8, "threshold": 20.0},
+        {"max_abandon": 0.03, "asa": 20.0},
+        {"max_occupancy": 0.9, "definition": "virtual", "service_level": 0.7, "threshold": 30.0},
+    ],
+)
 def test_fast_erlang_a_real_valued_staff_equals_generic(targets: dict[str, Any]) -> None:
     rng = np.random.default_rng(14)
     load = _loads(rng, 300)
@@ -131,24 +155,30 @@ def test_fast_erlang_a_real_valued_staff_equals_generic(targets: dict[str, Any])
 
 @pytest.mark.parametrize("max_agents", [0.0, 0.5, 1.0, 3.0, 17.0, 17.5, 250.0])
 @pytest.mark.parametrize("integer", [True, False])
-def test_compiled_searches_respect_max_agents_like_the_generic(max_agents: float,
-                                                              integer: bool) -> None:
+def test_compiled_searches_respect_max_agents_like_the_generic(
+    max_agents: float, integer: bool
+) -> None:
     rng = np.random.default_rng(15)
     load = np.r_[rng.lognormal(2.0, 1.5, 400).clip(0.01, 2e4), 0.0, 1e-6, 20_000.0]
     aht = rng.uniform(30.0, 900.0, load.size)
     patience = aht * np.exp(rng.uniform(math.log(0.05), math.log(20.0), load.size))
     models: list[tuple[QueueModel, dict[str, Any]]] = [
-        (ErlangA(load / aht, aht, patience),
-         {"service_level": 0.8, "threshold": 20.0, "max_abandon": 0.05}),
+        (
+            ErlangA(load / aht, aht, patience),
+            {"service_level": 0.8, "threshold": 20.0, "max_abandon": 0.05},
+        ),
         (ErlangX(load / aht, aht), {"service_level": 0.8, "threshold": 20.0}),
     ]
     if integer:  # the compiled Erlang C path is for whole agents
-        models.append((ErlangC(load / aht, aht),
-                       {"service_level": 0.8, "threshold": 20.0, "max_occupancy": 0.85}))
+        models.append(
+            (
+                ErlangC(load / aht, aht),
+                {"service_level": 0.8, "threshold": 20.0, "max_occupancy": 0.85},
+            )
+        )
     for model, targets in models:
         fast = _solve(model, compiled=True, integer=integer, max_agents=max_agents, **targets)
-        generic = _solve(model, compiled=False, integer=integer, max_agents=max_agents,
-                         **targets)
+        generic = _solve(model, compiled=False, integer=integer, max_agents=max_agents, **targets)
         _assert_same(fast, generic)
         cap = math.floor(max_agents) if integer else max_agents
         assert np.all(fast.agents[fast.feasible] <= cap)
@@ -159,21 +189,34 @@ def test_compiled_searches_respect_max_agents_like_the_generic(max_agents: float
 
 
 # caps below 1e-16 agents are left out: there the generic search's ``hi - (-1)`` rounds to 1
-@given(load=st.floats(min_value=0.0, max_value=20_000.0),
-       aht=st.floats(min_value=10.0, max_value=3600.0),
-       ratio=st.floats(min_value=0.05, max_value=20.0),
-       sl=st.floats(min_value=0.05, max_value=0.999), t=st.floats(min_value=0.0, max_value=600.0),
-       d=st.sampled_from(SL_DEFINITIONS),
-       abandon=st.one_of(st.none(), st.floats(min_value=1e-4, max_value=0.5)),
-       cap=st.one_of(st.just(0.0), st.floats(min_value=1e-6, max_value=30_000.0)),
-       integer=st.booleans())
-def test_fast_erlang_a_equals_generic_anywhere(load: float, aht: float, ratio: float, sl: float,
-                                               t: float, d: str, abandon: float | None,
-                                               cap: float, integer: bool) -> None:
+@given(
+    load=st.floats(min_value=0.0, max_value=20_000.0),
+    aht=st.floats(min_value=10.0, max_value=3600.0),
+    ratio=st.floats(min_value=0.05, max_value=20.0),
+    sl=st.floats(min_value=0.05, max_value=0.999),
+    t=st.floats(min_value=0.0, max_value=600.0),
+    d=st.sampled_from(SL_DEFINITIONS),
+    abandon=st.one_of(st.none(), st.floats(min_value=1e-4, max_value=0.5)),
+    cap=st.one_of(st.just(0.0), st.floats(min_value=1e-6, max_value=30_000.0)),
+    integer=st.booleans(),
+)
+def test_fast_erlang_a_equals_generic_anywhere(
+    load: float,
+    aht: float,
+    ratio: float,
+    sl: float,
+    t: float,
+    d: str,
+    abandon: float | None,
+    cap: float,
+    integer: bool,
+) -> None:
     model = ErlangA(load / aht, aht, ratio * aht)
     targets = {"service_level": sl, "threshold": t, "definition": d, "max_abandon": abandon}
-    _assert_same(_solve(model, compiled=True, integer=integer, max_agents=cap, **targets),
-                 _solve(model, compiled=False, integer=integer, max_agents=cap, **targets))
+    _assert_same(
+        _solve(model, compiled=True, integer=integer, max_agents=cap, **targets),
+        _solve(model, compiled=False, integer=integer, max_agents=cap, **targets),
+    )
 
 
 def test_plain_erlang_a_is_recognised() -> None:

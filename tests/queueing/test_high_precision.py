@@ -24,8 +24,16 @@ def _mp_erlang_c(n: float, a: float) -> mp.mpf:
     return n * b / (n - a * (1 - b))
 
 
-CASES_B = [(10_000, 10_000.0), (10_000, 9_999.5), (12_345, 12_000.0), (20_000, 19_990.0),
-           (20_000, 20_000.0), (20_000, 25_000.0), (15_000.5, 15_000.0), (1, 20_000.0)]
+CASES_B = [
+    (10_000, 10_000.0),
+    (10_000, 9_999.5),
+    (12_345, 12_000.0),
+    (20_000, 19_990.0),
+    (20_000, 20_000.0),
+    (20_000, 25_000.0),
+    (15_000.5, 15_000.0),
+    (1, 20_000.0),
+]
 
 
 @pytest.mark.parametrize(("n", "load"), CASES_B)
@@ -33,8 +41,16 @@ def test_erlang_b_large(n: float, load: float) -> None:
     assert float(erlang_b(load, n)) == pytest.approx(float(_mp_erlang_b(n, load)), rel=1e-12)
 
 
-@pytest.mark.parametrize(("n", "load"), [(10_000, 9_990.0), (10_000, 9_999.9), (20_000, 19_800.0),
-                                         (15_000.5, 15_000.0), (12_000, 11_000.0)])
+@pytest.mark.parametrize(
+    ("n", "load"),
+    [
+        (10_000, 9_990.0),
+        (10_000, 9_999.9),
+        (20_000, 19_800.0),
+        (15_000.5, 15_000.0),
+        (12_000, 11_000.0),
+    ],
+)
 def test_erlang_c_large(n: float, load: float) -> None:
     aht, t = 300.0, 20.0
     c = _mp_erlang_c(n, load)
@@ -59,14 +75,24 @@ def _mp_erlang_a(n: float, load: float, aht: float, patience: float, t: float) -
     yt = y * mp.exp(-theta * t)
     v_gt = pw * mp.gammainc(x, 0, yt) / gx_y
     served_t_wait = (mp.gammainc(x + 1, 0, y) - mp.gammainc(x + 1, 0, yt)) / (y * gx_y)
-    return {"prob_wait": float(pw), "abandon_rate": float(p_ab),
-            "sl_virtual": float(1 - v_gt),
-            "sl_offered": float(1 - pw + pw * served_t_wait)}
+    return {
+        "prob_wait": float(pw),
+        "abandon_rate": float(p_ab),
+        "sl_virtual": float(1 - v_gt),
+        "sl_offered": float(1 - pw + pw * served_t_wait),
+    }
 
 
-@pytest.mark.parametrize(("n", "load", "patience"), [
-    (10_000, 9_990.0, 120.0), (10_000, 10_050.0, 60.0), (12_000, 12_500.0, 300.0),
-    (20_000, 20_000.0, 100.0), (10_500.5, 10_500.0, 200.0)])
+@pytest.mark.parametrize(
+    ("n", "load", "patience"),
+    [
+        (10_000, 9_990.0, 120.0),
+        (10_000, 10_050.0, 60.0),
+        (12_000, 12_500.0, 300.0),
+        (20_000, 20_000.0, 100.0),
+        (10_500.5, 10_500.0, 200.0),
+    ],
+)
 def test_erlang_a_large(n: float, load: float, patience: float) -> None:
     aht, t = 300.0, 20.0
     ref = _mp_erlang_a(n, load, aht, patience, t)

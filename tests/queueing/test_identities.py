@@ -18,8 +18,17 @@ from contactops.queueing import (
     required_agents,
 )
 
-METRICS = ("service_level", "prob_wait", "asa", "mean_wait", "abandon_rate", "blocking",
-           "occupancy", "mean_virtual_wait", "queue_length")
+METRICS = (
+    "service_level",
+    "prob_wait",
+    "asa",
+    "mean_wait",
+    "abandon_rate",
+    "blocking",
+    "occupancy",
+    "mean_virtual_wait",
+    "queue_length",
+)
 
 
 def _recursion_b(load: float, n: int) -> float:
@@ -58,8 +67,9 @@ def test_erlang_a_tends_to_erlang_c_as_patience_grows() -> None:
 
 @pytest.mark.parametrize("lines", [None, 12, 30])
 @pytest.mark.parametrize("patience", [None, 45.0, 600.0])
-def test_chat_with_concurrency_one_equals_erlang_x(lines: int | None,
-                                                   patience: float | None) -> None:
+def test_chat_with_concurrency_one_equals_erlang_x(
+    lines: int | None, patience: float | None
+) -> None:
     lam, aht = 4 / 60, 180.0
     agents = np.array([8.0, 12.0, 14.0, 20.0])
     if patience is None and lines is None:
@@ -67,8 +77,9 @@ def test_chat_with_concurrency_one_equals_erlang_x(lines: int | None,
     chat = Chat(lam, [aht], patience=patience, lines=lines).metrics(agents, 20.0, "virtual")
     x = ErlangX(lam, aht, patience, lines=lines).metrics(agents, 20.0, "virtual")
     for name in METRICS:
-        np.testing.assert_allclose(getattr(chat, name), getattr(x, name), rtol=1e-10,
-                                   atol=1e-14, err_msg=name)
+        np.testing.assert_allclose(
+            getattr(chat, name), getattr(x, name), rtol=1e-10, atol=1e-14, err_msg=name
+        )
 
 
 @pytest.mark.parametrize("definition", SL_DEFINITIONS)
@@ -77,7 +88,8 @@ def test_erlang_x_unlimited_lines_no_redials_equals_erlang_a(definition: str) ->
     agents = np.array([[2.0], [40.0], [600.0], [1000.0]])
     a = ErlangA(lam, 300.0, 90.0).metrics(agents, 30.0, definition)
     x = ErlangX(lam, 300.0, 90.0, lines=None, redial_probability=0.0).metrics(
-        agents, 30.0, definition)
+        agents, 30.0, definition
+    )
     for name in METRICS:
         np.testing.assert_array_equal(getattr(a, name), getattr(x, name), err_msg=name)
 
@@ -119,12 +131,16 @@ def test_overloaded_erlang_a_is_fine() -> None:
     assert float(m.abandon_rate) > 0.45  # at least the excess load abandons
 
 
-@pytest.mark.parametrize("model", [
-    ErlangC(np.array([0.0, 0.05, 0.5, 5.0]), 300.0),
-    ErlangA(np.array([0.0, 0.05, 0.5, 5.0]), 300.0, 120.0),
-    ErlangX(np.array([0.0, 0.05, 0.5, 5.0]), 300.0, 120.0, lines=3000, redial_probability=0.2),
-    Chat(np.array([0.0, 0.05, 0.5, 5.0]), [300.0, 360.0], patience=120.0),
-], ids=["C", "A", "X", "chat"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        ErlangC(np.array([0.0, 0.05, 0.5, 5.0]), 300.0),
+        ErlangA(np.array([0.0, 0.05, 0.5, 5.0]), 300.0, 120.0),
+        ErlangX(np.array([0.0, 0.05, 0.5, 5.0]), 300.0, 120.0, lines=3000, redial_probability=0.2),
+        Chat(np.array([0.0, 0.05, 0.5, 5.0]), [300.0, 360.0], patience=120.0),
+    ],
+    ids=["C", "A", "X", "chat"],
+)
 def test_required_agents_is_the_smallest_that_meets_the_targets(model: object) -> None:
     res = required_agents(model, service_level=0.8, threshold=20.0, asa=15.0)  # type: ignore[arg-type]
     assert res.feasible.all()
@@ -150,8 +166,7 @@ def test_fractional_requirement_lies_between_whole_numbers() -> None:
 
 def test_occupancy_cap_and_shrinkage() -> None:
     m = ErlangC(100 / 1800, 180.0)
-    res = required_agents(m, service_level=0.5, threshold=20.0, max_occupancy=0.6,
-                          shrinkage=0.35)
+    res = required_agents(m, service_level=0.5, threshold=20.0, max_occupancy=0.6, shrinkage=0.35)
     assert float(res.agents) == math.ceil(10 / 0.6)
     assert float(res.occupancy) <= 0.6
     assert float(res.scheduled) == math.ceil(float(res.agents) / 0.65)
@@ -171,6 +186,7 @@ def test_max_arrival_rate_is_the_reverse_of_required_agents() -> None:
     rate = max_arrival_rate(m, agents, service_level=0.8, threshold=20.0)
     at = ErlangA(rate, 180.0, 120.0).service_level(agents, 20.0)
     np.testing.assert_allclose(at, 0.8, atol=1e-7)
-    need = required_agents(ErlangA(rate * 1.001, 180.0, 120.0), service_level=0.8,
-                           threshold=20.0).agents
+    need = required_agents(
+        ErlangA(rate * 1.001, 180.0, 120.0), service_level=0.8, threshold=20.0
+    ).agents
     np.testing.assert_array_equal(need, agents + 1)

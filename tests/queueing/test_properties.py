@@ -22,8 +22,15 @@ def _agents(load: float, factor: float) -> float:
 
 
 def _probabilities_ok(m: object) -> None:
-    for name in ("service_level", "prob_wait", "prob_immediate", "abandon_rate", "blocking",
-                 "occupancy", "answered_rate"):
+    for name in (
+        "service_level",
+        "prob_wait",
+        "prob_immediate",
+        "abandon_rate",
+        "blocking",
+        "occupancy",
+        "answered_rate",
+    ):
         v = np.asarray(getattr(m, name))
         assert np.all(np.isfinite(v)), name
         assert np.all((v >= 0.0) & (v <= 1.0)), (name, v)
@@ -37,8 +44,9 @@ def test_erlang_b_is_a_probability(load: float, servers: float) -> None:
 
 
 @given(load=loads, aht=ahts, factor=agent_factor, t=thresholds, d=definitions)
-def test_erlang_c_monotone_in_agents(load: float, aht: float, factor: float, t: float,
-                                     d: str) -> None:
+def test_erlang_c_monotone_in_agents(
+    load: float, aht: float, factor: float, t: float, d: str
+) -> None:
     n = _agents(load, factor)
     m = ErlangC(load / aht, aht)
     lo, hi = m.metrics(n, t, d), m.metrics(n + 1, t, d)
@@ -51,10 +59,10 @@ def test_erlang_c_monotone_in_agents(load: float, aht: float, factor: float, t: 
         assert np.isfinite(lo.asa)
 
 
-@given(load=loads, aht=ahts, ratio=patience_ratio, factor=agent_factor, t=thresholds,
-       d=definitions)
-def test_erlang_a_monotone_and_finite(load: float, aht: float, ratio: float, factor: float,
-                                      t: float, d: str) -> None:
+@given(load=loads, aht=ahts, ratio=patience_ratio, factor=agent_factor, t=thresholds, d=definitions)
+def test_erlang_a_monotone_and_finite(
+    load: float, aht: float, ratio: float, factor: float, t: float, d: str
+) -> None:
     n = _agents(load, factor)
     m = ErlangA(load / aht, aht, ratio * aht)
     lo, hi = m.metrics(n, t, d), m.metrics(n + 1, t, d)
@@ -73,23 +81,35 @@ def test_erlang_a_monotone_and_finite(load: float, aht: float, ratio: float, fac
     assert abs(float(lo.answered_rate + lo.abandon_rate) - 1.0) < 1e-9
 
 
-@given(load=loads, aht=ahts, ratio=patience_ratio, factor=agent_factor,
-       t1=thresholds, t2=thresholds, d=definitions)
-def test_service_level_monotone_in_threshold(load: float, aht: float, ratio: float,
-                                             factor: float, t1: float, t2: float,
-                                             d: str) -> None:
+@given(
+    load=loads,
+    aht=ahts,
+    ratio=patience_ratio,
+    factor=agent_factor,
+    t1=thresholds,
+    t2=thresholds,
+    d=definitions,
+)
+def test_service_level_monotone_in_threshold(
+    load: float, aht: float, ratio: float, factor: float, t1: float, t2: float, d: str
+) -> None:
     n = _agents(load, factor)
     lo_t, hi_t = sorted((t1, t2))
     m = ErlangA(load / aht, aht, ratio * aht)
     assert m.service_level(n, hi_t, d) >= m.service_level(n, lo_t, d) - ABS_ACCURACY
 
 
-@given(lam=st.floats(min_value=1e-3, max_value=2.0), aht=ahts, ratio=patience_ratio,
-       n=st.integers(min_value=1, max_value=400), extra=st.integers(min_value=0, max_value=200),
-       d=definitions)
-def test_erlang_x_probabilities_and_more_lines_less_blocking(lam: float, aht: float,
-                                                             ratio: float, n: int, extra: int,
-                                                             d: str) -> None:
+@given(
+    lam=st.floats(min_value=1e-3, max_value=2.0),
+    aht=ahts,
+    ratio=patience_ratio,
+    n=st.integers(min_value=1, max_value=400),
+    extra=st.integers(min_value=0, max_value=200),
+    d=definitions,
+)
+def test_erlang_x_probabilities_and_more_lines_less_blocking(
+    lam: float, aht: float, ratio: float, n: int, extra: int, d: str
+) -> None:
     lines = n + extra
     m = ErlangX(lam, aht, ratio * aht, lines=lines)
     more = ErlangX(lam, aht, ratio * aht, lines=lines + 5)
@@ -100,11 +120,16 @@ def test_erlang_x_probabilities_and_more_lines_less_blocking(lam: float, aht: fl
     assert abs(total - 1.0) < 1e-9
 
 
-@given(lam=st.floats(min_value=1e-3, max_value=1.0),
-       ahts_=st.lists(st.floats(min_value=30.0, max_value=900.0), min_size=1, max_size=4),
-       ratio=patience_ratio, n=st.integers(min_value=1, max_value=60), d=definitions)
-def test_chat_probabilities_and_monotone(lam: float, ahts_: list[float], ratio: float, n: int,
-                                         d: str) -> None:
+@given(
+    lam=st.floats(min_value=1e-3, max_value=1.0),
+    ahts_=st.lists(st.floats(min_value=30.0, max_value=900.0), min_size=1, max_size=4),
+    ratio=patience_ratio,
+    n=st.integers(min_value=1, max_value=60),
+    d=definitions,
+)
+def test_chat_probabilities_and_monotone(
+    lam: float, ahts_: list[float], ratio: float, n: int, d: str
+) -> None:
     ahts_sorted = sorted(ahts_)  # handle time stretches with concurrency
     m = Chat(lam, ahts_sorted, patience=ratio * ahts_sorted[0])
     lo, hi = m.metrics(n, 30.0, d), m.metrics(n + 1, 30.0, d)

@@ -48,7 +48,8 @@ def _close(name: str, ours: float, expected: float, tol: dict[str, Any]) -> None
     rel_tol = float(tol.get("rel", 0.0))
     assert math.isfinite(ours), f"{name}: got {ours}"
     assert abs(ours - expected) <= abs_tol + rel_tol * abs(expected), (
-        f"{name}: ours {ours!r}, expected {expected!r} (abs {abs_tol}, rel {rel_tol})")
+        f"{name}: ours {ours!r}, expected {expected!r} (abs {abs_tol}, rel {rel_tol})"
+    )
 
 
 def _erlang_inputs(inp: dict[str, Any]) -> tuple[float, float, float, float]:
@@ -87,17 +88,24 @@ def _queue_values(case: dict[str, Any]) -> dict[str, Callable[[], float]]:
     elif kind == "erlang_a":
         model = ErlangA(lam, aht, pat_s)
     elif kind == "erlang_x":
-        model = ErlangX(lam, aht, pat_s, lines=lines,
-                        redial_probability=float(inp.get("retrials") or 0.0))
+        model = ErlangX(
+            lam, aht, pat_s, lines=lines, redial_probability=float(inp.get("retrials") or 0.0)
+        )
     else:
-        model = Chat(lam, [float(a) * f for a in inp["aht_by_concurrency"]],
-                     max_concurrency=int(inp["max_concurrency"]), patience=pat_s, lines=lines)
+        model = Chat(
+            lam,
+            [float(a) * f for a in inp["aht_by_concurrency"]],
+            max_concurrency=int(inp["max_concurrency"]),
+            patience=pat_s,
+            lines=lines,
+        )
     n = inp.get("agents")
 
     def metric(attr: str, scale: float = 1.0, definition: str | None = None) -> Callable[[], float]:
         def get() -> float:
             kwargs = {"definition": definition} if definition else {}
             return float(getattr(model.metrics(n, thr, **kwargs), attr)) / scale
+
         return get
 
     def p0() -> float:
@@ -116,6 +124,7 @@ def _queue_values(case: dict[str, Any]) -> dict[str, Callable[[], float]]:
                 targets["max_wait_probability"] = inp["max_wait_probability"]
             res = required_agents(model, shrinkage=inp.get("shrinkage", 0.0), **targets)
             return float(getattr(res, attr))
+
         return get
 
     admitted_w = metric("mean_wait", f)
@@ -123,8 +132,9 @@ def _queue_values(case: dict[str, Any]) -> dict[str, Callable[[], float]]:
         "traffic_intensity": lambda: lam * aht,
         "wait_probability": metric("prob_wait"),
         "immediate_answer_probability": metric("prob_immediate"),
-        "service_level": metric("service_level",
-                                definition="virtual" if kind == "erlang_x" else None),
+        "service_level": metric(
+            "service_level", definition="virtual" if kind == "erlang_x" else None
+        ),
         "service_level(=P(V<=t))": metric("service_level", definition="virtual"),
         "asa_seconds": metric("asa"),
         "asa": metric("mean_virtual_wait" if kind == "erlang_x" else "asa", f),
@@ -141,8 +151,7 @@ def _queue_values(case: dict[str, Any]) -> dict[str, Callable[[], float]]:
         "mean_wait_all_seconds": metric("mean_wait"),
         "mean_wait_admitted": admitted_w,
         "mean_response_time": lambda: admitted_w() + aht / f,
-        "mean_in_system": lambda: (lam * (1 - metric("blocking")())
-                                   * (admitted_w() * f + aht)),
+        "mean_in_system": lambda: lam * (1 - metric("blocking")()) * (admitted_w() * f + aht),
         "p0": p0,
         "required_agents": staffed("agents"),
         "scheduled_positions_with_shrinkage": staffed("scheduled"),
@@ -151,8 +160,13 @@ def _queue_values(case: dict[str, Any]) -> dict[str, Callable[[], float]]:
         "wait_probability_at_5": lambda: float(model.prob_wait(5)),
         "wait_probability_at_6": lambda: float(model.prob_wait(6)),
     }
-    for d in ("answered_within_t_over_offered", "answered_within_t_over_answered",
-              "excl_abandon_before_t", "wait_le_t", "virtual"):
+    for d in (
+        "answered_within_t_over_offered",
+        "answered_within_t_over_answered",
+        "excl_abandon_before_t",
+        "wait_le_t",
+        "virtual",
+    ):
         values[f"sl_{d}"] = metric("service_level", definition=d)
     return values
 

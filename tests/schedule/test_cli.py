@@ -49,16 +49,29 @@ def _plan(path: Path) -> np.ndarray:
     """Two days of a voice queue, as `contactops plan` writes it (naive local times)."""
     hour = (np.arange(96) % 48 + 0.5) / 2
     calls = np.where((hour >= 8) & (hour < 18), 40.0, 0.0)
-    agents = np.asarray(required_agents(ErlangC(calls / 1800, 300.0), service_level=0.8,
-                                        threshold=20).agents, dtype=float)
+    agents = np.asarray(
+        required_agents(ErlangC(calls / 1800, 300.0), service_level=0.8, threshold=20).agents,
+        dtype=float,
+    )
     required = np.ceil(agents / 0.8)
     start = datetime(2026, 3, 2)  # noqa: DTZ001 - the plan writes naive local times
-    pq.write_table(pa.table({
-        "queue": ["support"] * 96, "channel": ["voice"] * 96,
-        "interval_start": pa.array([start + timedelta(minutes=30 * k) for k in range(96)],
-                                   pa.timestamp("ns")),
-        "forecast": calls, "aht": np.full(96, 300.0), "agents": agents, "required": required,
-        "threshold_s": np.full(96, 20.0)}), path)
+    pq.write_table(
+        pa.table(
+            {
+                "queue": ["support"] * 96,
+                "channel": ["voice"] * 96,
+                "interval_start": pa.array(
+                    [start + timedelta(minutes=30 * k) for k in range(96)], pa.timestamp("ns")
+                ),
+                "forecast": calls,
+                "aht": np.full(96, 300.0),
+                "agents": agents,
+                "required": required,
+                "threshold_s": np.full(96, 20.0),
+            }
+        ),
+        path,
+    )
     return required
 
 
@@ -67,12 +80,29 @@ def test_schedule_and_roster_from_a_plan(tmp_path: Path) -> None:
     required = _plan(plan)
     (tmp_path / "shifts.yaml").write_text(SHIFTS)
     (tmp_path / "agents.csv").write_text(AGENTS)
-    out, roster_out, cov = (tmp_path / "s.parquet", tmp_path / "r.csv",
-                            tmp_path / "cov.parquet")
-    result = runner.invoke(app, ["schedule", str(plan), "-t", str(tmp_path / "shifts.yaml"),
-                                 "-a", str(tmp_path / "agents.csv"), "-o", str(out),
-                                 "--roster-out", str(roster_out), "--coverage-out", str(cov),
-                                 "--time-limit", "6", "--workers", "1", "--json"])
+    out, roster_out, cov = (tmp_path / "s.parquet", tmp_path / "r.csv", tmp_path / "cov.parquet")
+    result = runner.invoke(
+        app,
+        [
+            "schedule",
+            str(plan),
+            "-t",
+            str(tmp_path / "shifts.yaml"),
+            "-a",
+            str(tmp_path / "agents.csv"),
+            "-o",
+            str(out),
+            "--roster-out",
+            str(roster_out),
+            "--coverage-out",
+            str(cov),
+            "--time-limit",
+            "6",
+            "--workers",
+            "1",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     assert payload["schedule"]["queues"] == ["support"]
@@ -99,9 +129,22 @@ def test_table_output_and_bad_input(tmp_path: Path) -> None:
     plan = tmp_path / "plan.parquet"
     _plan(plan)
     (tmp_path / "shifts.yaml").write_text(SHIFTS)
-    result = runner.invoke(app, ["schedule", str(plan), "-t", str(tmp_path / "shifts.yaml"),
-                                 "-o", str(tmp_path / "s.csv"), "--time-limit", "4",
-                                 "--workers", "1"], env={"COLUMNS": "160"})
+    result = runner.invoke(
+        app,
+        [
+            "schedule",
+            str(plan),
+            "-t",
+            str(tmp_path / "shifts.yaml"),
+            "-o",
+            str(tmp_path / "s.csv"),
+            "--time-limit",
+            "4",
+            "--workers",
+            "1",
+        ],
+        env={"COLUMNS": "160"},
+    )
     assert result.exit_code == 0, result.output
     assert "LP lower bound" in result.output
     assert "support" in result.output
@@ -110,7 +153,8 @@ def test_table_output_and_bad_input(tmp_path: Path) -> None:
     assert missing.exit_code == 2
     assert "--templates" in missing.output
     (tmp_path / "bad.yaml").write_text(SHIFTS.replace("window: [2h, 3h]", "window: [2h, 4h]"))
-    bad = runner.invoke(app, ["schedule", str(plan), "-t", str(tmp_path / "bad.yaml")],
-                        env={"COLUMNS": "200"})
+    bad = runner.invoke(
+        app, ["schedule", str(plan), "-t", str(tmp_path / "bad.yaml")], env={"COLUMNS": "200"}
+    )
     assert bad.exit_code == 2
     assert "do not overlap" in bad.output

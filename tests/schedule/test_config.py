@@ -30,8 +30,12 @@ def test_example_files_parse() -> None:
     assert cfg.rules.break_coverage == pytest.approx(0.8)
     assert set(cfg.regions) == {"default", "de"}
     assert cfg.regions["default"].is_soft("stable_start")
-    table = pacsv.read_csv(EXAMPLES / "agents.csv", convert_options=pacsv.ConvertOptions(
-        column_types={c: pa.string() for c in ("available", "days_off", "prefer_start")}))
+    table = pacsv.read_csv(
+        EXAMPLES / "agents.csv",
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in ("available", "days_off", "prefer_start")}
+        ),
+    )
     agents = agents_from_records(table.to_pylist())
     assert len(agents) == table.num_rows >= 100
     assert {a.region for a in agents} <= set(cfg.regions)
@@ -44,21 +48,27 @@ def test_parsers() -> None:
     assert parse_days("Fri-Mon", "d") == (4, 5, 6, 0)
     assert parse_days("Sat;Sun", "d") == (5, 6)
     assert parse_clock("07:30", "t") == 27000.0
-    rows = agents_from_records([{"agent": "n", "skills": "a;b", "available":
-                                 "Sat 22:00-06:00", "days_off": "Mon"}])
+    rows = agents_from_records(
+        [{"agent": "n", "skills": "a;b", "available": "Sat 22:00-06:00", "days_off": "Mon"}]
+    )
     assert rows[0].available == {5: [(79200.0, 108000.0)]}  # the night passes midnight
     assert rows[0].skills == ("a", "b")
     assert rows[0].days_off == (0,)
 
 
-@pytest.mark.parametrize(("mutate", "path"), [
-    (lambda d: d["templates"][1]["breaks"][0].update(window=["2h"]),
-     r"templates\[1\]\.breaks\[0\]\.window"),
-    (lambda d: d["templates"][0].update(dayz="Mon"), r"templates\[0\]\.dayz"),
-    (lambda d: d["templates"][2].update(starts=["25:99"]), r"templates\[2\]\.starts\[0\]"),
-    (lambda d: d["regions"]["de"].update(soft=["naps"]), r"labor\.soft"),
-    (lambda d: d["templates"][0].update(days="Mon-Funday"), r"templates\[0\]\.days"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "path"),
+    [
+        (
+            lambda d: d["templates"][1]["breaks"][0].update(window=["2h"]),
+            r"templates\[1\]\.breaks\[0\]\.window",
+        ),
+        (lambda d: d["templates"][0].update(dayz="Mon"), r"templates\[0\]\.dayz"),
+        (lambda d: d["templates"][2].update(starts=["25:99"]), r"templates\[2\]\.starts\[0\]"),
+        (lambda d: d["regions"]["de"].update(soft=["naps"]), r"labor\.soft"),
+        (lambda d: d["templates"][0].update(days="Mon-Funday"), r"templates\[0\]\.days"),
+    ],
+)
 def test_mistakes_name_their_path(mutate: object, path: str) -> None:
     data = yaml.safe_load((EXAMPLES / "shifts.yaml").read_text())
     mutate(data)  # type: ignore[operator]

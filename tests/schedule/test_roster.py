@@ -28,8 +28,15 @@ H = 3600.0
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 
 
-def check_hard_rules(r: Roster, agents: list[Agent], labor: dict[str, LaborRules],
-                     templates: list[ShiftTemplate], *, wrap: bool, days: int) -> None:
+def check_hard_rules(
+    r: Roster,
+    agents: list[Agent],
+    labor: dict[str, LaborRules],
+    templates: list[ShiftTemplate],
+    *,
+    wrap: bool,
+    days: int,
+) -> None:
     """Every hard rule, from the output tables alone (not from the solver's model)."""
     by_name = {a.name: a for a in agents}
     tpl = {t.name: t for t in templates}
@@ -54,8 +61,9 @@ def check_hard_rules(r: Roster, agents: list[Agent], labor: dict[str, LaborRules
             if a.available is not None:
                 wins = a.available.get((START + timedelta(days=row["day"])).weekday(), [])
                 s0 = local.total_seconds()
-                assert any(w0 <= s0 and s0 + t.length <= w1 for w0, w1 in wins), \
+                assert any(w0 <= s0 and s0 + t.length <= w1 for w0, w1 in wins), (
                     f"{name}: outside availability {row}"
+                )
             # breaks: each of the template's, inside its window
             got = {b["break"]: b for b in breaks[(name, row["day"])]}
             want = {b.name for b in t.breaks}
@@ -76,8 +84,9 @@ def check_hard_rules(r: Roster, agents: list[Agent], labor: dict[str, LaborRules
             if wrap and len(ends) > 1:
                 pairs.append((ends[-1], (ends[0][0] + horizon, ends[0][1] + horizon)))
             for (_, e1), (s2, _) in pairs:
-                assert (s2 - e1).total_seconds() >= rules.min_rest - 1e-6, \
+                assert (s2 - e1).total_seconds() >= rules.min_rest - 1e-6, (
                     f"{name}: rest {(s2 - e1)} < {rules.min_rest / 3600} h"
+                )
         if not rules.is_soft("max_consecutive_days"):
             on = [d in worked for d in range(days)]
             seq = on + on if wrap else on
@@ -91,8 +100,10 @@ def check_hard_rules(r: Roster, agents: list[Agent], labor: dict[str, LaborRules
             nxt = [(d + 1) % days if wrap else d + 1 for d in off]
             assert any(n in off for n in nxt), f"{name}: no two consecutive days off"
         if rules.stable_start is not None and not rules.is_soft("stable_start") and rows:
-            clock = [(row["start"] - (START + timedelta(days=row["day"]))).total_seconds()
-                     for row in rows]
+            clock = [
+                (row["start"] - (START + timedelta(days=row["day"]))).total_seconds()
+                for row in rows
+            ]
             assert max(clock) - min(clock) <= rules.stable_start + 1e-6
     # coverage recomputed from the tables
     iv = r.interval
@@ -124,34 +135,65 @@ def week_need(per_day: int = 24, days: int = 7) -> np.ndarray:
 
 
 TEMPLATES = [
-    ShiftTemplate("early", 8 * H, [7 * H, 8 * H, 9 * H],
-                  breaks=(Break(H, 3 * H, 5 * H, paid=False, name="lunch"),)),
-    ShiftTemplate("late", 8 * H, [11 * H, 12 * H, 13 * H],
-                  breaks=(Break(H, 3 * H, 5 * H, paid=False, name="lunch"),)),
+    ShiftTemplate(
+        "early",
+        8 * H,
+        [7 * H, 8 * H, 9 * H],
+        breaks=(Break(H, 3 * H, 5 * H, paid=False, name="lunch"),),
+    ),
+    ShiftTemplate(
+        "late",
+        8 * H,
+        [11 * H, 12 * H, 13 * H],
+        breaks=(Break(H, 3 * H, 5 * H, paid=False, name="lunch"),),
+    ),
 ]
 
 
 @pytest.mark.slow
 def test_every_hard_rule_holds_on_a_week() -> None:
-    labor = {"default": LaborRules(max_consecutive_days=4, min_rest=14 * H,
-                                   max_weekly_hours=35, paired_days_off=True,
-                                   stable_start=2 * H),
-             "strict": LaborRules(max_consecutive_days=3, min_rest=16 * H, max_weekly_hours=28,
-                                  paired_days_off=True, stable_start=H)}
-    agents = [Agent(f"a{i}", ["q"], min_hours=21, max_hours=35,
-                    region="strict" if i % 3 == 0 else "default",
-                    available=None if i % 4 else {d: [(6 * H, 20 * H)] for d in range(5)})
-              for i in range(9)]
+    labor = {
+        "default": LaborRules(
+            max_consecutive_days=4,
+            min_rest=14 * H,
+            max_weekly_hours=35,
+            paired_days_off=True,
+            stable_start=2 * H,
+        ),
+        "strict": LaborRules(
+            max_consecutive_days=3,
+            min_rest=16 * H,
+            max_weekly_hours=28,
+            paired_days_off=True,
+            stable_start=H,
+        ),
+    }
+    agents = [
+        Agent(
+            f"a{i}",
+            ["q"],
+            min_hours=21,
+            max_hours=35,
+            region="strict" if i % 3 == 0 else "default",
+            available=None if i % 4 else {d: [(6 * H, 20 * H)] for d in range(5)},
+        )
+        for i in range(9)
+    ]
     need = week_need()
-    sched = schedule_shifts({"q": need}, TEMPLATES, ShiftRules(wrap=True), time_limit=10,
-                            workers=1)
+    sched = schedule_shifts({"q": need}, TEMPLATES, ShiftRules(wrap=True), time_limit=10, workers=1)
     r = roster(sched, agents, labor, time_limit=20, workers=1, seed=2)
     assert r.status in ("optimal", "feasible")
     check_hard_rules(r, agents, labor, TEMPLATES, wrap=True, days=7)
     table = r.rules.to_pylist()
-    assert {row["rule"] for row in table} >= {"max_consecutive_days", "min_rest",
-                                              "max_weekly_hours", "paired_days_off",
-                                              "stable_start", "availability", "skills"}
+    assert {row["rule"] for row in table} >= {
+        "max_consecutive_days",
+        "min_rest",
+        "max_weekly_hours",
+        "paired_days_off",
+        "stable_start",
+        "availability",
+        "skills",
+    }
     assert all(row["satisfied"] for row in table if row["kind"] == "hard")
     assert r.summary()["hard_rules_broken"] == 0
     assert r.lower_bound <= r.objective + 1e-6
@@ -164,24 +206,33 @@ def test_small_roster_with_a_known_optimum() -> None:
     need[:, 8:16] = 2
     tpl = [ShiftTemplate("d", 8 * H, [8 * H])]
     agents = [Agent(n, ["queue"], max_hours=40) for n in ("ann", "bob", "cat")]
-    r = roster(need, agents, LaborRules(max_consecutive_days=2, min_rest=11 * H),
-               templates=tpl, time_limit=20, workers=1)
+    r = roster(
+        need,
+        agents,
+        LaborRules(max_consecutive_days=2, min_rest=11 * H),
+        templates=tpl,
+        time_limit=20,
+        workers=1,
+    )
     # six shifts are needed; three agents at most two days in a row (3 days): six is possible
     assert r.short_total == 0
     assert r.over_total == 0
     assert r.paid_hours == 48
     assert r.status == "optimal"
     assert sorted(r.agent_summary().column("days").to_pylist()) == [2, 2, 2]
-    check_hard_rules(r, agents, {"default": LaborRules(max_consecutive_days=2)}, tpl,
-                     wrap=False, days=3)
+    check_hard_rules(
+        r, agents, {"default": LaborRules(max_consecutive_days=2)}, tpl, wrap=False, days=3
+    )
 
 
 def test_infeasible_demand_leaves_short_and_soft_rules_report_reasons() -> None:
     need = np.zeros((2, 24))
     need[:, 9:17] = 2
     tpl = [ShiftTemplate("d", 8 * H, [9 * H])]
-    agents = [Agent("ann", ["queue"], max_hours=40, days_off=[0]),  # Monday wanted off
-              Agent("bob", ["queue"], min_hours=40, max_hours=40)]
+    agents = [
+        Agent("ann", ["queue"], max_hours=40, days_off=[0]),  # Monday wanted off
+        Agent("bob", ["queue"], min_hours=40, max_hours=40),
+    ]
     r = roster(need, agents, LaborRules(), templates=tpl, time_limit=10, workers=1)
     # two agents, two per day: Ann must work Monday, and nothing more is possible
     assert r.short_total == 0
@@ -223,17 +274,35 @@ def test_warnings_and_errors_name_the_agent_and_rule() -> None:
     need[0, 8:16] = 1
     tpl = [ShiftTemplate("d", 8 * H, [8 * H])]
     with pytest.warns(ScheduleWarning, match="agent 'x'.*none of their skills"):
-        roster(need, [Agent("a", ["queue"]), Agent("x", ["billing"])], templates=tpl,
-               time_limit=5, workers=1)
+        roster(
+            need,
+            [Agent("a", ["queue"]), Agent("x", ["billing"])],
+            templates=tpl,
+            time_limit=5,
+            workers=1,
+        )
     with pytest.warns(ScheduleWarning, match=r"agent 'c'.*contracted hours 37\.5-37\.5"):
-        roster(need, [Agent("c", ["queue"], min_hours=37.5, max_hours=37.5)], templates=tpl,
-               time_limit=5, workers=1)
-    with pytest.warns(ScheduleWarning, match="queue 'queue': no agent has this skill"), \
-            pytest.warns(ScheduleWarning, match="none of their skills"):
+        roster(
+            need,
+            [Agent("c", ["queue"], min_hours=37.5, max_hours=37.5)],
+            templates=tpl,
+            time_limit=5,
+            workers=1,
+        )
+    with (
+        pytest.warns(ScheduleWarning, match="queue 'queue': no agent has this skill"),
+        pytest.warns(ScheduleWarning, match="none of their skills"),
+    ):
         roster(need, [Agent("b", ["billing"])], templates=tpl, time_limit=5, workers=1)
     with pytest.raises(InvalidParameterError, match=r"agent 'a'\.region"):
-        roster(need, [Agent("a", ["queue"], region="fr")], {"de": LaborRules()},
-               templates=tpl, time_limit=5, workers=1)
+        roster(
+            need,
+            [Agent("a", ["queue"], region="fr")],
+            {"de": LaborRules()},
+            templates=tpl,
+            time_limit=5,
+            workers=1,
+        )
     with pytest.raises(InvalidParameterError, match="unique names"):
         roster(need, [Agent("a", ["queue"])] * 2, templates=tpl, time_limit=5, workers=1)
     with pytest.raises(InvalidParameterError, match="templates"):

@@ -33,8 +33,14 @@ def day(values: dict[tuple[int, int], float], per_day: int = 24, days: int = 1) 
     return need
 
 
-def brute_force(need: np.ndarray, lengths: list[int], starts: list[int], costs: Costs,
-                interval_h: float, top: int) -> float:
+def brute_force(
+    need: np.ndarray,
+    lengths: list[int],
+    starts: list[int],
+    costs: Costs,
+    interval_h: float,
+    top: int,
+) -> float:
     """The cheapest schedule by enumerating every count 0..top of every (length, start).
 
     Written apart from the package: coverage by plain loops, no breaks, no wrap.
@@ -45,12 +51,16 @@ def brute_force(need: np.ndarray, lengths: list[int], starts: list[int], costs: 
         cov = np.zeros(need.size)
         paid = 0.0
         for (ln, s), n in zip(kinds, counts, strict=True):
-            cov[s:s + ln] += n
+            cov[s : s + ln] += n
             paid += n * ln * interval_h
         short = np.maximum(need.ravel() - cov, 0).sum()
         over = np.maximum(cov - need.ravel(), 0).sum()
-        best = min(best, paid * costs.paid_hour + short * costs.short * interval_h
-                   + over * costs.over * interval_h)
+        best = min(
+            best,
+            paid * costs.paid_hour
+            + short * costs.short * interval_h
+            + over * costs.over * interval_h,
+        )
     return best
 
 
@@ -75,8 +85,7 @@ def test_known_optimum_by_enumeration(costs: Costs) -> None:
     # 12 two-hour intervals; shifts of 4 or 6 intervals at four starts
     need = np.array([[0, 1, 2, 3, 3, 2, 2, 3, 1, 1, 0, 0]], dtype=float)
     starts = [0, 1, 3, 6]
-    templates = [ShiftTemplate(f"{n}x2h", n * 2 * H, [s * 2 * H for s in starts])
-                 for n in (4, 6)]
+    templates = [ShiftTemplate(f"{n}x2h", n * 2 * H, [s * 2 * H for s in starts]) for n in (4, 6)]
     expected = brute_force(need, [4, 6], starts, costs, 2.0, top=3)
     s = schedule_shifts(need, templates, costs=costs, time_limit=20, workers=1)
     assert s.status == "optimal"
@@ -84,7 +93,8 @@ def test_known_optimum_by_enumeration(costs: Costs) -> None:
     assert s.lower_bound <= s.objective + 1e-9
     # the reported parts add up and match the coverage
     assert s.cost["paid_cost"] + s.cost["short_cost"] + s.cost["over_cost"] == pytest.approx(
-        s.objective)
+        s.objective
+    )
     assert s.cost["short_cost"] == pytest.approx(s.short_total * costs.short * 2.0)
 
 
@@ -102,7 +112,9 @@ def test_night_shift_crosses_midnight_and_the_week_boundary() -> None:
     assert wrapped.shift_count == 3
     rows = sorted(wrapped.shifts.to_pylist(), key=lambda r: r["day"])
     assert [(r["weekday"], r["start_time"], r["end_time"], r["agents"]) for r in rows] == [
-        ("Tue", "22:00", "06:00", 1), ("Sun", "22:00", "06:00", 2)]
+        ("Tue", "22:00", "06:00", 1),
+        ("Sun", "22:00", "06:00", 2),
+    ]
     # the Sunday shift ends on the next Monday (UTC timestamps, past the horizon)
     sunday = rows[1]
     assert sunday["end"] - sunday["start"] == timedelta(hours=8)
@@ -110,8 +122,9 @@ def test_night_shift_crosses_midnight_and_the_week_boundary() -> None:
 
     with pytest.warns(ScheduleWarning, match=r"6 interval\(s\) with demand are covered by no"):
         # (short dear enough that covering Sunday's two hours pays for whole shifts)
-        straight = schedule_shifts(need, [night], ShiftRules(wrap=False),
-                                   costs=Costs(short=20), time_limit=10, workers=1)
+        straight = schedule_shifts(
+            need, [night], ShiftRules(wrap=False), costs=Costs(short=20), time_limit=10, workers=1
+        )
     # without wrap nothing in the horizon starts before Monday 00:00: Monday morning is short
     assert straight.short[0, :6].tolist() == [2.0] * 6
     assert straight.short_total == 12
@@ -125,21 +138,36 @@ def test_breaks_inside_their_windows_with_coverage_kept() -> None:
     need[0, 32:72] = 6  # 08:00-18:00
     need[0, 44:56] = 8  # a late-morning peak
     tpl = ShiftTemplate(
-        "8h", 8 * H, [k * 900.0 for k in range(28, 42)],
-        breaks=(Break(900, 1.5 * H, 3 * H, name="break 1"),
-                Break(1800, 3.5 * H, 5 * H, paid=False, name="lunch"),
-                Break(900, 5.5 * H, 7 * H, name="break 2")))
-    s = schedule_shifts(need, [tpl], ShiftRules(break_coverage=0.75), costs=Costs(short=50),
-                        time_limit=20, workers=1, seed=3)
-    windows = {"break 1": (1.5 * H, 3 * H, 900), "lunch": (3.5 * H, 5 * H, 1800),
-               "break 2": (5.5 * H, 7 * H, 900)}
+        "8h",
+        8 * H,
+        [k * 900.0 for k in range(28, 42)],
+        breaks=(
+            Break(900, 1.5 * H, 3 * H, name="break 1"),
+            Break(1800, 3.5 * H, 5 * H, paid=False, name="lunch"),
+            Break(900, 5.5 * H, 7 * H, name="break 2"),
+        ),
+    )
+    s = schedule_shifts(
+        need,
+        [tpl],
+        ShiftRules(break_coverage=0.75),
+        costs=Costs(short=50),
+        time_limit=20,
+        workers=1,
+        seed=3,
+    )
+    windows = {
+        "break 1": (1.5 * H, 3 * H, 900),
+        "lunch": (3.5 * H, 5 * H, 1800),
+        "break 2": (5.5 * H, 7 * H, 900),
+    }
     shifts = {r["shift"]: r for r in s.shifts.to_pylist()}
     on = np.zeros(per_day)
     off = np.zeros(per_day)
     base = datetime(2026, 1, 5, tzinfo=UTC)
     for r in shifts.values():
         a = int((r["start"] - base).total_seconds() // 900)
-        on[a:a + 32] += r["agents"]
+        on[a : a + 32] += r["agents"]
         assert r["paid_hours"] == 7.5  # lunch unpaid
     seen: dict[int, set[str]] = {}
     for b in s.breaks.to_pylist():
@@ -149,7 +177,7 @@ def test_breaks_inside_their_windows_with_coverage_kept() -> None:
         assert lo <= after <= hi, b
         assert (b["end"] - b["start"]).total_seconds() == length
         k = int((b["start"] - base).total_seconds() // 900)
-        off[k:k + length // 900] += line["agents"]
+        off[k : k + length // 900] += line["agents"]
         seen.setdefault(b["shift"], set()).add(b["break"])
     assert all(v == set(windows) for v in seen.values())  # every agent takes every break
     np.testing.assert_array_equal(s.coverage[0], on - off)
@@ -163,8 +191,7 @@ def test_breaks_inside_their_windows_with_coverage_kept() -> None:
 def test_over_constrained_week_returns_the_best_partial_schedule() -> None:
     need = day({(8, 16): 5}, days=2)
     tpl = ShiftTemplate("day", 8 * H, [8 * H])
-    s = schedule_shifts(need, [tpl], ShiftRules(max_agents_per_day=3), time_limit=10,
-                        workers=1)
+    s = schedule_shifts(need, [tpl], ShiftRules(max_agents_per_day=3), time_limit=10, workers=1)
     assert s.status != "infeasible"
     assert s.shift_count == 6
     assert s.short_total == 2 * 8 * 2
@@ -175,8 +202,9 @@ def test_over_constrained_week_returns_the_best_partial_schedule() -> None:
     # demand no template reaches is reported, and left short
     need[0, 20:22] = 1
     with pytest.warns(ScheduleWarning, match="covered by no template start"):
-        s2 = schedule_shifts(need, [tpl], ShiftRules(max_agents_per_day=3), time_limit=10,
-                             workers=1)
+        s2 = schedule_shifts(
+            need, [tpl], ShiftRules(max_agents_per_day=3), time_limit=10, workers=1
+        )
     assert s2.short[0, 20:22].tolist() == [1.0, 1.0]
 
 
@@ -186,8 +214,9 @@ def test_budget_short_goes_where_service_suffers_least() -> None:
     busy[9], busy[15] = 9.0, 2.0  # Erlangs: 10 agents are tight at 09, slack at 15
     model = ErlangC(busy / 300.0 + 1e-9, 300.0)
     tpl = ShiftTemplate("1h", H, [9 * H, 15 * H])
-    s = schedule_shifts(need, [tpl], ShiftRules(max_paid_hours=15), queue_model=model,
-                        time_limit=10, workers=1)
+    s = schedule_shifts(
+        need, [tpl], ShiftRules(max_paid_hours=15), queue_model=model, time_limit=10, workers=1
+    )
     assert s.paid_hours == 15
     assert s.short[0, 9] == 0
     assert s.short[0, 15] == 5
@@ -215,20 +244,32 @@ def test_service_weights_are_convex_and_normalised() -> None:
 
 def test_frame_input_and_coverage_table() -> None:
     start = datetime(2026, 3, 2, tzinfo=UTC)
-    rows = [{"queue": q, "interval_start": start + timedelta(minutes=30 * k),
-             "required": peak if 16 <= k < 32 else 0.0}
-            for q, peak in (("sales", 2.0), ("support", 3.0)) for k in range(48)]
-    table = pa.Table.from_pylist(rows, schema=pa.schema([
-        ("queue", pa.string()), ("interval_start", pa.timestamp("us", tz="UTC")),
-        ("required", pa.float64())]))
+    rows = [
+        {
+            "queue": q,
+            "interval_start": start + timedelta(minutes=30 * k),
+            "required": peak if 16 <= k < 32 else 0.0,
+        }
+        for q, peak in (("sales", 2.0), ("support", 3.0))
+        for k in range(48)
+    ]
+    table = pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [
+                ("queue", pa.string()),
+                ("interval_start", pa.timestamp("us", tz="UTC")),
+                ("required", pa.float64()),
+            ]
+        ),
+    )
     tpl = ShiftTemplate("8h", 8 * H, [8 * H])
     s = schedule_shifts(table, [tpl], time_limit=10, workers=1)
     assert s.queues == ("sales", "support")
     assert s.interval == 1800
     assert s.coverage.shape == (2, 1, 48)
     cov = s.coverage_table()
-    assert cov.column_names == ["queue", "interval_start", "required", "scheduled", "short",
-                                "over"]
+    assert cov.column_names == ["queue", "interval_start", "required", "scheduled", "short", "over"]
     assert cov.num_rows == 96
     back = {(r["queue"], r["interval_start"]): r for r in cov.to_pylist()}
     for r in rows:
@@ -243,10 +284,13 @@ def test_frame_input_and_coverage_table() -> None:
 def test_reproducible_with_one_worker_and_time_limit_kept() -> None:
     rng = np.random.default_rng(5)
     need = np.round(rng.uniform(0, 6, (2, 48)) * np.sin(np.linspace(0, np.pi, 48)) ** 2)
-    tpl = ShiftTemplate("4h", 4 * H, [k * 1800.0 for k in range(0, 48, 2)],
-                        breaks=(Break(1800, H, 2.5 * H),))
-    runs = [schedule_shifts(need, [tpl], ShiftRules(wrap=True), time_limit=8, workers=1,
-                            seed=11) for _ in range(2)]
+    tpl = ShiftTemplate(
+        "4h", 4 * H, [k * 1800.0 for k in range(0, 48, 2)], breaks=(Break(1800, H, 2.5 * H),)
+    )
+    runs = [
+        schedule_shifts(need, [tpl], ShiftRules(wrap=True), time_limit=8, workers=1, seed=11)
+        for _ in range(2)
+    ]
     np.testing.assert_array_equal(runs[0].x, runs[1].x)
     np.testing.assert_array_equal(runs[0].y, runs[1].y)
     assert all(r.wall_time < 8 + 3 for r in runs)
@@ -259,13 +303,15 @@ def test_large_programs_go_through_windows(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(shifts_module, "FULL_MODEL_LIMIT", 50)
     need = np.zeros((2, 24))
     need[:, 7:21] = [2, 3, 4, 4, 5, 5, 4, 4, 5, 5, 4, 3, 2, 2]
-    tpl = ShiftTemplate("6h", 6 * H, [k * H for k in range(5, 16)],
-                        breaks=(Break(H, 2 * H, 4 * H),))
+    tpl = ShiftTemplate(
+        "6h", 6 * H, [k * H for k in range(5, 16)], breaks=(Break(H, 2 * H, 4 * H),)
+    )
     s = schedule_shifts(need, [tpl], time_limit=6, workers=1)
     assert s.stats["lns_windows"] > 0
     assert s.lower_bound <= s.objective + 1e-9
-    assert s.objective == pytest.approx(s.program.objective(s.x.astype(float),
-                                                            s.y.astype(float))["objective"])
+    assert s.objective == pytest.approx(
+        s.program.objective(s.x.astype(float), s.y.astype(float))["objective"]
+    )
 
 
 def test_bad_input_names_the_item_and_rule() -> None:
@@ -273,23 +319,36 @@ def test_bad_input_names_the_item_and_rule() -> None:
     with pytest.raises(InvalidParameterError, match=r"template 'odd'\.length.*multiple"):
         schedule_shifts(need, [ShiftTemplate("odd", 8 * H + 600, [8 * H])])
     with pytest.raises(InvalidParameterError, match="break windows that do not overlap"):
-        ShiftTemplate("x", 8 * H, [8 * H], breaks=(Break(1800, H, 3 * H, name="a"),
-                                                   Break(1800, 2 * H, 4 * H, name="b")))
+        ShiftTemplate(
+            "x",
+            8 * H,
+            [8 * H],
+            breaks=(Break(1800, H, 3 * H, name="a"), Break(1800, 2 * H, 4 * H, name="b")),
+        )
     with pytest.raises(InvalidParameterError, match="inside the shift"):
         ShiftTemplate("x", 4 * H, [8 * H], breaks=(Break(1800, H, 4 * H),))
     with pytest.raises(InvalidParameterError, match=r"requirement\[0, 3\]"):
-        schedule_shifts(np.where(np.arange(48) == 3, -1.0, 0.0)[None, :],
-                        [ShiftTemplate("d", 8 * H, [8 * H])])
+        schedule_shifts(
+            np.where(np.arange(48) == 3, -1.0, 0.0)[None, :], [ShiftTemplate("d", 8 * H, [8 * H])]
+        )
     with pytest.raises(InvalidParameterError, match="unique names"):
         schedule_shifts(need, [ShiftTemplate("d", 8 * H, [8 * H])] * 2)
     with pytest.raises(InvalidParameterError, match="workers"):
         schedule_shifts(need, [ShiftTemplate("d", 8 * H, [8 * H])], workers=0)
     with pytest.warns(ScheduleWarning, match="'weekend'.*cannot cover any interval"):
-        schedule_shifts(day({(8, 16): 1}, days=2), [ShiftTemplate("d", 8 * H, [8 * H]),
-                                                   ShiftTemplate("weekend", 8 * H, [8 * H],
-                                                                 days=[5, 6])],
-                        time_limit=5, workers=1)
+        schedule_shifts(
+            day({(8, 16): 1}, days=2),
+            [
+                ShiftTemplate("d", 8 * H, [8 * H]),
+                ShiftTemplate("weekend", 8 * H, [8 * H], days=[5, 6]),
+            ],
+            time_limit=5,
+            workers=1,
+        )
     with pytest.warns(ScheduleWarning, match="'late'.*cannot cover any interval with demand"):
-        schedule_shifts(day({(8, 16): 1}), [ShiftTemplate("d", 8 * H, [8 * H]),
-                               ShiftTemplate("late", 2 * H, [20 * H])],
-                        time_limit=5, workers=1)
+        schedule_shifts(
+            day({(8, 16): 1}),
+            [ShiftTemplate("d", 8 * H, [8 * H]), ShiftTemplate("late", 2 * H, [20 * H])],
+            time_limit=5,
+            workers=1,
+        )

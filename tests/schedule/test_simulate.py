@@ -29,20 +29,35 @@ def _week() -> tuple[np.ndarray, np.ndarray]:
     hour = (np.arange(48) + 0.5) / 2
     shape = np.exp(-0.5 * ((hour - 12.0) / 3.0) ** 2)
     calls = np.tile(np.where((hour >= 7) & (hour < 21), 60.0 * shape, 0.0), 7)
-    calls[5 * 48:] *= 0.6  # a quieter weekend
+    calls[5 * 48 :] *= 0.6  # a quieter weekend
     need = required_agents(ErlangC(calls / 1800.0, AHT), service_level=0.8, threshold=20).agents
     return calls, np.asarray(need, dtype=float).reshape(7, 48)
 
 
-TEMPLATES = [ShiftTemplate("8h", 8 * H, [k * 1800.0 for k in range(12, 27)],
-                           breaks=(Break(1800, 2 * H, 3.5 * H, name="break"),
-                                   Break(1800, 4 * H, 6 * H, paid=False, name="lunch")))]
+TEMPLATES = [
+    ShiftTemplate(
+        "8h",
+        8 * H,
+        [k * 1800.0 for k in range(12, 27)],
+        breaks=(
+            Break(1800, 2 * H, 3.5 * H, name="break"),
+            Break(1800, 4 * H, 6 * H, paid=False, name="lunch"),
+        ),
+    )
+]
 
 
 def test_simulated_week_runs_on_the_schedule_breaks_included() -> None:
     calls, need = _week()
-    s = schedule_shifts({"voice": need}, TEMPLATES, ShiftRules(wrap=True),
-                        costs=Costs(short=40), time_limit=8, gap_limit=0.02, workers=1)
+    s = schedule_shifts(
+        {"voice": need},
+        TEMPLATES,
+        ShiftRules(wrap=True),
+        costs=Costs(short=40),
+        time_limit=8,
+        gap_limit=0.02,
+        workers=1,
+    )
     queue = Queue("voice", volume=calls, handle_time=AHT, patience=None)
     center = to_center(s, [queue])
     assert center.interval == 1800
@@ -73,10 +88,21 @@ def test_roster_to_center_groups_agents_by_skill_set() -> None:
     calls = np.where(need.ravel() > 0, 20.0, 0.0)
     tpl = [ShiftTemplate("8h", 8 * H, [9 * H], breaks=(Break(1800, 3 * H, 4 * H),))]
     agents = [Agent("ann", ["a", "b"]), Agent("bob", ["a"]), Agent("cy", ["a", "b"])]
-    r = roster({"a": need, "b": np.zeros((2, 48))}, agents, LaborRules(), templates=tpl,
-               time_limit=10, workers=1)
-    center = to_center(r, [Queue("a", volume=calls, handle_time=AHT),
-                           Queue("b", volume=np.zeros(96), handle_time=AHT)])
+    r = roster(
+        {"a": need, "b": np.zeros((2, 48))},
+        agents,
+        LaborRules(),
+        templates=tpl,
+        time_limit=10,
+        workers=1,
+    )
+    center = to_center(
+        r,
+        [
+            Queue("a", volume=calls, handle_time=AHT),
+            Queue("b", volume=np.zeros(96), handle_time=AHT),
+        ],
+    )
     by_skills = {tuple(g.skills): np.asarray(g.staffing) for g in center.groups}
     assert set(by_skills) <= {("a",), ("a", "b")}
     total = sum(by_skills.values())

@@ -23,8 +23,7 @@ from contactops.service._models import User
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-PG_ADMIN = os.environ.get("CONTACTOPS_TEST_PG",
-                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN = os.environ.get("CONTACTOPS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PASSWORD = "demo-password-1"
 
 
@@ -99,8 +98,7 @@ def _world(database_url: str) -> Iterator[World]:
     with sessions() as session:
         users = seed_demo(session, PASSWORD)
         create_user(session, "root", PASSWORD, superuser=True)
-        create_user(session, "dual", PASSWORD, memberships={"support": "agent",
-                                                            "billing": "agent"})
+        create_user(session, "dual", PASSWORD, memberships={"support": "agent", "billing": "agent"})
         session.commit()
         tokens = {}
         for user in session.scalars(select(User)):

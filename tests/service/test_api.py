@@ -17,8 +17,12 @@ def _open(world, user="support-agent", **body):
 
 
 def _path_with_ids(path: str) -> str:
-    return (path.replace("{case_id}", "1").replace("{user_id}", "1")
-            .replace("{name}", "support").replace("{username}", "support-agent"))
+    return (
+        path.replace("{case_id}", "1")
+        .replace("{user_id}", "1")
+        .replace("{name}", "support")
+        .replace("{username}", "support-agent")
+    )
 
 
 def test_every_api_operation_needs_a_token(world):
@@ -44,14 +48,17 @@ def test_bad_tokens_are_401(world):
 
 def test_login_gives_a_working_token_and_passwords_are_argon2(world):
     from tests.service.conftest import PASSWORD
-    r = world.client.post("/api/v1/login/access-token",
-                          json={"username": "billing-lead", "password": PASSWORD})
+
+    r = world.client.post(
+        "/api/v1/login/access-token", json={"username": "billing-lead", "password": PASSWORD}
+    )
     assert r.status_code == 200
     token = r.json()["access_token"]
     me = world.client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
     assert me.json()["memberships"] == [{"department": "billing", "role": "lead"}]
-    bad = world.client.post("/api/v1/login/access-token",
-                            json={"username": "billing-lead", "password": "wrong-one"})
+    bad = world.client.post(
+        "/api/v1/login/access-token", json={"username": "billing-lead", "password": "wrong-one"}
+    )
     assert bad.status_code == 401
     with world.app.state.context.sessions() as s:
         hashes = s.execute(text("select password_hash from users")).scalars().all()
@@ -68,38 +75,56 @@ def test_other_departments_get_404_and_roles_403(world):
     for user in ("billing-agent", "billing-lead"):
         h = world.as_(user)
         assert world.client.get(f"/api/v1/cases/{cid}", headers=h).status_code == 404
-        assert world.client.patch(f"/api/v1/cases/{cid}", json={"title": "x"},
-                                  headers=h).status_code == 404
-        assert world.client.post(f"/api/v1/cases/{cid}/handoffs",
-                                 json={"to_department": "billing"},
-                                 headers=h).status_code == 404
+        assert (
+            world.client.patch(f"/api/v1/cases/{cid}", json={"title": "x"}, headers=h).status_code
+            == 404
+        )
+        assert (
+            world.client.post(
+                f"/api/v1/cases/{cid}/handoffs", json={"to_department": "billing"}, headers=h
+            ).status_code
+            == 404
+        )
         assert world.client.get(f"/api/v1/cases/{cid}/events", headers=h).status_code == 404
-        assert world.client.post(f"/api/v1/cases/{cid}/transitions", json={"action": "close"},
-                                 headers=h).status_code == 404
+        assert (
+            world.client.post(
+                f"/api/v1/cases/{cid}/transitions", json={"action": "close"}, headers=h
+            ).status_code
+            == 404
+        )
         listed = world.client.get("/api/v1/cases", headers=h).json()
         assert cid not in [c["id"] for c in listed]
     # an agent may not change the priority; the lead may
-    r = world.client.patch(f"/api/v1/cases/{cid}", json={"priority": 1},
-                           headers=world.as_("support-agent"))
+    r = world.client.patch(
+        f"/api/v1/cases/{cid}", json={"priority": 1}, headers=world.as_("support-agent")
+    )
     assert r.status_code == 403
     assert "lead" in r.json()["detail"]
-    r = world.client.patch(f"/api/v1/cases/{cid}", json={"priority": 1},
-                           headers=world.as_("support-lead"))
+    r = world.client.patch(
+        f"/api/v1/cases/{cid}", json={"priority": 1}, headers=world.as_("support-lead")
+    )
     assert r.status_code == 200
     assert r.json()["priority"] == 1
     # creating a case in a department you do not belong to
-    r = world.client.post("/api/v1/cases", json={"title": "t", "department": "billing"},
-                          headers=world.as_("support-agent"))
+    r = world.client.post(
+        "/api/v1/cases",
+        json={"title": "t", "department": "billing"},
+        headers=world.as_("support-agent"),
+    )
     assert r.status_code == 403
     # superusers see everything; a member of two departments sees both
     assert world.client.get(f"/api/v1/cases/{cid}", headers=world.as_("root")).status_code == 200
     assert world.client.get(f"/api/v1/cases/{cid}", headers=world.as_("dual")).status_code == 200
     # non-superusers cannot create departments or read the audit log
-    r = world.client.post("/api/v1/departments", headers=world.as_("support-lead"),
-                          json={"name": "legal", "calendar": "24x7", "policy": "standard"})
+    r = world.client.post(
+        "/api/v1/departments",
+        headers=world.as_("support-lead"),
+        json={"name": "legal", "calendar": "24x7", "policy": "standard"},
+    )
     assert r.status_code == 403
-    assert world.client.get("/api/v1/audit-log",
-                            headers=world.as_("support-lead")).status_code == 403
+    assert (
+        world.client.get("/api/v1/audit-log", headers=world.as_("support-lead")).status_code == 403
+    )
 
 
 def test_transitions_and_handoff(world):
@@ -107,30 +132,34 @@ def test_transitions_and_handoff(world):
     h = world.as_("support-agent")
 
     def act(action, user_headers=h, **extra):
-        return world.client.post(f"/api/v1/cases/{cid}/transitions",
-                                 json={"action": action, **extra}, headers=user_headers)
+        return world.client.post(
+            f"/api/v1/cases/{cid}/transitions",
+            json={"action": action, **extra},
+            headers=user_headers,
+        )
 
     assert act("respond").status_code == 200
     r = act("wait_on_customer")
     assert r.json()["status"] == "waiting_customer"
     assert {c["state"] for c in r.json()["clocks"]} == {"paused", "stopped"}
     # a case waiting on the customer cannot be handed off
-    r = world.client.post(f"/api/v1/cases/{cid}/handoffs", json={"to_department": "billing"},
-                          headers=h)
+    r = world.client.post(
+        f"/api/v1/cases/{cid}/handoffs", json={"to_department": "billing"}, headers=h
+    )
     assert r.status_code == 409
     assert "waiting_customer" in r.json()["detail"]
     assert act("customer_replied").json()["status"] == "open"
     # unknown department: 422 naming the field and the known departments
-    r = world.client.post(f"/api/v1/cases/{cid}/handoffs", json={"to_department": "legal"},
-                          headers=h)
+    r = world.client.post(
+        f"/api/v1/cases/{cid}/handoffs", json={"to_department": "legal"}, headers=h
+    )
     assert r.status_code == 422
     body = r.json()
     assert body["field"] == "department"
     assert body["value"] == "legal"
     assert "billing" in body["rule"]
     # same place again
-    r = world.client.post(f"/api/v1/cases/{cid}/handoffs", json={"stage": "diagnose"},
-                          headers=h)
+    r = world.client.post(f"/api/v1/cases/{cid}/handoffs", json={"stage": "diagnose"}, headers=h)
     assert r.status_code == 409
     # a stage change inside the department keeps the clocks
     before = world.client.get(f"/api/v1/cases/{cid}", headers=h).json()["clocks"]
@@ -139,9 +168,11 @@ def test_transitions_and_handoff(world):
     assert r.json()["stage"] == "fix"
     assert [c["id"] for c in r.json()["clocks"]] == [c["id"] for c in before]
     # to billing: new clocks there; support loses sight of it, billing gains it
-    r = world.client.post(f"/api/v1/cases/{cid}/handoffs",
-                          json={"to_department": "billing", "reason": "refund needed"},
-                          headers=h)
+    r = world.client.post(
+        f"/api/v1/cases/{cid}/handoffs",
+        json={"to_department": "billing", "reason": "refund needed"},
+        headers=h,
+    )
     assert r.status_code == 201
     case = r.json()
     assert case["department"] == "billing"
@@ -153,52 +184,73 @@ def test_transitions_and_handoff(world):
     hb = world.as_("billing-agent")
     handoffs = world.client.get(f"/api/v1/cases/{cid}/handoffs", headers=hb).json()
     assert [(x["from_department"], x["to_department"]) for x in handoffs] == [
-        ("support", "support"), ("support", "billing")]
+        ("support", "support"),
+        ("support", "billing"),
+    ]
     assert act("resolve", hb).status_code == 200
     assert act("close", hb).json()["status"] == "closed"
     r = act("close", hb)
     assert r.status_code == 409
     assert "closed" in r.json()["detail"]
     assert r.json()["fix"]
-    kinds = [e["kind"] for e in world.client.get(f"/api/v1/cases/{cid}/events",
-                                                 headers=hb).json()]
+    kinds = [e["kind"] for e in world.client.get(f"/api/v1/cases/{cid}/events", headers=hb).json()]
     assert kinds[0] == "opened"
     assert kinds[-1] == "closed"
     assert kinds.count("handoff") == 1
     assert kinds.count("stage_changed") == 1
     log = world.client.get("/api/v1/audit-log", headers=world.as_("root")).json()
     actions = [e["action"] for e in log if e["entity"] == "case" and e["entity_id"] == str(cid)]
-    assert actions == ["case.open", "case.respond", "case.wait_on_customer",
-                       "case.customer_replied", "case.handoff", "case.handoff",
-                       "case.resolve", "case.close"]
+    assert actions == [
+        "case.open",
+        "case.respond",
+        "case.wait_on_customer",
+        "case.customer_replied",
+        "case.handoff",
+        "case.handoff",
+        "case.resolve",
+        "case.close",
+    ]
 
 
 def test_exception_queue_for_unknown_categories_and_disputes(world):
-    r = world.client.post("/api/v1/cases", json={"title": "??", "category": "alien"},
-                          headers=world.as_("sales-agent"))
+    r = world.client.post(
+        "/api/v1/cases", json={"title": "??", "category": "alien"}, headers=world.as_("sales-agent")
+    )
     assert r.status_code == 201
     case = r.json()
     assert case["department"] == "exceptions"
     assert "alien" in case["exception_reason"]
     # agents do not see the exception queue; leads do, on the board too
-    assert world.client.get(f"/api/v1/cases/{case['id']}",
-                            headers=world.as_("sales-agent")).status_code == 404
+    assert (
+        world.client.get(
+            f"/api/v1/cases/{case['id']}", headers=world.as_("sales-agent")
+        ).status_code
+        == 404
+    )
     board = world.client.get("/api/v1/board", headers=world.as_("sales-agent")).json()
     assert board["exceptions"] is None
     board = world.client.get("/api/v1/board", headers=world.as_("billing-lead")).json()
     assert [c["id"] for c in board["exceptions"]] == [case["id"]]
     assert [d["name"] for d in board["departments"]] == ["billing"]
-    r = world.client.post(f"/api/v1/cases/{case['id']}/handoffs",
-                          json={"to_department": "billing"}, headers=world.as_("billing-lead"))
+    r = world.client.post(
+        f"/api/v1/cases/{case['id']}/handoffs",
+        json={"to_department": "billing"},
+        headers=world.as_("billing-lead"),
+    )
     assert r.status_code == 201
     assert r.json()["department"] == "billing"
     # routed category and a dispute
-    routed = world.client.post("/api/v1/cases", json={"title": "bill", "category": "invoice"},
-                               headers=world.as_("sales-agent")).json()
+    routed = world.client.post(
+        "/api/v1/cases",
+        json={"title": "bill", "category": "invoice"},
+        headers=world.as_("sales-agent"),
+    ).json()
     assert routed["department"] == "billing"
-    r = world.client.post(f"/api/v1/cases/{routed['id']}/disputes",
-                          json={"departments": ["billing", "fulfilment"], "reason": "whose?"},
-                          headers=world.as_("billing-agent"))
+    r = world.client.post(
+        f"/api/v1/cases/{routed['id']}/disputes",
+        json={"departments": ["billing", "fulfilment"], "reason": "whose?"},
+        headers=world.as_("billing-agent"),
+    )
     assert r.status_code == 201
     assert r.json()["department"] == "exceptions"
     assert "dispute between billing and fulfilment" in r.json()["exception_reason"]
@@ -218,8 +270,9 @@ def test_malformed_and_oversized_bodies(world):
     r = world.client.post("/api/v1/cases", json={"title": "t", "impact": "9"}, headers=h)
     assert r.status_code == 422
     assert "impact" in r.json()["field"]
-    r = world.client.post("/api/v1/cases", content=b'{"title": "' + b"x" * 20_000 + b'"}',
-                          headers=h)
+    r = world.client.post(
+        "/api/v1/cases", content=b'{"title": "' + b"x" * 20_000 + b'"}', headers=h
+    )
     assert r.status_code == 413
     assert "larger than" in r.json()["detail"]
     r = world.client.post("/api/v1/cases/1/transitions", json={"action": "explode"}, headers=h)
@@ -230,18 +283,21 @@ def test_stale_expected_version_is_409_and_both_changes_survive(world):
     cid = _open(world)["id"]
     h = world.as_("support-agent")
     v = world.client.get(f"/api/v1/cases/{cid}", headers=h).json()["version"]
-    first = world.client.patch(f"/api/v1/cases/{cid}",
-                               json={"title": "new title", "expected_version": v}, headers=h)
+    first = world.client.patch(
+        f"/api/v1/cases/{cid}", json={"title": "new title", "expected_version": v}, headers=h
+    )
     assert first.status_code == 200
-    second = world.client.patch(f"/api/v1/cases/{cid}",
-                                json={"assignee": "support-agent", "expected_version": v},
-                                headers=h)
+    second = world.client.patch(
+        f"/api/v1/cases/{cid}", json={"assignee": "support-agent", "expected_version": v}, headers=h
+    )
     assert second.status_code == 409
     assert "expected_version" in second.json()["detail"]
     fresh = world.client.get(f"/api/v1/cases/{cid}", headers=h).json()
-    retry = world.client.patch(f"/api/v1/cases/{cid}",
-                               json={"assignee": "support-agent",
-                                     "expected_version": fresh["version"]}, headers=h)
+    retry = world.client.patch(
+        f"/api/v1/cases/{cid}",
+        json={"assignee": "support-agent", "expected_version": fresh["version"]},
+        headers=h,
+    )
     assert retry.status_code == 200
     final = retry.json()
     assert final["title"] == "new title"
@@ -253,8 +309,10 @@ def test_a_failed_handoff_leaves_nothing_behind(world, monkeypatch):
     cid = _open(world)["id"]
     context = world.app.state.context
     with context.sessions() as s:
-        before = (s.get(CaseRow, cid).version,
-                  len(s.scalars(select(CaseEventRow).where(CaseEventRow.case_id == cid)).all()))
+        before = (
+            s.get(CaseRow, cid).version,
+            len(s.scalars(select(CaseEventRow).where(CaseEventRow.case_id == cid)).all()),
+        )
 
     def boom(*_a, **_k):
         raise RuntimeError("crash between two writes")
@@ -265,9 +323,13 @@ def test_a_failed_handoff_leaves_nothing_behind(world, monkeypatch):
 
     def handoff_then_commit() -> None:
         with context.sessions() as s:
-            context.store.apply(s, cid, "support-agent", "case.handoff",
-                                lambda e, c: e.handoff(c, at=datetime.now(UTC), actor="x",
-                                                       department="billing"))
+            context.store.apply(
+                s,
+                cid,
+                "support-agent",
+                "case.handoff",
+                lambda e, c: e.handoff(c, at=datetime.now(UTC), actor="x", department="billing"),
+            )
             s.commit()
 
     with pytest.raises(RuntimeError, match="crash between two writes"):
@@ -285,10 +347,16 @@ def test_a_failed_handoff_leaves_nothing_behind(world, monkeypatch):
 def test_history_and_audit_log_cannot_be_edited(world):
     _open(world)
     engine = world.app.state.engine
-    for statement in ("UPDATE case_events SET actor = 'mallory'", "DELETE FROM case_events",
-                      "UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"):
+    for statement in (
+        "UPDATE case_events SET actor = 'mallory'",
+        "DELETE FROM case_events",
+        "UPDATE audit_log SET actor = 'mallory'",
+        "DELETE FROM audit_log",
+    ):
         with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))
     with engine.connect() as conn:
-        assert conn.execute(text("select count(*) from case_events where actor='mallory'")
-                            ).scalar() == 0
+        assert (
+            conn.execute(text("select count(*) from case_events where actor='mallory'")).scalar()
+            == 0
+        )

@@ -15,8 +15,16 @@ from tests.service._live import live_server
 from tests.service.conftest import PASSWORD
 
 CHROMIUM = os.environ.get("CONTACTOPS_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -33,8 +41,13 @@ def chromium() -> str:
 def test_board_in_headless_chromium(chromium, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'board.db'}",
-                              tick_seconds=0, board_refresh_seconds=0.5))
+    app = create_app(
+        Settings(
+            database_url=f"sqlite:///{tmp_path / 'board.db'}",
+            tick_seconds=0,
+            board_refresh_seconds=0.5,
+        )
+    )
     context = app.state.context
     with context.sessions() as s:
         seed_demo(s, PASSWORD)
@@ -44,19 +57,32 @@ def test_board_in_headless_chromium(chromium, tmp_path):
     api = {"Authorization": f"Bearer {token}"}
     with live_server(app) as base, httpx2.Client(base_url=base, headers=api) as client:
         # one case under a one-second response target, so it really breaches
-        assert client.post("/api/v1/policies", json={
-            "name": "fast", "targets": [{"priority": 3, "response": 1, "resolution": 600}]
-        }).status_code == 201
-        assert client.patch("/api/v1/departments/support",
-                            json={"policy": "fast"}).status_code == 200
-        late = client.post("/api/v1/cases", json={"title": "Late refund",
-                                                  "department": "support"}).json()
-        assert client.patch("/api/v1/departments/support",
-                            json={"policy": "standard"}).status_code == 200
+        assert (
+            client.post(
+                "/api/v1/policies",
+                json={
+                    "name": "fast",
+                    "targets": [{"priority": 3, "response": 1, "resolution": 600}],
+                },
+            ).status_code
+            == 201
+        )
+        assert (
+            client.patch("/api/v1/departments/support", json={"policy": "fast"}).status_code == 200
+        )
+        late = client.post(
+            "/api/v1/cases", json={"title": "Late refund", "department": "support"}
+        ).json()
+        assert (
+            client.patch("/api/v1/departments/support", json={"policy": "standard"}).status_code
+            == 200
+        )
         time.sleep(1.2)
         assert tick_all(context.sessions, context.store)["events"] >= 2
-        client.post("/api/v1/cases", json={"title": "Fresh question", "department": "support",
-                                           "stage": "fix"})
+        client.post(
+            "/api/v1/cases",
+            json={"title": "Fresh question", "department": "support", "stage": "fix"},
+        )
         client.post("/api/v1/cases", json={"title": "Nobody's problem", "category": "alien"})
         client.post("/api/v1/cases", json={"title": "Billing only", "department": "billing"})
         requested: list[str] = []
@@ -89,8 +115,7 @@ def test_board_in_headless_chromium(chromium, tmp_path):
             expect(page.locator("#summary")).to_have_text("3 open, 1 breached")
             # a new case shows up without a reload
             page.evaluate("window.__sameDocument = true")
-            client.post("/api/v1/cases", json={"title": "Arrived later",
-                                               "department": "support"})
+            client.post("/api/v1/cases", json={"title": "Arrived later", "department": "support"})
             expect(support.locator("text=Arrived later")).to_be_visible(timeout=10_000)
             assert page.evaluate("window.__sameDocument") is True
             expect(page.locator("#summary")).to_have_text("4 open, 1 breached")

@@ -23,9 +23,23 @@ def test_serve_prints_address_and_a_working_admin_token(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTACTOPS_")}
     env["COLUMNS"] = "200"
     process = subprocess.Popen(
-        [sys.executable, "-m", "contactops", "serve", "--demo", "--port", str(port),
-         "--tick-seconds", "1"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "contactops",
+            "serve",
+            "--demo",
+            "--port",
+            str(port),
+            "--tick-seconds",
+            "1",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         lines: list[str] = []
         deadline = time.monotonic() + 60
@@ -49,18 +63,27 @@ def test_serve_prints_address_and_a_working_admin_token(tmp_path):
                     break
             except httpx2.TransportError:
                 time.sleep(0.1)
-        me = httpx2.get(f"{base}/api/v1/users/me",
-                        headers={"Authorization": f"Bearer {token}"}).json()
+        me = httpx2.get(
+            f"{base}/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}
+        ).json()
         assert me["username"] == "admin"
         assert me["is_superuser"] is True
         assert httpx2.get(f"{base}/api/v1/users/me").status_code == 401
-        login = httpx2.post(f"{base}/api/v1/login/access-token",
-                            json={"username": "support-lead", "password": password})
+        login = httpx2.post(
+            f"{base}/api/v1/login/access-token",
+            json={"username": "support-lead", "password": password},
+        )
         assert login.status_code == 200
-        departments = httpx2.get(f"{base}/api/v1/departments",
-                                 headers={"Authorization": f"Bearer {token}"}).json()
+        departments = httpx2.get(
+            f"{base}/api/v1/departments", headers={"Authorization": f"Bearer {token}"}
+        ).json()
         assert sorted(d["name"] for d in departments) == [
-            "billing", "exceptions", "fulfilment", "sales", "support"]
+            "billing",
+            "exceptions",
+            "fulfilment",
+            "sales",
+            "support",
+        ]
         assert (tmp_path / "contactops-service.db").exists()
     finally:
         process.terminate()

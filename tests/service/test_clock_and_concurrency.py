@@ -19,16 +19,23 @@ from tests.service._live import live_server
 
 
 def _case(world, **body):
-    r = world.client.post("/api/v1/cases", json={"title": "t", "department": "support", **body},
-                          headers=world.as_("support-agent"))
+    r = world.client.post(
+        "/api/v1/cases",
+        json={"title": "t", "department": "support", **body},
+        headers=world.as_("support-agent"),
+    )
     assert r.status_code == 201
     return r.json()["id"]
 
 
 def _kinds(world, cid):
     with world.app.state.context.sessions() as s:
-        return [(e.kind, e.data.get("action"), e.at) for e in s.scalars(
-            select(CaseEventRow).where(CaseEventRow.case_id == cid).order_by(CaseEventRow.seq))]
+        return [
+            (e.kind, e.data.get("action"), e.at)
+            for e in s.scalars(
+                select(CaseEventRow).where(CaseEventRow.case_id == cid).order_by(CaseEventRow.seq)
+            )
+        ]
 
 
 def test_tick_is_idempotent_and_fires_each_step_once(world):
@@ -44,8 +51,9 @@ def test_tick_is_idempotent_and_fires_each_step_once(world):
     assert third["events"] == 0
     assert _kinds(world, cid) == history
     actions = [a for k, a, _ in history if k == "escalation"]
-    assert sorted(actions) == sorted(["warn", "notify_lead", "warn", "notify_lead",
-                                      "raise_priority", "reassign"])
+    assert sorted(actions) == sorted(
+        ["warn", "notify_lead", "warn", "notify_lead", "raise_priority", "reassign"]
+    )
     assert [k for k, _, _ in history].count("sla_breached") == 2
     case = world.client.get(f"/api/v1/cases/{cid}", headers=world.as_("support-lead")).json()
     assert case["assignee"] == "support-lead"
@@ -54,8 +62,10 @@ def test_tick_is_idempotent_and_fires_each_step_once(world):
     # the superuser endpoint runs the same job
     r = world.client.post("/api/v1/clock/tick", headers=world.as_("root"))
     assert r.json()["events"] == 0
-    assert world.client.post("/api/v1/clock/tick",
-                             headers=world.as_("support-lead")).status_code == 403
+    assert (
+        world.client.post("/api/v1/clock/tick", headers=world.as_("support-lead")).status_code
+        == 403
+    )
 
 
 def test_cli_tick_twice(world, monkeypatch):
@@ -79,20 +89,32 @@ def test_background_clock_job_records_breaches(database_url):
     settings = Settings(database_url=database_url, tick_seconds=0.2)
     app = create_app(settings)
     from tests.service.conftest import PASSWORD
+
     with app.state.context.sessions() as s:
         from contactops.service import create_user, issue_token
+
         user = create_user(s, "boss", PASSWORD, superuser=True)
         token, _ = issue_token(s, user, 1)
         s.commit()
     h = {"Authorization": f"Bearer {token}"}
     with live_server(app) as base, httpx2.Client(base_url=base, headers=h, timeout=10) as c:
-        assert c.post("/api/v1/policies", json={
-            "name": "fast", "targets": [{"priority": 3, "response": 1, "resolution": 600}]
-        }).status_code == 201
-        assert c.post("/api/v1/departments", json={
-            "name": "rapid", "calendar": "24x7", "policy": "fast"}).status_code == 201
-        cid = c.post("/api/v1/cases", json={"title": "quick", "department": "rapid"}
-                     ).json()["id"]
+        assert (
+            c.post(
+                "/api/v1/policies",
+                json={
+                    "name": "fast",
+                    "targets": [{"priority": 3, "response": 1, "resolution": 600}],
+                },
+            ).status_code
+            == 201
+        )
+        assert (
+            c.post(
+                "/api/v1/departments", json={"name": "rapid", "calendar": "24x7", "policy": "fast"}
+            ).status_code
+            == 201
+        )
+        cid = c.post("/api/v1/cases", json={"title": "quick", "department": "rapid"}).json()["id"]
         deadline = time.monotonic() + 15
         kinds: list[str] = []
         while time.monotonic() < deadline and "sla_breached" not in kinds:
@@ -108,8 +130,9 @@ def test_background_clock_job_records_breaches(database_url):
 
 def test_concurrent_updates_of_one_case_lose_nothing(world):
     cid = _case(world)
-    start_version = world.client.get(f"/api/v1/cases/{cid}",
-                                     headers=world.as_("support-agent")).json()["version"]
+    start_version = world.client.get(
+        f"/api/v1/cases/{cid}", headers=world.as_("support-agent")
+    ).json()["version"]
     n = 8
     errors: list[str] = []
     conflicts = [0]
@@ -117,22 +140,24 @@ def test_concurrent_updates_of_one_case_lose_nothing(world):
         barrier = threading.Barrier(n)
 
         def respond(i: int) -> None:
-            with httpx2.Client(base_url=base, headers=world.as_("support-agent"),
-                               timeout=30) as c:
+            with httpx2.Client(base_url=base, headers=world.as_("support-agent"), timeout=30) as c:
                 barrier.wait()
-                r = c.post(f"/api/v1/cases/{cid}/transitions",
-                           json={"action": "respond", "note": f"note {i}"})
+                r = c.post(
+                    f"/api/v1/cases/{cid}/transitions",
+                    json={"action": "respond", "note": f"note {i}"},
+                )
                 if r.status_code != 200:
                     errors.append(r.text)
 
         def assign(i: int) -> None:
-            with httpx2.Client(base_url=base, headers=world.as_("support-agent"),
-                               timeout=30) as c:
+            with httpx2.Client(base_url=base, headers=world.as_("support-agent"), timeout=30) as c:
                 barrier.wait()
                 for _ in range(100):
                     version = c.get(f"/api/v1/cases/{cid}").json()["version"]
-                    r = c.patch(f"/api/v1/cases/{cid}",
-                                json={"assignee": f"agent-{i}", "expected_version": version})
+                    r = c.patch(
+                        f"/api/v1/cases/{cid}",
+                        json={"assignee": f"agent-{i}", "expected_version": version},
+                    )
                     if r.status_code == 200:
                         return
                     if r.status_code != 409:
@@ -149,8 +174,9 @@ def test_concurrent_updates_of_one_case_lose_nothing(world):
                 t.join(timeout=60)
     assert errors == []
     with world.app.state.context.sessions() as s:
-        events = s.scalars(select(CaseEventRow).where(CaseEventRow.case_id == cid)
-                           .order_by(CaseEventRow.seq)).all()
+        events = s.scalars(
+            select(CaseEventRow).where(CaseEventRow.case_id == cid).order_by(CaseEventRow.seq)
+        ).all()
     notes = sorted(e.data["message"] for e in events if e.kind == "responded")
     assert notes == sorted(f"note {i}" for i in range(n))
     assigned = sorted(e.data["assignee_to"] for e in events if e.kind == "assigned")

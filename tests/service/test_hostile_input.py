@@ -39,8 +39,7 @@ def _refused(r, status=422, field=None):
 
 
 def _raw(world, method, path, raw: bytes, user="root"):
-    return world.client.request(method, path, content=raw,
-                                headers={**world.as_(user), **JSON})
+    return world.client.request(method, path, content=raw, headers={**world.as_(user), **JSON})
 
 
 # every body that takes text, with the text field to poison (the login needs no token)
@@ -75,8 +74,11 @@ def test_bad_text_in_any_field_is_422(world, poison):
         body = _refused(r, field=f"body.{name}")
         assert "surrogate" in body["rule"] or "NUL" in body["rule"]
     # a surrogate pair is a real character (an emoji), not refused
-    r = world.client.post("/api/v1/cases", content=b'{"title": "fire \\ud83d\\udd25"}',
-                          headers={**world.as_("root"), **JSON})
+    r = world.client.post(
+        "/api/v1/cases",
+        content=b'{"title": "fire \\ud83d\\udd25"}',
+        headers={**world.as_("root"), **JSON},
+    )
     assert r.status_code == 201
     assert r.json()["title"] == "fire \U0001f525"
 
@@ -86,16 +88,17 @@ def test_a_surrogate_in_a_key_is_422(world):
     _refused(r, field="body.routes.\\ud800")
 
 
-@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e400",
-                                    b"9" * 5000])
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e400", b"9" * 5000])
 def test_non_finite_and_huge_numbers_are_422(world, number):
-    created = world.client.post("/api/v1/cases", json={"title": "t", "department": "support"},
-                                headers=world.as_("root")).json()
+    created = world.client.post(
+        "/api/v1/cases", json={"title": "t", "department": "support"}, headers=world.as_("root")
+    ).json()
     cid = created["id"]
-    for method, path, field in (("POST", "/api/v1/cases", b'"title": "t", "priority"'),
-                                ("PATCH", f"/api/v1/cases/{cid}", b'"expected_version"'),
-                                ("POST", f"/api/v1/cases/{cid}/transitions",
-                                 b'"action": "respond", "expected_version"')):
+    for method, path, field in (
+        ("POST", "/api/v1/cases", b'"title": "t", "priority"'),
+        ("PATCH", f"/api/v1/cases/{cid}", b'"expected_version"'),
+        ("POST", f"/api/v1/cases/{cid}/transitions", b'"action": "respond", "expected_version"'),
+    ):
         r = _raw(world, method, path, b"{" + field + b": " + number + b"}")
         body = _refused(r, field="body")
         assert "number" in body["rule"] or "integer" in body["rule"]
@@ -106,17 +109,20 @@ def test_non_finite_and_huge_numbers_are_422(world, number):
 
 @pytest.mark.parametrize("big", [2**31, 2**63 - 1, 2**63, 2**64, 10**30])
 def test_ids_past_the_columns_are_422(world, big):
-    for path, field in ((f"/api/v1/cases/{big}", "path.case_id"),
-                        (f"/api/v1/cases/{big}/events", "path.case_id"),
-                        (f"/api/v1/users/{big}", "path.user_id"),
-                        (f"/api/v1/cases?after_id={big}", "query.after_id"),
-                        (f"/api/v1/events?after_id={big}", "query.after_id"),
-                        (f"/api/v1/handoffs?after_id={big}", "query.after_id"),
-                        (f"/api/v1/audit-log?after_id={big}", "query.after_id")):
+    for path, field in (
+        (f"/api/v1/cases/{big}", "path.case_id"),
+        (f"/api/v1/cases/{big}/events", "path.case_id"),
+        (f"/api/v1/users/{big}", "path.user_id"),
+        (f"/api/v1/cases?after_id={big}", "query.after_id"),
+        (f"/api/v1/events?after_id={big}", "query.after_id"),
+        (f"/api/v1/handoffs?after_id={big}", "query.after_id"),
+        (f"/api/v1/audit-log?after_id={big}", "query.after_id"),
+    ):
         body = _refused(world.client.get(path, headers=world.as_("root")), field=field)
         assert str(MAX_ID) in body["rule"]
-    r = world.client.patch("/api/v1/cases/1", json={"title": "x", "expected_version": big},
-                           headers=world.as_("root"))
+    r = world.client.patch(
+        "/api/v1/cases/1", json={"title": "x", "expected_version": big}, headers=world.as_("root")
+    )
     _refused(r, field="body.expected_version")
 
 
@@ -125,38 +131,48 @@ def test_the_largest_id_is_a_plain_404(world):
     _refused(r, 404, field="case_id")
     r = world.client.get(f"/api/v1/users/{MAX_ID}", headers=world.as_("root"))
     _refused(r, 404)
-    assert world.client.get(f"/api/v1/cases?after_id={MAX_ID}",
-                            headers=world.as_("root")).json() == []
+    assert (
+        world.client.get(f"/api/v1/cases?after_id={MAX_ID}", headers=world.as_("root")).json() == []
+    )
 
 
 @pytest.mark.parametrize("name", ["timezone", "hours", "holidays"])
 def test_calendar_fields_cannot_be_nulled(world, name):
     before = world.client.get("/api/v1/calendars/24x7", headers=world.as_("root")).json()
-    r = world.client.patch("/api/v1/calendars/24x7", json={name: None},
-                           headers=world.as_("root"))
+    r = world.client.patch("/api/v1/calendars/24x7", json={name: None}, headers=world.as_("root"))
     body = _refused(r, field=f"body.{name}")
     assert "not null" in body["rule"]
     after = world.client.get("/api/v1/calendars/24x7", headers=world.as_("root")).json()
     assert after == before
     # country may be cleared
-    r = world.client.patch("/api/v1/calendars/24x7", json={"country": None},
-                           headers=world.as_("root"))
+    r = world.client.patch(
+        "/api/v1/calendars/24x7", json={"country": None}, headers=world.as_("root")
+    )
     assert r.status_code == 200
 
 
-@pytest.mark.parametrize(("raw", "words"), [
-    pytest.param(b'{"title": ', "not valid JSON", id="truncated"),
-    pytest.param(b'{"title": "t",}', "not valid JSON", id="trailing-comma"),
-    pytest.param(b'{"title": "\xff\xfe"}', "UTF-8", id="invalid-utf8"),
-    pytest.param(b'\xef\xbb\xbf{"title": "t"}', "not valid JSON", id="bom"),
-    pytest.param(b"[" * 1000 + b"]" * 1000, "nested deeper", id="1000-arrays"),
-    pytest.param(b'{"title": "t", "x": ' + b'{"a": ' * 1000 + b"1" + b"}" * 1000 + b"}",
-                 "nested deeper", id="1000-objects"),
-    pytest.param(b"", None, id="empty"),
-])
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        pytest.param(b'{"title": ', "not valid JSON", id="truncated"),
+        pytest.param(b'{"title": "t",}', "not valid JSON", id="trailing-comma"),
+        pytest.param(b'{"title": "\xff\xfe"}', "UTF-8", id="invalid-utf8"),
+        pytest.param(b'\xef\xbb\xbf{"title": "t"}', "not valid JSON", id="bom"),
+        pytest.param(b"[" * 1000 + b"]" * 1000, "nested deeper", id="1000-arrays"),
+        pytest.param(
+            b'{"title": "t", "x": ' + b'{"a": ' * 1000 + b"1" + b"}" * 1000 + b"}",
+            "nested deeper",
+            id="1000-objects",
+        ),
+        pytest.param(b"", None, id="empty"),
+    ],
+)
 def test_malformed_bodies_are_422(world, raw, words):
-    for method, path in (("POST", "/api/v1/cases"), ("POST", "/api/v1/login/access-token"),
-                         ("PUT", "/api/v1/routing")):
+    for method, path in (
+        ("POST", "/api/v1/cases"),
+        ("POST", "/api/v1/login/access-token"),
+        ("PUT", "/api/v1/routing"),
+    ):
         body = _refused(_raw(world, method, path, raw))
         if words is not None:
             assert words in body["detail"], body
@@ -165,12 +181,12 @@ def test_malformed_bodies_are_422(world, raw, words):
 
 def test_nul_in_path_and_query_is_422(world):
     h = world.as_("root")
-    _refused(world.client.get("/api/v1/departments/sup%00port", headers=h),
-             field="path.name")
-    _refused(world.client.get("/api/v1/cases?department=a%00", headers=h),
-             field="query.department")
-    _refused(world.client.delete("/api/v1/departments/support/members/a%00b", headers=h),
-             field="path.username")
+    _refused(world.client.get("/api/v1/departments/sup%00port", headers=h), field="path.name")
+    _refused(world.client.get("/api/v1/cases?department=a%00", headers=h), field="query.department")
+    _refused(
+        world.client.delete("/api/v1/departments/support/members/a%00b", headers=h),
+        field="path.username",
+    )
 
 
 def test_nesting_at_the_limit_is_parsed():
@@ -182,26 +198,73 @@ def test_nesting_at_the_limit_is_parsed():
     assert strict_json(json.dumps({"a": "[" * 100}).encode()) == {"a": "[" * 100}
 
 
-HOSTILE = st.sampled_from(['"\\ud800"', '"\\udc00x"', '"\\u0000"', "NaN", "-Infinity",
-                           "1e999", "9" * 4500, str(2**63), "-" + str(2**64), "null",
-                           "[]", "{}", '"' + "x" * 3000 + '"', "true", "1.5",
-                           "[" * 40 + "]" * 40])
-FIELDS = st.sampled_from(["title", "priority", "expected_version", "department", "stage",
-                          "impact", "hours", "timezone", "holidays", "routes", "username",
-                          "password", "action", "note", "targets", "memberships", "x"])
-WRITES = [("POST", "/api/v1/cases"), ("PATCH", "/api/v1/cases/1"),
-          ("POST", "/api/v1/cases/1/transitions"), ("POST", "/api/v1/cases/1/handoffs"),
-          ("POST", "/api/v1/login/access-token"), ("PATCH", "/api/v1/calendars/24x7"),
-          ("POST", "/api/v1/calendars"), ("PUT", "/api/v1/routing"),
-          ("POST", "/api/v1/users"), ("PATCH", "/api/v1/departments/support"),
-          ("POST", "/api/v1/policies")]
+HOSTILE = st.sampled_from(
+    [
+        '"\\ud800"',
+        '"\\udc00x"',
+        '"\\u0000"',
+        "NaN",
+        "-Infinity",
+        "1e999",
+        "9" * 4500,
+        str(2**63),
+        "-" + str(2**64),
+        "null",
+        "[]",
+        "{}",
+        '"' + "x" * 3000 + '"',
+        "true",
+        "1.5",
+        "[" * 40 + "]" * 40,
+    ]
+)
+FIELDS = st.sampled_from(
+    [
+        "title",
+        "priority",
+        "expected_version",
+        "department",
+        "stage",
+        "impact",
+        "hours",
+        "timezone",
+        "holidays",
+        "routes",
+        "username",
+        "password",
+        "action",
+        "note",
+        "targets",
+        "memberships",
+        "x",
+    ]
+)
+WRITES = [
+    ("POST", "/api/v1/cases"),
+    ("PATCH", "/api/v1/cases/1"),
+    ("POST", "/api/v1/cases/1/transitions"),
+    ("POST", "/api/v1/cases/1/handoffs"),
+    ("POST", "/api/v1/login/access-token"),
+    ("PATCH", "/api/v1/calendars/24x7"),
+    ("POST", "/api/v1/calendars"),
+    ("PUT", "/api/v1/routing"),
+    ("POST", "/api/v1/users"),
+    ("PATCH", "/api/v1/departments/support"),
+    ("POST", "/api/v1/policies"),
+]
 
 
-@settings(max_examples=40, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(target=st.sampled_from(WRITES),
-       pairs=st.lists(st.tuples(FIELDS, HOSTILE), min_size=1, max_size=4),
-       cut=st.integers(min_value=0, max_value=400))
+@settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    target=st.sampled_from(WRITES),
+    pairs=st.lists(st.tuples(FIELDS, HOSTILE), min_size=1, max_size=4),
+    cut=st.integers(min_value=0, max_value=400),
+)
 def test_hostile_bodies_never_500(world, target, pairs, cut):
     """Hostile values in any field, whole or cut short: a 4xx with the usual body."""
     raw = "{" + ", ".join(f'"{k}": {v}' for k, v in pairs) + "}"
@@ -235,19 +298,21 @@ def test_a_value_the_database_refuses_is_422_and_logged(world, monkeypatch, capl
 
     monkeypatch.setattr(_api_admin, "audit", refuse)
     with caplog.at_level(logging.ERROR, logger="contactops.service"):
-        r = world.client.post("/api/v1/calendars", json={"name": "nyc"},
-                              headers=world.as_("root"))
+        r = world.client.post("/api/v1/calendars", json={"name": "nyc"}, headers=world.as_("root"))
     body = _refused(r, 422)
     assert "too long" in body["rule"]
     assert any("schemas should have" in rec.getMessage() for rec in caplog.records)
     # nothing of the refused request was stored
-    assert world.client.get("/api/v1/calendars/nyc",
-                            headers=world.as_("root")).status_code == 404
+    assert world.client.get("/api/v1/calendars/nyc", headers=world.as_("root")).status_code == 404
 
 
 def test_a_wrong_method_is_405_naming_every_allowed_one(world):
-    for path, allowed in (("/api/v1/cases", "GET, POST"), ("/api/v1/cases/1", "GET, PATCH"),
-                          ("/api/v1/logout", "POST"), ("/api/v1/users/1/tokens", "DELETE")):
+    for path, allowed in (
+        ("/api/v1/cases", "GET, POST"),
+        ("/api/v1/cases/1", "GET, PATCH"),
+        ("/api/v1/logout", "POST"),
+        ("/api/v1/users/1/tokens", "DELETE"),
+    ):
         r = world.client.request("PUT", path, headers=world.as_("root"))
         _refused(r, 405)
         assert r.headers["allow"] == allowed
@@ -259,30 +324,41 @@ def test_values_the_columns_cannot_hold_are_refused_up_front(world):
     PostgreSQL: a DataError)."""
     h = world.as_("root")
     before = world.client.get("/api/v1/routing", headers=h).json()
-    for row in ({"impact": "1", "urgency": "1", "priority": 2**70},
-                {"impact": "1", "urgency": "1", "priority": 10},
-                {"impact": 1, "urgency": [], "priority": 1},
-                {"impact": "x" * 33, "urgency": "1", "priority": 1}):
-        r = world.client.put("/api/v1/routing", json={"routes": {}, "priority_matrix": [row]},
-                             headers=h)
+    for row in (
+        {"impact": "1", "urgency": "1", "priority": 2**70},
+        {"impact": "1", "urgency": "1", "priority": 10},
+        {"impact": 1, "urgency": [], "priority": 1},
+        {"impact": "x" * 33, "urgency": "1", "priority": 1},
+    ):
+        r = world.client.put(
+            "/api/v1/routing", json={"routes": {}, "priority_matrix": [row]}, headers=h
+        )
         assert _refused(r)["field"].startswith("body.priority_matrix.0.")
     assert world.client.get("/api/v1/routing", headers=h).json() == before
     for path, body, field in (
-            ("/api/v1/departments", {"name": "long", "calendar": "24x7", "policy": "standard",
-                                     "stages": ["s" * 65]}, "body.stages.0"),
-            ("/api/v1/policies", {"name": "far", "targets": [{"priority": 1, "response": 60}],
-                                  "ladder": [{"share": 1, "action": "reassign",
-                                              "to": "d" * 65}]}, "body.ladder.0.to")):
+        (
+            "/api/v1/departments",
+            {"name": "long", "calendar": "24x7", "policy": "standard", "stages": ["s" * 65]},
+            "body.stages.0",
+        ),
+        (
+            "/api/v1/policies",
+            {
+                "name": "far",
+                "targets": [{"priority": 1, "response": 60}],
+                "ladder": [{"share": 1, "action": "reassign", "to": "d" * 65}],
+            },
+            "body.ladder.0.to",
+        ),
+    ):
         _refused(world.client.post(path, json=body, headers=h), field=field)
 
 
 def test_unknown_query_parameters_are_422_naming_the_known_ones(world):
     h = world.as_("root")
-    body = _refused(world.client.get("/api/v1/cases?afterid=3", headers=h),
-                    field="query.afterid")
+    body = _refused(world.client.get("/api/v1/cases?afterid=3", headers=h), field="query.afterid")
     assert "after_id, department, limit, status" in body["rule"]
     _refused(world.client.get("/api/v1/users/me?x=1", headers=h), field="query.x")
     _refused(world.client.get("/api/v1/handoffs?=null", headers=h), field="query.")
-    r = world.client.get("/api/v1/cases?status=open&limit=3&after_id=0&department=x",
-                         headers=h)
+    r = world.client.get("/api/v1/cases?status=open&limit=3&after_id=0&department=x", headers=h)
     assert r.status_code == 200

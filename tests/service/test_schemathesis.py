@@ -60,8 +60,11 @@ STATEFUL_STEPS = 8
 ACCEPTED_POSITIVE = ["2xx", "401", "403", "404", "409", "413", "422"]
 REJECTED_NEGATIVE = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422"]
 # operations after which the token used may be revoked, or its user deactivated
-TOKEN_ENDING = {"POST /api/v1/logout", "DELETE /api/v1/users/{user_id}/tokens",
-                "PATCH /api/v1/users/{user_id}"}
+TOKEN_ENDING = {
+    "POST /api/v1/logout",
+    "DELETE /api/v1/users/{user_id}/tokens",
+    "PATCH /api/v1/users/{user_id}",
+}
 
 
 @dataclass
@@ -138,17 +141,26 @@ def _copies(url: str) -> Iterator[Callable[[], str]]:
 
 
 def _schema(app):
-    config = schemathesis.Config.from_dict({"checks": {
-        "positive_data_acceptance": {"expected-statuses": ACCEPTED_POSITIVE},
-        "negative_data_rejection": {"expected-statuses": REJECTED_NEGATIVE}}})
+    config = schemathesis.Config.from_dict(
+        {
+            "checks": {
+                "positive_data_acceptance": {"expected-statuses": ACCEPTED_POSITIVE},
+                "negative_data_rejection": {"expected-statuses": REJECTED_NEGATIVE},
+            }
+        }
+    )
     schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
 
     @schema.hook
     def map_case(_context, case):
         """Some creates name what exists, so that the links lead to real records."""
         body = case.body
-        if (case.meta is None or not case.meta.generation.mode.is_positive
-                or not isinstance(body, dict) or len(str(body)) % 2):
+        if (
+            case.meta is None
+            or not case.meta.generation.mode.is_positive
+            or not isinstance(body, dict)
+            or len(str(body)) % 2
+        ):
             return case
         pick = len(str(body)) % 3
         if case.operation.label == "POST /api/v1/cases":
@@ -157,8 +169,11 @@ def _schema(app):
             body.pop("priority", None)
             body["department"] = ["support", "billing", None][pick]
         elif case.operation.label == "POST /api/v1/departments":
-            body.update(calendar=["24x7", "sales-hours", "support-hours"][pick],
-                        policy="standard", stages=[])
+            body.update(
+                calendar=["24x7", "sales-hours", "support-hours"][pick],
+                policy="standard",
+                stages=[],
+            )
         elif case.operation.label == "POST /api/v1/users":
             body["memberships"] = [{"department": "sales", "role": "agent"}][:pick]
         return case
@@ -168,13 +183,18 @@ def _schema(app):
 
 def _headers_mutated(case) -> bool:
     components = case.meta.components if case.meta is not None else {}
-    return any(location.value == "header" and info.mode.is_negative
-               for location, info in components.items())
+    return any(
+        location.value == "header" and info.mode.is_negative
+        for location, info in components.items()
+    )
 
 
 def _no_errors_logged(caplog) -> list[str]:
-    return [r.getMessage()[:300] for r in caplog.records
-            if r.name.startswith("contactops.service") and r.levelno >= logging.ERROR]
+    return [
+        r.getMessage()[:300]
+        for r in caplog.records
+        if r.name.startswith("contactops.service") and r.levelno >= logging.ERROR
+    ]
 
 
 def test_every_operation_with_all_checks(service, caplog):
@@ -186,8 +206,14 @@ def test_every_operation_with_all_checks(service, caplog):
     started = time.monotonic()
 
     def run(operation, mode, who):
-        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck), phases=[hypothesis.Phase.generate])
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+            phases=[hypothesis.Phase.generate],
+        )
         @given(case=operation.as_strategy(generation_mode=mode))
         def check(case) -> None:
             # a case whose headers are the negative part lacks or breaks the token on
@@ -196,8 +222,9 @@ def test_every_operation_with_all_checks(service, caplog):
             try:
                 response = case.call_and_validate(headers=headers)
             except (AssertionError, BaseExceptionGroup) as exc:  # schemathesis' failures
-                failures.append(f"{operation.label} {mode.value} as {who}: "
-                                f"{str(exc).strip()[:600]}")
+                failures.append(
+                    f"{operation.label} {mode.value} as {who}: {str(exc).strip()[:600]}"
+                )
                 service.tokens.pop(who, None)
                 return
             service.after(who, operation.label, response.status_code)
@@ -228,8 +255,9 @@ def test_stateful_links(service, caplog):
     # every link of the spec (case, user, calendar, policy, department) is usable
     assert schema.statistic.transitions.total == sum(len(link[4]) for link in _LINKS) >= 16
 
-    producers = {f"{method.upper()} {path}": parameter
-                 for method, path, _code, parameter, _targets in _LINKS}
+    producers = {
+        f"{method.upper()} {path}": parameter for method, path, _code, parameter, _targets in _LINKS
+    }
     created: set[tuple[str, str]] = set()
     followed: list[str] = []
     template = service.app.state.engine.url.render_as_string(hide_password=False)
@@ -240,8 +268,7 @@ def test_stateful_links(service, caplog):
         as Hypothesis needs (a name taken by an earlier scenario would change the path)."""
 
         def setup(self):
-            service.app = create_app(Settings(database_url=copy(), tick_seconds=0,
-                                              migrate=False))
+            service.app = create_app(Settings(database_url=copy(), tick_seconds=0, migrate=False))
             service.tokens.clear()
 
         def teardown(self):
@@ -261,11 +288,17 @@ def test_stateful_links(service, caplog):
                 created.add((parameter, str(response.json()[field])))
 
     with _copies(template) as copy:
-        Machine.run(settings=settings(max_examples=STATEFUL_EXAMPLES,
-                                      stateful_step_count=STATEFUL_STEPS, deadline=None,
-                                      database=None, derandomize=True,
-                                      phases=[hypothesis.Phase.generate],
-                                      suppress_health_check=list(HealthCheck)))
+        Machine.run(
+            settings=settings(
+                max_examples=STATEFUL_EXAMPLES,
+                stateful_step_count=STATEFUL_STEPS,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                phases=[hypothesis.Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+        )
     assert _no_errors_logged(caplog) == []
     assert not any(status >= 500 for (_label, status) in service.statuses)
     # links were followed: operations reached records that creates of the scenario made

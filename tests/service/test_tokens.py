@@ -25,16 +25,23 @@ def world(shared_world):
 
 def _new_user(world) -> str:
     name = f"u{uuid.uuid4().hex[:10]}"
-    r = world.client.post("/api/v1/users", headers=world.as_("root"), json={
-        "username": name, "password": PASSWORD,
-        "memberships": [{"department": "billing", "role": "lead"}]})
+    r = world.client.post(
+        "/api/v1/users",
+        headers=world.as_("root"),
+        json={
+            "username": name,
+            "password": PASSWORD,
+            "memberships": [{"department": "billing", "role": "lead"}],
+        },
+    )
     assert r.status_code == 201, r.text
     return name
 
 
 def _login(world, username, **extra):
-    r = world.client.post("/api/v1/login/access-token",
-                          json={"username": username, "password": PASSWORD, **extra})
+    r = world.client.post(
+        "/api/v1/login/access-token", json={"username": username, "password": PASSWORD, **extra}
+    )
     assert r.status_code == 200, r.text
     return r
 
@@ -73,8 +80,11 @@ def test_an_expired_token_is_401(world):
     token = _login(world, "support-agent").json()["access_token"]
     assert _me(world, _bearer(token)).status_code == 200
     with world.app.state.context.sessions() as s:
-        s.execute(update(ApiToken).where(ApiToken.token_hash == hash_token(token))
-                  .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        s.execute(
+            update(ApiToken)
+            .where(ApiToken.token_hash == hash_token(token))
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
         s.commit()
     r = _me(world, _bearer(token))
     assert r.status_code == 401
@@ -111,8 +121,7 @@ def test_a_superuser_revokes_every_token_of_a_user(world):
     assert r.json()["revoked"] == 1
     assert _me(world, _bearer(mine)).status_code == 401
     log = world.client.get("/api/v1/audit-log?limit=1000", headers=world.as_("root")).json()
-    revokes = [e for e in log if e["action"] == "token.revoke"
-               and e["entity_id"] == str(user_id)]
+    revokes = [e for e in log if e["action"] == "token.revoke" and e["entity_id"] == str(user_id)]
     assert [(e["actor"], e["detail"]["tokens"]) for e in revokes] == [("root", 3), (name, 1)]
 
 
@@ -121,21 +130,26 @@ def test_a_new_password_ends_the_other_sessions(world):
     other = _login(world, name).json()["access_token"]
     current = _login(world, name).json()["access_token"]
     user_id = _me(world, _bearer(current)).json()["id"]
-    r = world.client.patch(f"/api/v1/users/{user_id}", headers=_bearer(current),
-                           json={"password": "a brand new one"})
+    r = world.client.patch(
+        f"/api/v1/users/{user_id}", headers=_bearer(current), json={"password": "a brand new one"}
+    )
     assert r.status_code == 200
     assert _me(world, _bearer(current)).status_code == 200
     assert _me(world, _bearer(other)).status_code == 401
     # a superuser's reset ends all of them; deactivation too, and they stay ended
-    world.client.patch(f"/api/v1/users/{user_id}", headers=world.as_("root"),
-                       json={"password": "reset by root!"})
+    world.client.patch(
+        f"/api/v1/users/{user_id}", headers=world.as_("root"), json={"password": "reset by root!"}
+    )
     assert _me(world, _bearer(current)).status_code == 401
-    again = world.client.post("/api/v1/login/access-token", json={
-        "username": name, "password": "reset by root!"}).json()["access_token"]
-    world.client.patch(f"/api/v1/users/{user_id}", headers=world.as_("root"),
-                       json={"is_active": False})
-    world.client.patch(f"/api/v1/users/{user_id}", headers=world.as_("root"),
-                       json={"is_active": True})
+    again = world.client.post(
+        "/api/v1/login/access-token", json={"username": name, "password": "reset by root!"}
+    ).json()["access_token"]
+    world.client.patch(
+        f"/api/v1/users/{user_id}", headers=world.as_("root"), json={"is_active": False}
+    )
+    world.client.patch(
+        f"/api/v1/users/{user_id}", headers=world.as_("root"), json={"is_active": True}
+    )
     assert _me(world, _bearer(again)).status_code == 401
 
 
@@ -145,8 +159,11 @@ def test_expired_tokens_are_purged_at_the_next_login(world):
         _login(world, name)
     with world.app.state.context.sessions() as s:
         user = s.scalar(select(User).where(User.username == name))
-        s.execute(update(ApiToken).where(ApiToken.user_id == user.id)
-                  .values(expires_at=datetime.now(UTC) - timedelta(days=1)))
+        s.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .values(expires_at=datetime.now(UTC) - timedelta(days=1))
+        )
         s.commit()
         user_id = user.id
     _login(world, name)
@@ -166,8 +183,10 @@ def test_token_hours_from_the_environment():
     assert Settings.from_env({"CONTACTOPS_TOKEN_HOURS": "1.5"}).token_hours == 1.5
     # the setting's old name, in days, still counts when the new one is not set
     assert Settings.from_env({"CONTACTOPS_TOKEN_DAYS": "2"}).token_hours == 48
-    assert Settings.from_env({"CONTACTOPS_TOKEN_DAYS": "2",
-                              "CONTACTOPS_TOKEN_HOURS": "3"}).token_hours == 3
+    assert (
+        Settings.from_env({"CONTACTOPS_TOKEN_DAYS": "2", "CONTACTOPS_TOKEN_HOURS": "3"}).token_hours
+        == 3
+    )
     assert Settings(token_hours=36).token_days == 1.5
     with pytest.raises(InvalidParameterError, match="CONTACTOPS_TOKEN_HOURS"):
         Settings.from_env({"CONTACTOPS_TOKEN_HOURS": "soon"})
@@ -178,13 +197,17 @@ def test_the_scheme_name_is_case_insensitive(world, scheme):
     token = world.tokens["support-agent"]
     assert _me(world, {"Authorization": f"{scheme} {token}"}).status_code == 200
     assert _me(world, {"Authorization": f"  {scheme}   {token}  "}).status_code == 200
-    r = world.client.post("/api/v1/cases", json={"title": "t", "department": "support"},
-                          headers={"Authorization": f"{scheme} {token}"})
+    r = world.client.post(
+        "/api/v1/cases",
+        json={"title": "t", "department": "support"},
+        headers={"Authorization": f"{scheme} {token}"},
+    )
     assert r.status_code == 201
 
 
-@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Token abc", "Bearer", "Bearer ",
-                                    "Bearertoken", ""])
+@pytest.mark.parametrize(
+    "header", ["Basic dXNlcjpwYXNz", "Token abc", "Bearer", "Bearer ", "Bearertoken", ""]
+)
 def test_other_schemes_are_401(world, header):
     r = _me(world, {"Authorization": header})
     assert r.status_code == 401
@@ -198,19 +221,30 @@ def test_the_cookie_authenticates_reads_never_writes(world):
     assert _me(world, cookies=cookie).status_code == 200
     assert _send(world, "GET", "/api/v1/board", cookies=cookie).status_code == 200
     assert _send(world, "GET", "/board", cookies=cookie).status_code == 200
-    writes = [("POST", "/api/v1/cases", {"title": "t", "department": "support"}),
-              ("PATCH", "/api/v1/users/1", {"full_name": "x"}),
-              ("PUT", "/api/v1/departments/support/members/support-agent",
-               {"department": "support", "role": "agent"}),
-              ("DELETE", "/api/v1/departments/support/members/support-agent", None),
-              ("POST", "/api/v1/logout", None)]
+    writes = [
+        ("POST", "/api/v1/cases", {"title": "t", "department": "support"}),
+        ("PATCH", "/api/v1/users/1", {"full_name": "x"}),
+        (
+            "PUT",
+            "/api/v1/departments/support/members/support-agent",
+            {"department": "support", "role": "agent"},
+        ),
+        ("DELETE", "/api/v1/departments/support/members/support-agent", None),
+        ("POST", "/api/v1/logout", None),
+    ]
     for method, path, body in writes:
         r = _send(world, method, path, json=body, cookies=cookie)
         assert r.status_code == 401, (method, path, r.status_code)
         assert "GET requests only" in r.json()["detail"]
     # with the header, the same write works (the cookie is not needed, nor harmful)
-    r = _send(world, "POST", "/api/v1/cases", json={"title": "t", "department": "support"},
-              headers=_bearer(token), cookies=cookie)
+    r = _send(
+        world,
+        "POST",
+        "/api/v1/cases",
+        json={"title": "t", "department": "support"},
+        headers=_bearer(token),
+        cookies=cookie,
+    )
     assert r.status_code == 201
     # a wrong header is not rescued by a good cookie
     assert _me(world, {"Authorization": "Bearer nope"}, cookies=cookie).status_code == 401
@@ -219,14 +253,17 @@ def test_the_cookie_authenticates_reads_never_writes(world):
 def test_the_spec_declares_the_bearer_scheme_and_links(world):
     spec = world.client.get("/openapi.json").json()
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
-    ops = [(path, method, op) for path, item in spec["paths"].items()
-           for method, op in item.items()]
+    ops = [
+        (path, method, op) for path, item in spec["paths"].items() for method, op in item.items()
+    ]
     for path, _method, op in ops:
         protected = path.startswith("/api/v1") and path != "/api/v1/login/access-token"
         assert (op.get("security") == [{"bearer": []}]) == protected, path
     links = spec["paths"]["/api/v1/cases"]["post"]["responses"]["201"]["links"]
-    assert links["ReadCase"] == {"operationId": "read_case_api_v1_cases__case_id__get",
-                                 "parameters": {"case_id": "$response.body#/id"}}
+    assert links["ReadCase"] == {
+        "operationId": "read_case_api_v1_cases__case_id__get",
+        "parameters": {"case_id": "$response.body#/id"},
+    }
     ids = {op["operationId"] for _p, _m, op in ops}
     for path, item in spec["paths"].items():
         for op in item.values():

@@ -20,15 +20,18 @@ N = 200_000
 def _inside(estimate: tuple[float, float, float], truth: float, name: str) -> None:
     value, lo, hi = estimate
     assert lo <= truth <= hi, (
-        f"{name}: analytic {truth:.5f} outside simulated [{lo:.5f}, {hi:.5f}] "
-        f"(point {value:.5f})")
+        f"{name}: analytic {truth:.5f} outside simulated [{lo:.5f}, {hi:.5f}] (point {value:.5f})"
+    )
 
 
-@pytest.mark.parametrize(("agents", "load", "seed"), [
-    (10, 7.0, 1),     # light
-    (50, 45.0, 2),    # the benchmark case
-    (20, 19.0, 3),    # heavy: 95% occupancy
-])
+@pytest.mark.parametrize(
+    ("agents", "load", "seed"),
+    [
+        (10, 7.0, 1),  # light
+        (50, 45.0, 2),  # the benchmark case
+        (20, 19.0, 3),  # heavy: 95% occupancy
+    ],
+)
 def test_mmn_matches_erlang_c(agents: int, load: float, seed: int) -> None:
     aht = 300.0
     rate = load / aht
@@ -40,13 +43,15 @@ def test_mmn_matches_erlang_c(agents: int, load: float, seed: int) -> None:
     assert sim.abandon_rate() == 0.0
 
 
-@pytest.mark.parametrize(("agents", "load", "patience", "seed"), [
-    (10, 8.0, 120.0, 1),
-    (50, 45.0, 120.0, 2),
-    (20, 24.0, 60.0, 3),   # overloaded: only abandonment keeps it stable
-])
-def test_mmn_plus_m_matches_erlang_a(agents: int, load: float, patience: float,
-                                     seed: int) -> None:
+@pytest.mark.parametrize(
+    ("agents", "load", "patience", "seed"),
+    [
+        (10, 8.0, 120.0, 1),
+        (50, 45.0, 120.0, 2),
+        (20, 24.0, 60.0, 3),  # overloaded: only abandonment keeps it stable
+    ],
+)
+def test_mmn_plus_m_matches_erlang_a(agents: int, load: float, patience: float, seed: int) -> None:
     aht = 300.0
     rate = load / aht
     sim = simulate_queue(rate, aht, agents, patience=patience, n_contacts=N, seed=seed)
@@ -57,8 +62,9 @@ def test_mmn_plus_m_matches_erlang_a(agents: int, load: float, patience: float,
     _inside(sim.occupancy(ci=True), float(m.occupancy), "occupancy")
 
 
-@pytest.mark.parametrize("definition", ["answered_within_t_over_answered",
-                                        "excl_abandon_before_t", "wait_le_t"])
+@pytest.mark.parametrize(
+    "definition", ["answered_within_t_over_answered", "excl_abandon_before_t", "wait_le_t"]
+)
 def test_other_service_level_definitions_match_erlang_a(definition: str) -> None:
     aht, patience, agents, load = 240.0, 90.0, 15, 15.0
     rate = load / aht
@@ -88,8 +94,9 @@ def test_chat_stretch_close_to_balanced_chat_model() -> None:
     stretch = [1.0, 1.2, 1.45]
     aht1, m, agents = 400.0, 3, 8
     rate = 14.0 / aht1
-    sim = simulate_queue(rate, aht1, agents, patience=240.0, concurrency=m, stretch=stretch,
-                         n_contacts=N, seed=6)
+    sim = simulate_queue(
+        rate, aht1, agents, patience=240.0, concurrency=m, stretch=stretch, n_contacts=N, seed=6
+    )
     ref = Chat(rate, [aht1 * s for s in stretch], patience=240.0).metrics(agents, 60.0)
     assert sim.service_level(60) == pytest.approx(float(ref.service_level), abs=0.03)
     assert sim.abandon_rate() == pytest.approx(float(ref.abandon_rate), abs=0.01)

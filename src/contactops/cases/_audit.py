@@ -81,11 +81,14 @@ class AuditReport:
         return {
             "cases": self.cases,
             "cases_with_loops": self.cases_with_loops,
-            "transitions": [{**t.__dict__, "breach_share": round(t.breach_share, 4)}
-                            for t in self.transitions],
+            "transitions": [
+                {**t.__dict__, "breach_share": round(t.breach_share, 4)} for t in self.transitions
+            ],
             "holding": [h.__dict__ for h in self.holding],
-            "loops": [{"departments": list(lp.departments), "returns": lp.returns,
-                       "cases": lp.cases} for lp in self.loops],
+            "loops": [
+                {"departments": list(lp.departments), "returns": lp.returns, "cases": lp.cases}
+                for lp in self.loops
+            ],
         }
 
 
@@ -113,8 +116,9 @@ def audit(cases: Iterable[Case], engine: CaseEngine, at: datetime) -> AuditRepor
         started: dict[tuple[str, str, datetime], list[Any]] = defaultdict(list)
         for clock in case.clocks:
             if clock.kind != "case":
-                started[(clock.handoff_from or INTAKE, clock.department,
-                         clock.started_at)].append(clock)
+                started[(clock.handoff_from or INTAKE, clock.department, clock.started_at)].append(
+                    clock
+                )
         for (src, dst, _t), clocks in started.items():
             key = (src, dst)
             counts[key] += 1
@@ -150,7 +154,7 @@ def audit(cases: Iterable[Case], engine: CaseEngine, at: datetime) -> AuditRepor
         close(at, holder, since)
         seen: set[tuple[str, str]] = set()
         for i, dept in enumerate(sequence):
-            if dept in sequence[:i - 1] and i >= 2:
+            if dept in sequence[: i - 1] and i >= 2:
                 pair = tuple(sorted((dept, sequence[i - 1])))
                 loop_returns[pair] += 1  # type: ignore[index]
                 seen.add(pair)  # type: ignore[arg-type]
@@ -158,14 +162,30 @@ def audit(cases: Iterable[Case], engine: CaseEngine, at: datetime) -> AuditRepor
             loop_cases[pair] += 1
         with_loops += bool(seen)
     transitions = sorted(
-        (TransitionFigures(s, d, counts[(s, d)], resp[(s, d)], reso[(s, d)], breached[(s, d)])
-         for s, d in counts),
-        key=lambda t: (-t.breach_share, -t.handoffs, t.from_department, t.to_department))
+        (
+            TransitionFigures(s, d, counts[(s, d)], resp[(s, d)], reso[(s, d)], breached[(s, d)])
+            for s, d in counts
+        ),
+        key=lambda t: (-t.breach_share, -t.handoffs, t.from_department, t.to_department),
+    )
     holding = sorted(
-        (HoldingFigures(d, len(v), statistics.fmean(v), statistics.median(v), _p90(v),
-                        statistics.fmean(business[d]), reassign[d])
-         for d, v in wall.items() if v),
-        key=lambda h: (-h.mean_business_s, h.department))
-    loops = sorted((LoopFigures(p, loop_returns[p], loop_cases[p]) for p in loop_returns),
-                   key=lambda lp: (-lp.returns, lp.departments))
+        (
+            HoldingFigures(
+                d,
+                len(v),
+                statistics.fmean(v),
+                statistics.median(v),
+                _p90(v),
+                statistics.fmean(business[d]),
+                reassign[d],
+            )
+            for d, v in wall.items()
+            if v
+        ),
+        key=lambda h: (-h.mean_business_s, h.department),
+    )
+    loops = sorted(
+        (LoopFigures(p, loop_returns[p], loop_cases[p]) for p in loop_returns),
+        key=lambda lp: (-lp.returns, lp.departments),
+    )
     return AuditReport(n, tuple(transitions), tuple(holding), tuple(loops), with_loops)

@@ -38,9 +38,11 @@ _DAY = 86_400
 # a calendar that finds no open time in this many days is treated as never open
 _MAX_SCAN_DAYS = 3 * 366
 _SPAN = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
-_HOURS_HELP = ('Write opening hours such as "mon-fri 09:00-17:00; sat 10:00-14:00" '
-               '(24:00 for midnight; several spans per day allowed, e.g. "mon 08:00-12:00,'
-               '13:00-17:00").')
+_HOURS_HELP = (
+    'Write opening hours such as "mon-fri 09:00-17:00; sat 10:00-14:00" '
+    '(24:00 for midnight; several spans per day allowed, e.g. "mon 08:00-12:00,'
+    '13:00-17:00").'
+)
 
 Span = tuple[int, int]
 
@@ -48,8 +50,7 @@ Span = tuple[int, int]
 def _clock_seconds(hours: str, minutes: str, text: str) -> int:
     h, m = int(hours), int(minutes)
     if m >= 60 or h > 24 or (h == 24 and m != 0):
-        raise InvalidParameterError("hours", text, "made of valid times 00:00-24:00",
-                                    _HOURS_HELP)
+        raise InvalidParameterError("hours", text, "made of valid times 00:00-24:00", _HOURS_HELP)
     return h * 3600 + m * 60
 
 
@@ -61,10 +62,13 @@ def _parse_spans(text: str, whole: str) -> tuple[Span, ...]:
     for part in text.split(","):
         m = _SPAN.match(part.strip())
         if not m:
-            raise InvalidParameterError("hours", whole, "a list of HH:MM-HH:MM spans",
-                                        _HOURS_HELP)
-        spans.append((_clock_seconds(m.group(1), m.group(2), whole),
-                      _clock_seconds(m.group(3), m.group(4), whole)))
+            raise InvalidParameterError("hours", whole, "a list of HH:MM-HH:MM spans", _HOURS_HELP)
+        spans.append(
+            (
+                _clock_seconds(m.group(1), m.group(2), whole),
+                _clock_seconds(m.group(3), m.group(4), whole),
+            )
+        )
     return tuple(spans)
 
 
@@ -73,11 +77,13 @@ def _days(text: str, whole: str) -> list[int]:
     for part in text.lower().split(","):
         ends = [p.strip()[:3] for p in part.split("-")]
         if any(e not in WEEKDAYS for e in ends) or len(ends) > 2:
-            raise InvalidParameterError("hours", whole, "day names such as mon, tue-fri",
-                                        _HOURS_HELP)
+            raise InvalidParameterError(
+                "hours", whole, "day names such as mon, tue-fri", _HOURS_HELP
+            )
         first, last = WEEKDAYS.index(ends[0]), WEEKDAYS.index(ends[-1])
-        out.extend(range(first, last + 1) if first <= last
-                   else [*range(first, 7), *range(last + 1)])
+        out.extend(
+            range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
+        )
     return out
 
 
@@ -110,10 +116,17 @@ def parse_hours(spec: str | Mapping[str, Any]) -> dict[int, tuple[Span, ...]]:
 
 
 def _check_aware(name: str, value: datetime) -> None:
-    if not isinstance(value, datetime) or value.tzinfo is None \
-            or value.tzinfo.utcoffset(value) is None:
-        raise InvalidParameterError(name, value, "a timezone-aware datetime",
-                                    "Attach a zone, e.g. datetime(..., tzinfo=UTC).")
+    if (
+        not isinstance(value, datetime)
+        or value.tzinfo is None
+        or value.tzinfo.utcoffset(value) is None
+    ):
+        raise InvalidParameterError(
+            name,
+            value,
+            "a timezone-aware datetime",
+            "Attach a zone, e.g. datetime(..., tzinfo=UTC).",
+        )
 
 
 @dataclass(frozen=True)
@@ -143,51 +156,65 @@ class BusinessCalendar:
     _spans: dict[int, tuple[Span, ...]] = field(init=False, repr=False, compare=False)
     _public: Any = field(init=False, repr=False, compare=False)
     _cache: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
-        init=False, repr=False, compare=False, default_factory=dict)
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         try:
             zone = ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError, TypeError):
-            raise InvalidParameterError("timezone", self.timezone, "an IANA time zone name",
-                                        'Use e.g. "Europe/Berlin" or "America/New_York".'
-                                        ) from None
+            raise InvalidParameterError(
+                "timezone",
+                self.timezone,
+                "an IANA time zone name",
+                'Use e.g. "Europe/Berlin" or "America/New_York".',
+            ) from None
         if isinstance(self.hours, str) or any(isinstance(k, str) for k in self.hours):
             spans = parse_hours(self.hours)  # type: ignore[arg-type]
         else:
-            spans = {d: tuple(sorted((int(a), int(b)) for a, b in self.hours.get(d, ())))
-                     for d in range(7)}
+            spans = {
+                d: tuple(sorted((int(a), int(b)) for a, b in self.hours.get(d, ())))
+                for d in range(7)
+            }
         for d, day_spans in spans.items():
             last_end = -1
             for start, end in day_spans:
                 if not 0 <= start < end <= _DAY:
                     raise InvalidParameterError(
-                        f"hours[{WEEKDAYS[d]}]", (start, end),
-                        "spans with 0 <= start < end <= 86400 seconds", _HOURS_HELP)
+                        f"hours[{WEEKDAYS[d]}]",
+                        (start, end),
+                        "spans with 0 <= start < end <= 86400 seconds",
+                        _HOURS_HELP,
+                    )
                 if start < last_end:
-                    raise InvalidParameterError(f"hours[{WEEKDAYS[d]}]", day_spans,
-                                                "spans that do not overlap", _HOURS_HELP)
+                    raise InvalidParameterError(
+                        f"hours[{WEEKDAYS[d]}]", day_spans, "spans that do not overlap", _HOURS_HELP
+                    )
                 last_end = end
         if not any(spans.values()):
-            raise InvalidParameterError("hours", self.hours, "open on at least one weekday",
-                                        _HOURS_HELP)
+            raise InvalidParameterError(
+                "hours", self.hours, "open on at least one weekday", _HOURS_HELP
+            )
         closed = []
         for h in self.holidays:
             try:
                 closed.append(h if isinstance(h, date) else date.fromisoformat(str(h)))
             except ValueError:
-                raise InvalidParameterError("holidays", h, "ISO dates (YYYY-MM-DD)",
-                                            'Write e.g. "2026-12-24".') from None
+                raise InvalidParameterError(
+                    "holidays", h, "ISO dates (YYYY-MM-DD)", 'Write e.g. "2026-12-24".'
+                ) from None
         public = None
         if self.country:
             try:
                 public = holidays_lib.country_holidays(self.country, subdiv=self.subdivision)
             except NotImplementedError:
                 raise InvalidParameterError(
-                    "country", f"{self.country}/{self.subdivision}",
+                    "country",
+                    f"{self.country}/{self.subdivision}",
                     "a country (and subdivision) known to the holidays package",
                     'Use an ISO code such as "US", "DE" or "BR", or list the dates in '
-                    "holidays instead.") from None
+                    "holidays instead.",
+                ) from None
         object.__setattr__(self, "_zone", zone)
         object.__setattr__(self, "_spans", spans)
         object.__setattr__(self, "_public", public)
@@ -202,9 +229,13 @@ class BusinessCalendar:
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> BusinessCalendar:
         """From ``{"timezone", "hours", "holidays", "country", "subdivision"}`` (JSON-able)."""
-        return cls(timezone=spec.get("timezone", "UTC"), hours=spec.get("hours", "24x7"),
-                   holidays=tuple(spec.get("holidays") or ()), country=spec.get("country"),
-                   subdivision=spec.get("subdivision"))
+        return cls(
+            timezone=spec.get("timezone", "UTC"),
+            hours=spec.get("hours", "24x7"),
+            holidays=tuple(spec.get("holidays") or ()),
+            country=spec.get("country"),
+            subdivision=spec.get("subdivision"),
+        )
 
     # ------------------------------------------------------------------ queries
     @property
@@ -222,8 +253,7 @@ class BusinessCalendar:
         if seconds == _DAY:
             day, seconds = day + timedelta(days=1), 0
         h, rest = divmod(seconds, 3600)
-        local = datetime(day.year, day.month, day.day, h, rest // 60, rest % 60,
-                         tzinfo=self._zone)
+        local = datetime(day.year, day.month, day.day, h, rest // 60, rest % 60, tzinfo=self._zone)
         return local.astimezone(UTC)
 
     def day_spans(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
@@ -233,8 +263,9 @@ class BusinessCalendar:
             return cached
         out: tuple[tuple[datetime, datetime], ...] = ()
         if not self.is_holiday(day):
-            spans = [(self._local(day, a), self._local(day, b)) for a, b in
-                     self._spans[day.weekday()]]
+            spans = [
+                (self._local(day, a), self._local(day, b)) for a, b in self._spans[day.weekday()]
+            ]
             out = tuple((a, b) for a, b in spans if b > a)
         if len(self._cache) > 20_000:
             self._cache.clear()
@@ -252,8 +283,11 @@ class BusinessCalendar:
             empty = 0 if spans else empty + 1
             if empty > _MAX_SCAN_DAYS:
                 raise InvalidParameterError(
-                    "calendar", self, f"open at least once in {_MAX_SCAN_DAYS} days after "
-                    f"{start.isoformat()}", "Check the opening hours and holidays.")
+                    "calendar",
+                    self,
+                    f"open at least once in {_MAX_SCAN_DAYS} days after {start.isoformat()}",
+                    "Check the opening hours and holidays.",
+                )
             day += timedelta(days=1)
 
     def is_open(self, at: datetime) -> bool:
@@ -279,8 +313,9 @@ class BusinessCalendar:
         """
         _check_aware("start", start)
         if not seconds >= 0:
-            raise InvalidParameterError("seconds", seconds, "a number >= 0",
-                                        "Business time only runs forward.")
+            raise InvalidParameterError(
+                "seconds", seconds, "a number >= 0", "Business time only runs forward."
+            )
         start = start.astimezone(UTC)
         if seconds == 0:
             return start
@@ -316,10 +351,18 @@ class BusinessCalendar:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form, the inverse of :meth:`from_dict`."""
-        hours = {WEEKDAYS[d]: ",".join(f"{a // 3600:02d}:{a % 3600 // 60:02d}-"
-                                       f"{b // 3600:02d}:{b % 3600 // 60:02d}" for a, b in s)
-                 for d, s in self._spans.items() if s}
-        return {"timezone": self.timezone, "hours": hours,
-                "holidays": [d.isoformat() for d in self.holidays],
-                "country": self.country, "subdivision": self.subdivision}
-
+        hours = {
+            WEEKDAYS[d]: ",".join(
+                f"{a // 3600:02d}:{a % 3600 // 60:02d}-{b // 3600:02d}:{b % 3600 // 60:02d}"
+                for a, b in s
+            )
+            for d, s in self._spans.items()
+            if s
+        }
+        return {
+            "timezone": self.timezone,
+            "hours": hours,
+            "holidays": [d.isoformat() for d in self.holidays],
+            "country": self.country,
+            "subdivision": self.subdivision,
+        }

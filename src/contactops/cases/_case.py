@@ -56,8 +56,7 @@ class Department:
 
 def default_exception_queue() -> Department:
     """The exception queue: 24x7, triage within 1 hour, settled (routed) within 4 hours."""
-    policy = SlaPolicy("exceptions", {(p, "*"): SlaTarget(3600.0, 4 * 3600.0)
-                                      for p in range(1, 6)})
+    policy = SlaPolicy("exceptions", {(p, "*"): SlaTarget(3600.0, 4 * 3600.0) for p in range(1, 6)})
     return Department(EXCEPTIONS, BusinessCalendar.always(), policy, None, ("triage",))
 
 
@@ -92,25 +91,35 @@ class CasesConfig:
         if isinstance(self.departments, list | tuple):
             object.__setattr__(self, "departments", {d.name: d for d in self.departments})
         if EXCEPTIONS in self.departments:
-            raise InvalidParameterError("departments", EXCEPTIONS,
-                                        "not the reserved name of the exception queue",
-                                        "Rename the department.")
+            raise InvalidParameterError(
+                "departments",
+                EXCEPTIONS,
+                "not the reserved name of the exception queue",
+                "Rename the department.",
+            )
         if self.exception_queue.name != EXCEPTIONS:
-            raise InvalidParameterError("exception_queue.name", self.exception_queue.name,
-                                        f"{EXCEPTIONS!r}")
+            raise InvalidParameterError(
+                "exception_queue.name", self.exception_queue.name, f"{EXCEPTIONS!r}"
+            )
         owner: dict[str, str] = {}
         for dept in (*self.departments.values(), self.exception_queue):
             for stage in dept.stages:
                 if stage in owner and owner[stage] != dept.name:
                     raise InvalidParameterError(
-                        f"stage {stage!r}", [owner[stage], dept.name],
-                        "owned by one department only", "Give each stage one owner.")
+                        f"stage {stage!r}",
+                        [owner[stage], dept.name],
+                        "owned by one department only",
+                        "Give each stage one owner.",
+                    )
                 owner[stage] = dept.name
         for category, target in self.routes.items():
             if target not in self.departments and target not in owner:
-                raise InvalidParameterError(f"routes[{category!r}]", target,
-                                            "a department or stage name",
-                                            f"Known departments: {sorted(self.departments)}.")
+                raise InvalidParameterError(
+                    f"routes[{category!r}]",
+                    target,
+                    "a department or stage name",
+                    f"Known departments: {sorted(self.departments)}.",
+                )
         object.__setattr__(self, "_stage_owner", owner)
 
     def department(self, name: str) -> Department:
@@ -121,8 +130,10 @@ class CasesConfig:
             return self.departments[name]
         except KeyError:
             raise InvalidParameterError(
-                "department", name, f"one of the departments: {', '.join(sorted(self.departments))}"
-                f" or {EXCEPTIONS}", "Check the spelling or create the department first."
+                "department",
+                name,
+                f"one of the departments: {', '.join(sorted(self.departments))} or {EXCEPTIONS}",
+                "Check the spelling or create the department first.",
             ) from None
 
     def stage_owner(self, stage: str) -> str:
@@ -130,9 +141,12 @@ class CasesConfig:
         try:
             return self._stage_owner[stage]
         except KeyError:
-            raise InvalidParameterError("stage", stage, "a known stage "
-                                        f"({', '.join(sorted(self._stage_owner))})",
-                                        "Name a stage of the target department.") from None
+            raise InvalidParameterError(
+                "stage",
+                stage,
+                f"a known stage ({', '.join(sorted(self._stage_owner))})",
+                "Name a stage of the target department.",
+            ) from None
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -189,25 +203,44 @@ class SlaClock:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        return {"id": self.id, "kind": self.kind, "department": self.department,
-                "stage": self.stage, "target_s": self.target_s,
-                "started_at": _iso(self.started_at), "handoff_from": self.handoff_from,
-                "elapsed_s": self.elapsed_s, "running_since": _iso(self.running_since),
-                "state": self.state, "stopped_at": _iso(self.stopped_at),
-                "outcome": self.outcome, "breached_at": _iso(self.breached_at),
-                "fired": list(self.fired), "next_check_at": _iso(self.next_check_at)}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "department": self.department,
+            "stage": self.stage,
+            "target_s": self.target_s,
+            "started_at": _iso(self.started_at),
+            "handoff_from": self.handoff_from,
+            "elapsed_s": self.elapsed_s,
+            "running_since": _iso(self.running_since),
+            "state": self.state,
+            "stopped_at": _iso(self.stopped_at),
+            "outcome": self.outcome,
+            "breached_at": _iso(self.breached_at),
+            "fired": list(self.fired),
+            "next_check_at": _iso(self.next_check_at),
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SlaClock:
         """Inverse of :meth:`to_dict`."""
-        return cls(id=int(d["id"]), kind=d["kind"], department=d["department"],
-                   stage=d["stage"], target_s=float(d["target_s"]),
-                   started_at=_dt(d["started_at"]),  # type: ignore[arg-type]
-                   handoff_from=d.get("handoff_from"), elapsed_s=float(d["elapsed_s"]),
-                   running_since=_dt(d.get("running_since")), state=d["state"],
-                   stopped_at=_dt(d.get("stopped_at")), outcome=d.get("outcome"),
-                   breached_at=_dt(d.get("breached_at")), fired=list(d.get("fired") or ()),
-                   next_check_at=_dt(d.get("next_check_at")))
+        return cls(
+            id=int(d["id"]),
+            kind=d["kind"],
+            department=d["department"],
+            stage=d["stage"],
+            target_s=float(d["target_s"]),
+            started_at=_dt(d["started_at"]),  # type: ignore[arg-type]
+            handoff_from=d.get("handoff_from"),
+            elapsed_s=float(d["elapsed_s"]),
+            running_since=_dt(d.get("running_since")),
+            state=d["state"],
+            stopped_at=_dt(d.get("stopped_at")),
+            outcome=d.get("outcome"),
+            breached_at=_dt(d.get("breached_at")),
+            fired=list(d.get("fired") or ()),
+            next_check_at=_dt(d.get("next_check_at")),
+        )
 
 
 @dataclass(frozen=True)
@@ -223,8 +256,14 @@ class CaseEvent:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        return {"case_id": self.case_id, "seq": self.seq, "at": self.at.isoformat(),
-                "actor": self.actor, "kind": self.kind, "data": dict(self.data)}
+        return {
+            "case_id": self.case_id,
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "kind": self.kind,
+            "data": dict(self.data),
+        }
 
 
 @dataclass

@@ -46,13 +46,18 @@ class PriorityMatrix:
 
     def __post_init__(self) -> None:
         if not self.table:
-            raise InvalidParameterError("priority_matrix", {}, "a non-empty table",
-                                        "Give at least one (impact, urgency) -> priority.")
+            raise InvalidParameterError(
+                "priority_matrix",
+                {},
+                "a non-empty table",
+                "Give at least one (impact, urgency) -> priority.",
+            )
         clean: dict[tuple[str, str], int] = {}
         for key, value in self.table.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise InvalidParameterError(f"priority_matrix[{key!r}]", value,
-                                            "an integer >= 1 (1 = most urgent)")
+                raise InvalidParameterError(
+                    f"priority_matrix[{key!r}]", value, "an integer >= 1 (1 = most urgent)"
+                )
             clean[(_label(key[0]), _label(key[1]))] = value
         object.__setattr__(self, "table", clean)
 
@@ -67,23 +72,29 @@ class PriorityMatrix:
         return cls({(str(i), str(u)): min(i + u - 1, 4) for i in (1, 2, 3) for u in (1, 2, 3)})
 
     @classmethod
-    def from_rows(cls, rows: Iterable[Mapping[str, Any]],
-                  names: tuple[str, str] = ("impact", "urgency")) -> PriorityMatrix:
+    def from_rows(
+        cls, rows: Iterable[Mapping[str, Any]], names: tuple[str, str] = ("impact", "urgency")
+    ) -> PriorityMatrix:
         """From rows ``{"impact": .., "urgency": .., "priority": ..}`` (or the two ``names``)."""
         table = {}
         for i, row in enumerate(rows):
             try:
                 table[(str(row[names[0]]), str(row[names[1]]))] = row["priority"]
             except KeyError as exc:
-                raise InvalidParameterError(f"priority_matrix[{i}]", dict(row),
-                                            f"a row with {names[0]}, {names[1]} and priority",
-                                            f"Add the missing key {exc}.") from None
+                raise InvalidParameterError(
+                    f"priority_matrix[{i}]",
+                    dict(row),
+                    f"a row with {names[0]}, {names[1]} and priority",
+                    f"Add the missing key {exc}.",
+                ) from None
         return cls(table, names)
 
     def to_rows(self) -> list[dict[str, Any]]:
         """JSON-able rows, the inverse of :meth:`from_rows`."""
-        return [{self.names[0]: a, self.names[1]: b, "priority": p}
-                for (a, b), p in sorted(self.table.items())]
+        return [
+            {self.names[0]: a, self.names[1]: b, "priority": p}
+            for (a, b), p in sorted(self.table.items())
+        ]
 
     @property
     def lowest(self) -> int:
@@ -98,10 +109,12 @@ class PriorityMatrix:
         except KeyError:
             known = sorted({k[0] for k in self.table}), sorted({k[1] for k in self.table})
             raise InvalidParameterError(
-                f"{self.names[0]}/{self.names[1]}", (impact, urgency),
+                f"{self.names[0]}/{self.names[1]}",
+                (impact, urgency),
                 f"a pair in the priority matrix ({self.names[0]} in {known[0]}, "
                 f"{self.names[1]} in {known[1]})",
-                "Use a known pair or add it to the matrix.") from None
+                "Use a known pair or add it to the matrix.",
+            ) from None
 
 
 def _label(value: object) -> str:
@@ -120,8 +133,9 @@ class SlaTarget:
         for name in ("response_s", "resolution_s"):
             v = getattr(self, name)
             if v is not None and not (isinstance(v, int | float) and 0 < v < 1e9):
-                raise InvalidParameterError(name, v, "a positive number of seconds or None",
-                                            'Write e.g. "30m" or 1800.')
+                raise InvalidParameterError(
+                    name, v, "a positive number of seconds or None", 'Write e.g. "30m" or 1800.'
+                )
 
 
 @dataclass(frozen=True)
@@ -142,22 +156,31 @@ class EscalationStep:
 
     def __post_init__(self) -> None:
         if not (isinstance(self.share, int | float) and 0 < self.share <= 10):
-            raise InvalidParameterError("escalation.share", self.share,
-                                        "a share of the target in (0, 10]",
-                                        "Write 0.75 for 75% of the target, 1 for the breach.")
+            raise InvalidParameterError(
+                "escalation.share",
+                self.share,
+                "a share of the target in (0, 10]",
+                "Write 0.75 for 75% of the target, 1 for the breach.",
+            )
         if self.action not in ACTIONS:
-            raise InvalidParameterError("escalation.action", self.action,
-                                        f"one of {', '.join(ACTIONS)}")
+            raise InvalidParameterError(
+                "escalation.action", self.action, f"one of {', '.join(ACTIONS)}"
+            )
         bad = [c for c in self.clocks if c not in CLOCK_KINDS]
         if bad or not self.clocks:
-            raise InvalidParameterError("escalation.clocks", self.clocks,
-                                        f"a non-empty list of {', '.join(CLOCK_KINDS)}")
+            raise InvalidParameterError(
+                "escalation.clocks", self.clocks, f"a non-empty list of {', '.join(CLOCK_KINDS)}"
+            )
         object.__setattr__(self, "clocks", tuple(self.clocks))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        return {"share": self.share, "action": self.action, "to": self.to,
-                "clocks": list(self.clocks)}
+        return {
+            "share": self.share,
+            "action": self.action,
+            "to": self.to,
+            "clocks": list(self.clocks),
+        }
 
 
 DEFAULT_LADDER: tuple[EscalationStep, ...] = (
@@ -183,10 +206,12 @@ class SlaPolicy:
 
     def __post_init__(self) -> None:
         if not self.targets:
-            raise InvalidParameterError(f"policy {self.name!r}.targets", {},
-                                        "at least one (priority, tier) target",
-                                        'Add e.g. {"priority": 3, "tier": "*", '
-                                        '"response": "4h", "resolution": "3d"}.')
+            raise InvalidParameterError(
+                f"policy {self.name!r}.targets",
+                {},
+                "at least one (priority, tier) target",
+                'Add e.g. {"priority": 3, "tier": "*", "response": "4h", "resolution": "3d"}.',
+            )
         object.__setattr__(self, "ladder", tuple(sorted(self.ladder, key=lambda s: s.share)))
         object.__setattr__(self, "_keys", tuple(sorted(self.targets)))
 
@@ -196,9 +221,11 @@ class SlaPolicy:
             if key in self.targets:
                 return self.targets[key]
         raise InvalidParameterError(
-            f"policy {self.name!r}", {"priority": priority, "tier": tier},
+            f"policy {self.name!r}",
+            {"priority": priority, "tier": tier},
             f"a (priority, tier) it has a target for; it has {list(self._keys)}",
-            f'Add a row for priority {priority} (tier "*" covers every tier).')
+            f'Add a row for priority {priority} (tier "*" covers every tier).',
+        )
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> SlaPolicy:
@@ -210,25 +237,42 @@ class SlaPolicy:
             try:
                 priority = int(row["priority"])
             except (KeyError, TypeError, ValueError):
-                raise InvalidParameterError(f"targets[{i}].priority", row.get("priority"),
-                                            "an integer priority (1 = most urgent)") from None
+                raise InvalidParameterError(
+                    f"targets[{i}].priority",
+                    row.get("priority"),
+                    "an integer priority (1 = most urgent)",
+                ) from None
             tier = str(row.get("tier") or ANY_TIER)
             targets[(priority, tier)] = SlaTarget(
                 _seconds(row.get("response"), f"targets[{i}].response"),
-                _seconds(row.get("resolution"), f"targets[{i}].resolution"))
+                _seconds(row.get("resolution"), f"targets[{i}].resolution"),
+            )
         ladder = spec.get("ladder")
-        steps = DEFAULT_LADDER if ladder is None else tuple(
-            EscalationStep(float(s["share"]), str(s["action"]), s.get("to"),
-                           tuple(s.get("clocks") or CLOCK_KINDS)) for s in ladder)
+        steps = (
+            DEFAULT_LADDER
+            if ladder is None
+            else tuple(
+                EscalationStep(
+                    float(s["share"]),
+                    str(s["action"]),
+                    s.get("to"),
+                    tuple(s.get("clocks") or CLOCK_KINDS),
+                )
+                for s in ladder
+            )
+        )
         return cls(name, targets, steps)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form, the inverse of :meth:`from_dict`."""
-        return {"name": self.name,
-                "targets": [{"priority": p, "tier": t, "response": v.response_s,
-                             "resolution": v.resolution_s}
-                            for (p, t), v in sorted(self.targets.items())],
-                "ladder": [s.to_dict() for s in self.ladder]}
+        return {
+            "name": self.name,
+            "targets": [
+                {"priority": p, "tier": t, "response": v.response_s, "resolution": v.resolution_s}
+                for (p, t), v in sorted(self.targets.items())
+            ],
+            "ladder": [s.to_dict() for s in self.ladder],
+        }
 
 
 def _seconds(value: object, name: str) -> float | None:
@@ -238,6 +282,7 @@ def _seconds(value: object, name: str) -> float | None:
         raise InvalidParameterError(name, value, "a duration", 'Write e.g. "4h" or 14400.')
     seconds = parse_duration(value, name=name)  # type: ignore[arg-type]
     if seconds <= 0:
-        raise InvalidParameterError(name, value, "a positive duration",
-                                    'Write e.g. "4h"; leave it out for no such clock.')
+        raise InvalidParameterError(
+            name, value, "a positive duration", 'Write e.g. "4h"; leave it out for no such clock.'
+        )
     return seconds

@@ -41,9 +41,19 @@ __all__ = [
     "replay_servicenow",
 ]
 
-_REQUIRED = ("number", "incident_state", "sys_mod_count", "made_sla", "opened_at",
-             "sys_updated_at", "impact", "urgency", "priority", "assignment_group",
-             "resolved_at")
+_REQUIRED = (
+    "number",
+    "incident_state",
+    "sys_mod_count",
+    "made_sla",
+    "opened_at",
+    "sys_updated_at",
+    "impact",
+    "urgency",
+    "priority",
+    "assignment_group",
+    "resolved_at",
+)
 MISSING = "?"
 
 
@@ -81,28 +91,38 @@ def _parse_time(text: str, zone: ZoneInfo, line: int, name: str) -> datetime | N
         hh, mm = (int(x) for x in time_part.split(":"))
         return datetime(y, m, d, hh, mm, tzinfo=zone)
     except ValueError:
-        raise InvalidParameterError(f"{name} (line {line})", text, "a D/M/YYYY HH:MM time",
-                                    "Is this the ServiceNow incident event log?") from None
+        raise InvalidParameterError(
+            f"{name} (line {line})",
+            text,
+            "a D/M/YYYY HH:MM time",
+            "Is this the ServiceNow incident event log?",
+        ) from None
 
 
-def read_servicenow_log(path: str | Path, *, timezone: str = "UTC",
-                        limit: int | None = None) -> list[Incident]:
+def read_servicenow_log(
+    path: str | Path, *, timezone: str = "UTC", limit: int | None = None
+) -> list[Incident]:
     """Incidents of the log at ``path``, times read as local times of ``timezone``.
 
     ``limit`` keeps only the first ``limit`` incidents (in file order).
     """
     path = Path(path)
     if not path.exists():
-        raise InvalidParameterError("path", str(path), "an existing file",
-                                    "Point at incident_event_log.csv.")
+        raise InvalidParameterError(
+            "path", str(path), "an existing file", "Point at incident_event_log.csv."
+        )
     zone = ZoneInfo(timezone)
     rows: dict[str, list[tuple[int, dict[str, str]]]] = {}
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in _REQUIRED if c not in (reader.fieldnames or ())]
         if missing:
-            raise InvalidParameterError("columns", missing, "present in the log",
-                                        "Is this the ServiceNow incident event log?")
+            raise InvalidParameterError(
+                "columns",
+                missing,
+                "present in the log",
+                "Is this the ServiceNow incident event log?",
+            )
         for line, row in enumerate(reader, start=2):
             number = row["number"]
             if number not in rows:
@@ -116,21 +136,31 @@ def read_servicenow_log(path: str | Path, *, timezone: str = "UTC",
         for line, row in items:
             at = _parse_time(row["sys_updated_at"], zone, line, "sys_updated_at")
             group = row["assignment_group"]
-            updates.append(IncidentUpdate(at, int(row["sys_mod_count"]),  # type: ignore[arg-type]
-                                          row["incident_state"],
-                                          None if group == MISSING else group,
-                                          row["made_sla"] == "true"))
+            updates.append(
+                IncidentUpdate(
+                    at,
+                    int(row["sys_mod_count"]),  # type: ignore[arg-type]
+                    row["incident_state"],
+                    None if group == MISSING else group,
+                    row["made_sla"] == "true",
+                )
+            )
         updates.sort(key=lambda u: (u.mod_count, u.at))
         line, last = items[-1]
         last_update = max(items, key=lambda it: int(it[1]["sys_mod_count"]))[1]
         priority = int(last_update["priority"].split(" ", 1)[0])
-        incidents.append(Incident(
-            number=number,
-            opened_at=_parse_time(last["opened_at"], zone, line, "opened_at") or updates[0].at,
-            impact=last_update["impact"], urgency=last_update["urgency"], priority=priority,
-            made_sla=last_update["made_sla"] == "true",
-            resolved_at=_parse_time(last_update["resolved_at"], zone, line, "resolved_at"),
-            updates=tuple(updates)))
+        incidents.append(
+            Incident(
+                number=number,
+                opened_at=_parse_time(last["opened_at"], zone, line, "opened_at") or updates[0].at,
+                impact=last_update["impact"],
+                urgency=last_update["urgency"],
+                priority=priority,
+                made_sla=last_update["made_sla"] == "true",
+                resolved_at=_parse_time(last_update["resolved_at"], zone, line, "resolved_at"),
+                updates=tuple(updates),
+            )
+        )
     return incidents
 
 
@@ -184,17 +214,25 @@ class ReplayResult:
     def overall(self) -> tuple[float, float, float]:
         """(engine met share, log made_sla share, per-incident agreement) over all."""
         o = self.outcomes
-        return (statistics.fmean(x.engine_met for x in o), statistics.fmean(x.log_met for x in o),
-                statistics.fmean(x.engine_met == x.log_met for x in o))
+        return (
+            statistics.fmean(x.engine_met for x in o),
+            statistics.fmean(x.log_met for x in o),
+            statistics.fmean(x.engine_met == x.log_met for x in o),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able summary."""
         e, lg, a = self.overall
-        return {"incidents": len(self.outcomes), "engine_met_share": e, "log_met_share": lg,
-                "agreement": a, "matrix_agreement": self.matrix_agreement,
-                "targets_s": {str(k): v for k, v in self.targets.items()},
-                "calendar": self.calendar.to_dict(),
-                "by_priority": [p.__dict__ for p in self.by_priority]}
+        return {
+            "incidents": len(self.outcomes),
+            "engine_met_share": e,
+            "log_met_share": lg,
+            "agreement": a,
+            "matrix_agreement": self.matrix_agreement,
+            "targets_s": {str(k): v for k, v in self.targets.items()},
+            "calendar": self.calendar.to_dict(),
+            "by_priority": [p.__dict__ for p in self.by_priority],
+        }
 
 
 def _compare(outcomes: list[IncidentOutcome]) -> list[PriorityReplay]:
@@ -211,23 +249,32 @@ def _compare(outcomes: list[IncidentOutcome]) -> list[PriorityReplay]:
         if 0 < log_share < 1:
             implied = ordered[max(0, round(log_share * len(ordered)) - 1)]
             implied_agree = statistics.fmean((o.business_s <= implied) == o.log_met for o in g)
-        out.append(PriorityReplay(
-            priority=priority, incidents=len(g),
-            engine_met_share=statistics.fmean(o.engine_met for o in g),
-            log_met_share=log_share,
-            agreement=statistics.fmean(o.engine_met == o.log_met for o in g),
-            both_met=sum(o.engine_met and o.log_met for o in g),
-            engine_only=sum(o.engine_met and not o.log_met for o in g),
-            log_only=sum(o.log_met and not o.engine_met for o in g),
-            neither=sum(not o.engine_met and not o.log_met for o in g),
-            implied_target_s=implied, implied_agreement=implied_agree))
+        out.append(
+            PriorityReplay(
+                priority=priority,
+                incidents=len(g),
+                engine_met_share=statistics.fmean(o.engine_met for o in g),
+                log_met_share=log_share,
+                agreement=statistics.fmean(o.engine_met == o.log_met for o in g),
+                both_met=sum(o.engine_met and o.log_met for o in g),
+                engine_only=sum(o.engine_met and not o.log_met for o in g),
+                log_only=sum(o.log_met and not o.engine_met for o in g),
+                neither=sum(not o.engine_met and not o.log_met for o in g),
+                implied_target_s=implied,
+                implied_agreement=implied_agree,
+            )
+        )
     return out
 
 
-def replay_servicenow(incidents: Iterable[Incident], *, targets: Mapping[int, float],
-                      calendar: BusinessCalendar | None = None,
-                      pause_states: tuple[str, ...] = ("Awaiting User Info",),
-                      matrix: PriorityMatrix | None = None) -> ReplayResult:
+def replay_servicenow(
+    incidents: Iterable[Incident],
+    *,
+    targets: Mapping[int, float],
+    calendar: BusinessCalendar | None = None,
+    pause_states: tuple[str, ...] = ("Awaiting User Info",),
+    matrix: PriorityMatrix | None = None,
+) -> ReplayResult:
     """Replay ``incidents`` with end-to-end resolution ``targets`` per priority (seconds).
 
     Every assignment group is a department with ``calendar`` (24x7 UTC when
@@ -239,23 +286,34 @@ def replay_servicenow(incidents: Iterable[Incident], *, targets: Mapping[int, fl
     matrix = matrix or PriorityMatrix.itil()
     groups = sorted({u.group for i in incidents for u in i.updates if u.group})
     no_ladder = (EscalationStep(1.0, "notify_lead"),)
-    group_policy = SlaPolicy("group", {(p, "*"): SlaTarget(None, float(t))
-                                       for p, t in targets.items()}, no_ladder)
-    case_policy = SlaPolicy("servicenow", {(p, "*"): SlaTarget(None, float(t))
-                                           for p, t in targets.items()}, no_ladder)
+    group_policy = SlaPolicy(
+        "group", {(p, "*"): SlaTarget(None, float(t)) for p, t in targets.items()}, no_ladder
+    )
+    case_policy = SlaPolicy(
+        "servicenow", {(p, "*"): SlaTarget(None, float(t)) for p, t in targets.items()}, no_ladder
+    )
     exceptions = Department(EXCEPTIONS, calendar, group_policy, None, ("triage",))
-    config = CasesConfig({g: Department(g, calendar, group_policy) for g in groups},
-                         priority_matrix=matrix, exception_queue=exceptions,
-                         case_policy=case_policy)
+    config = CasesConfig(
+        {g: Department(g, calendar, group_policy) for g in groups},
+        priority_matrix=matrix,
+        exception_queue=exceptions,
+        case_policy=case_policy,
+    )
     engine = CaseEngine(config)
     outcomes = []
     for inc in incidents:
         first_group = inc.updates[0].group
         opened = min(inc.opened_at, inc.updates[0].at)
-        case = engine.open_case(inc.number, at=opened, actor="servicenow",
-                                department=first_group, impact=inc.impact,
-                                urgency=inc.urgency, priority=inc.priority,
-                                category=None if first_group else "unassigned")
+        case = engine.open_case(
+            inc.number,
+            at=opened,
+            actor="servicenow",
+            department=first_group,
+            impact=inc.impact,
+            urgency=inc.urgency,
+            priority=inc.priority,
+            category=None if first_group else "unassigned",
+        )
         matrix_priority = matrix.priority(inc.impact, inc.urgency)
         end = inc.resolved_at
         last = opened
@@ -282,11 +340,19 @@ def replay_servicenow(incidents: Iterable[Incident], *, targets: Mapping[int, fl
         else:
             engine.tick(case, last)
         clock = next(c for c in case.clocks if c.kind == "case")
-        outcomes.append(IncidentOutcome(
-            number=inc.number, priority=inc.priority, matrix_priority=matrix_priority,
-            resolved=end is not None, engine_met=clock.breached_at is None,
-            log_met=inc.made_sla, business_s=clock.elapsed(last, calendar),
-            handoffs=handoffs, pauses=pauses))
+        outcomes.append(
+            IncidentOutcome(
+                number=inc.number,
+                priority=inc.priority,
+                matrix_priority=matrix_priority,
+                resolved=end is not None,
+                engine_met=clock.breached_at is None,
+                log_met=inc.made_sla,
+                business_s=clock.elapsed(last, calendar),
+                handoffs=handoffs,
+                pauses=pauses,
+            )
+        )
     result = ReplayResult(outcomes, dict(targets), calendar)
     result.by_priority = _compare(outcomes)
     return result

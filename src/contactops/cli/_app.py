@@ -59,9 +59,14 @@ __all__ = [
 class _Group(TyperGroup):
     """The root command: usage errors as one line and exit 2 (click draws a box)."""
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
-             complete_var: str | None = None, standalone_mode: bool = True,
-             **extra: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         argv = list(sys.argv[1:] if args is None else args)
@@ -94,7 +99,7 @@ def _given(param: Any, argv: list[str]) -> str | None:
             if arg == opt and i + 1 < len(argv):
                 return argv[i + 1]
             if opt.startswith("--") and arg.startswith(opt + "="):
-                return arg[len(opt) + 1:]
+                return arg[len(opt) + 1 :]
     return None
 
 
@@ -115,9 +120,12 @@ def _usage_line(exc: Exception, argv: list[str]) -> str:
 def _os_line(exc: OSError) -> str:
     what = exc.filename if exc.filename is not None else "file"
     reason = exc.strerror or str(exc)
-    fix = {errno.ENOENT: "Check the path.", errno.EISDIR: "Give a file, not a directory.",
-           errno.EACCES: "Check the file's permissions.",
-           errno.ENOSPC: "Free some disk space and try again."}.get(exc.errno or 0, "")
+    fix = {
+        errno.ENOENT: "Check the path.",
+        errno.EISDIR: "Give a file, not a directory.",
+        errno.EACCES: "Check the file's permissions.",
+        errno.ENOSPC: "Free some disk space and try again.",
+    }.get(exc.errno or 0, "")
     return f"{what}: {reason}. {fix}".strip()
 
 
@@ -141,16 +149,18 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """contactops: the whole operating loop of a contact center."""
 
 
 def _print_error(message: str) -> None:
     """``error: message`` on stderr, on one line however narrow the terminal."""
-    err_console.print(Text("error: ", style="bold red") + Text(message), soft_wrap=True,
-                      highlight=False)
+    err_console.print(
+        Text("error: ", style="bold red") + Text(message), soft_wrap=True, highlight=False
+    )
 
 
 def _shown(value: object) -> str:
@@ -164,6 +174,7 @@ def _shown(value: object) -> str:
 
 def _as_options(text: str, flags: Mapping[str, str]) -> str:
     """API spelling in a message (``by=['month', 'queue']``, ``timezone='UTC'``) as options."""
+
     def listed(m: re.Match[str]) -> str:
         items = [v.strip().strip("'\"") for v in m.group(2).split(",") if v.strip()]
         return f"{flags[m.group(1)]} {','.join(items)}"
@@ -171,8 +182,9 @@ def _as_options(text: str, flags: Mapping[str, str]) -> str:
     def scalar(m: re.Match[str]) -> str:
         return f"{flags[m.group(1)]} {m.group(2).strip(chr(39) + chr(34))}"
 
-    names = "|".join(re.escape(n) for n in sorted(flags, key=len, reverse=True)
-                     if re.fullmatch(r"\w+", n))
+    names = "|".join(
+        re.escape(n) for n in sorted(flags, key=len, reverse=True) if re.fullmatch(r"\w+", n)
+    )
     if not names:
         return text
     text = re.sub(rf"\b({names})=\[([^\]]*)\]", listed, text)
@@ -224,12 +236,14 @@ def check_choice(option: str, value: str, choices: list[str], fix: str) -> None:
     if close:
         fix = f"Did you mean {option} {close[0]}? " + fix
     listed = ", ".join(choices[:-1]) + " or " + choices[-1] if len(choices) > 1 else choices[0]
-    raise InvalidParameterError(option, value, ("one of " if len(choices) > 2 else "") + listed,
-                                fix)
+    raise InvalidParameterError(
+        option, value, ("one of " if len(choices) > 2 else "") + listed, fix
+    )
 
 
-def check_at_least(option: str, value: float, lowest: float, fix: str, *,
-                   strictly: bool = False) -> None:
+def check_at_least(
+    option: str, value: float, lowest: float, fix: str, *, strictly: bool = False
+) -> None:
     """A number option is >= ``lowest`` (> with ``strictly``) and finite."""
     ok = value > lowest if strictly else value >= lowest
     if not (ok and math.isfinite(value)):
@@ -237,8 +251,9 @@ def check_at_least(option: str, value: float, lowest: float, fix: str, *,
         raise InvalidParameterError(option, value, rule, fix)
 
 
-def resolve_timezone(warehouse: Any, given: str | None, *, option: str = "--timezone"
-                     ) -> tuple[str, str]:
+def resolve_timezone(
+    warehouse: Any, given: str | None, *, option: str = "--timezone"
+) -> tuple[str, str]:
     """The time zone a command works in, and how it was chosen, for every command.
 
     This is the one place that decides: ``given`` (checked, with a suggestion
@@ -273,8 +288,7 @@ def resolve_timezone(warehouse: Any, given: str | None, *, option: str = "--time
 
 def say_timezone(zone: str, how: str) -> None:
     """Tell the user which zone the times are in."""
-    console.print(Text(f"times in {zone} ({how})", style="dim"), soft_wrap=True,
-                      highlight=False)
+    console.print(Text(f"times in {zone} ({how})", style="dim"), soft_wrap=True, highlight=False)
 
 
 def check_file(path: Path, option: str, *, text: bool = False, what: str = "file") -> None:
@@ -284,27 +298,48 @@ def check_file(path: Path, option: str, *, text: bool = False, what: str = "file
     Each failure is an :class:`~contactops.errors.InvalidParameterError` naming ``option``.
     """
     if path.is_dir():
-        raise InvalidParameterError(option, str(path), "a file, not a directory",
-                                    "Name the file itself.")
+        raise InvalidParameterError(
+            option, str(path), "a file, not a directory", "Name the file itself."
+        )
     if not path.is_file():
-        raise InvalidParameterError(option, str(path), "an existing file",
-                                    "Check the path and the current directory.")
+        raise InvalidParameterError(
+            option, str(path), "an existing file", "Check the path and the current directory."
+        )
     if path.stat().st_size == 0:
-        raise InvalidParameterError(option, str(path), f"a {what} with content",
-                                    "The file is empty: export or write it again.")
+        raise InvalidParameterError(
+            option,
+            str(path),
+            f"a {what} with content",
+            "The file is empty: export or write it again.",
+        )
     if text:
         with path.open("rb") as fh:
             head = fh.read(8192)
         if _looks_binary(head):
-            raise InvalidParameterError(option, str(path), f"a {what} (text)",
-                                        "It looks binary (an image? a spreadsheet? a "
-                                        "compressed file?): give the text file itself.")
+            raise InvalidParameterError(
+                option,
+                str(path),
+                f"a {what} (text)",
+                "It looks binary (an image? a spreadsheet? a "
+                "compressed file?): give the text file itself.",
+            )
 
 
 # the first bytes of files that are never text exports: images, PDF, zip (xlsx), gzip,
 # bzip2, xz, 7z, Parquet
-_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"BZh",
-          b"\xfd7zXZ", b"7z\xbc\xaf", b"PAR1", b"\xd0\xcf\x11\xe0")
+_MAGIC = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"7z\xbc\xaf",
+    b"PAR1",
+    b"\xd0\xcf\x11\xe0",
+)
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -314,8 +349,9 @@ def _looks_binary(head: bytes) -> bool:
     return head.startswith(_MAGIC) or b"\x00" in head
 
 
-def read_table_file(path: Path, option: str, *, csv_only: bool = False,
-                    **csv_args: Any) -> pa.Table:
+def read_table_file(
+    path: Path, option: str, *, csv_only: bool = False, **csv_args: Any
+) -> pa.Table:
     """A CSV or Parquet file the user named, or one clear error saying why it cannot be read.
 
     Missing, a directory, empty, not Parquet though named ``.parquet`` (a
@@ -327,8 +363,7 @@ def read_table_file(path: Path, option: str, *, csv_only: bool = False,
     import pyarrow.parquet as pq  # noqa: PLC0415
 
     parquet = not csv_only and path.suffix.lower() == ".parquet"
-    check_file(path, option, text=not parquet,
-               what="Parquet file" if parquet else "CSV file")
+    check_file(path, option, text=not parquet, what="Parquet file" if parquet else "CSV file")
     try:
         if parquet:
             return pq.read_table(path)
@@ -336,9 +371,12 @@ def read_table_file(path: Path, option: str, *, csv_only: bool = False,
     except (pa.ArrowException, OSError, ValueError) as exc:
         said = " ".join(str(exc).split())[:200]
         kind = "a readable Parquet file" if parquet else "a readable CSV file with a header row"
-        raise InvalidParameterError(option, str(path), kind,
-                                    f"The file may be truncated or of another kind; the reader "
-                                    f"said: {said}") from None
+        raise InvalidParameterError(
+            option,
+            str(path),
+            kind,
+            f"The file may be truncated or of another kind; the reader said: {said}",
+        ) from None
 
 
 _FORMULA = re.compile(r"^[=+\-@\t\r]")
@@ -363,19 +401,29 @@ def neutralise_csv(table: pa.Table) -> pa.Table:
         if pa.types.is_dictionary(kind):
             column, kind = column.cast(kind.value_type), kind.value_type
         if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-            risky = pc.and_(pc.match_substring_regex(column, _FORMULA.pattern),
-                            pc.invert(pc.match_substring_regex(column, _NUMBER.pattern)))
-            column = pc.if_else(pc.fill_null(risky, False),
-                                pc.binary_join_element_wise("'", column, ""), column)
+            risky = pc.and_(
+                pc.match_substring_regex(column, _FORMULA.pattern),
+                pc.invert(pc.match_substring_regex(column, _NUMBER.pattern)),
+            )
+            column = pc.if_else(
+                pc.fill_null(risky, False), pc.binary_join_element_wise("'", column, ""), column
+            )
             columns.append(column)
         else:
             columns.append(original)
     return pa.table(columns, names=table.column_names)
 
 
-def print_columns(title: str, header: Sequence[str], rows: Sequence[Sequence[str]], *,
-                  keys: int, left: int | None = None, caption: str | None = None,
-                  out: Console | None = None) -> None:
+def print_columns(
+    title: str,
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    keys: int,
+    left: int | None = None,
+    caption: str | None = None,
+    out: Console | None = None,
+) -> None:
     """Print a table whose cells and headers never wrap or shorten.
 
     When it is wider than the console, its columns after the first ``keys`` are
@@ -384,6 +432,7 @@ def print_columns(title: str, header: Sequence[str], rows: Sequence[Sequence[str
     ``left`` columns (default: the keys) are left-justified, the rest right.
     """
     out = out or console
+
     def width(cell: str) -> int:  # cells may hold rich markup, headers line breaks
         return max(Text.from_markup(line).cell_len for line in cell.split("\n"))
 
@@ -401,8 +450,11 @@ def print_columns(title: str, header: Sequence[str], rows: Sequence[Sequence[str
         part = f" ({n}/{len(groups)})" if len(groups) > 1 else ""
         table = Table(title=title + part, caption=caption if n == len(groups) else None)
         for i in [*range(keys), *group]:
-            table.add_column(header[i], no_wrap=True,
-                             justify="left" if i < (keys if left is None else left) else "right")
+            table.add_column(
+                header[i],
+                no_wrap=True,
+                justify="left" if i < (keys if left is None else left) else "right",
+            )
         for row in rows:
             table.add_row(*[row[i] for i in [*range(keys), *group]])
         out.print(table)

@@ -12,21 +12,28 @@ import typer
 from contactops.cli._app import app, check_file, console, escape, user_errors
 from contactops.errors import InvalidParameterError
 
-cases_app = typer.Typer(help="Cross-department cases and their SLA clocks.",
-                        no_args_is_help=True)
+cases_app = typer.Typer(help="Cross-department cases and their SLA clocks.", no_args_is_help=True)
 app.add_typer(cases_app, name="cases")
 
 
 @app.command("serve")
 def serve(
-    host: str = typer.Option(None, help="Address to listen on (default 127.0.0.1, or "
-                             "CONTACTOPS_HOST)."),
+    host: str = typer.Option(
+        None, help="Address to listen on (default 127.0.0.1, or CONTACTOPS_HOST)."
+    ),
     port: int = typer.Option(None, help="Port (default 8000, or CONTACTOPS_PORT)."),
-    database_url: str = typer.Option(None, "--database-url",
-                                     help="SQLAlchemy URL (default: the SQLite file "
-                                     "./contactops-service.db, or CONTACTOPS_DATABASE_URL)."),
-    demo: bool = typer.Option(False, "--demo", help="Seed four demo departments with "
-                              "leads and agents (password printed) on an empty database."),
+    database_url: str = typer.Option(
+        None,
+        "--database-url",
+        help="SQLAlchemy URL (default: the SQLite file "
+        "./contactops-service.db, or CONTACTOPS_DATABASE_URL).",
+    ),
+    demo: bool = typer.Option(
+        False,
+        "--demo",
+        help="Seed four demo departments with "
+        "leads and agents (password printed) on an empty database.",
+    ),
     tick_seconds: float = typer.Option(None, help="SLA clock period in seconds (0: off)."),
 ) -> None:
     """Start the case service and its board; prints the address and a first admin token."""
@@ -37,40 +44,56 @@ def serve(
     from contactops.service._models import DepartmentRow
 
     with user_errors():
-        settings = Settings.from_env(host=host, port=port, database_url=database_url,
-                                     tick_seconds=tick_seconds)
+        settings = Settings.from_env(
+            host=host, port=port, database_url=database_url, tick_seconds=tick_seconds
+        )
         application = create_app(settings)
         sessions = application.state.context.sessions
         with sessions() as session:
             seeded = None
-            if demo and session.scalar(select(DepartmentRow).where(
-                    DepartmentRow.name != "exceptions")) is None:
+            if (
+                demo
+                and session.scalar(select(DepartmentRow).where(DepartmentRow.name != "exceptions"))
+                is None
+            ):
                 seeded = secrets.token_urlsafe(9)
                 users = seed_demo(session, seeded)
             username, password, token = first_admin(session, settings.token_days)
             session.commit()
     address = f"http://{settings.host}:{settings.port}"
-    console.print(f"contactops case service on [bold]{escape(address)}[/] "
-                  f"(database {escape(settings.database_url)})", highlight=False)
-    console.print(escape(f"board: {address}/board   API: {address}/api/v1   "
-                         f"OpenAPI: {address}/openapi.json"), highlight=False)
+    console.print(
+        f"contactops case service on [bold]{escape(address)}[/] "
+        f"(database {escape(settings.database_url)})",
+        highlight=False,
+    )
+    console.print(
+        escape(f"board: {address}/board   API: {address}/api/v1   OpenAPI: {address}/openapi.json"),
+        highlight=False,
+    )
     console.print(f"admin token ({username}): {token}", highlight=False)
     if password:
-        console.print(f"first admin created: user {username}, password {password} "
-                      "(change it: PATCH /api/v1/users/{id})", highlight=False)
+        console.print(
+            f"first admin created: user {username}, password {password} "
+            "(change it: PATCH /api/v1/users/{id})",
+            highlight=False,
+        )
     if seeded:
-        console.print(f"demo users {', '.join(sorted(users))}; password {seeded}",
-                      highlight=False)
+        console.print(f"demo users {', '.join(sorted(users))}; password {seeded}", highlight=False)
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
 
 
 @cases_app.command("tick")
 def tick(
-    database_url: str = typer.Option(None, "--database-url",
-                                     help="SQLAlchemy URL (default: CONTACTOPS_DATABASE_URL "
-                                     "or the SQLite file)."),
-    at: str = typer.Option(None, "--at", help="Run the clocks up to this ISO instant "
-                           "(default now); for replays and tests."),
+    database_url: str = typer.Option(
+        None,
+        "--database-url",
+        help="SQLAlchemy URL (default: CONTACTOPS_DATABASE_URL or the SQLite file).",
+    ),
+    at: str = typer.Option(
+        None,
+        "--at",
+        help="Run the clocks up to this ISO instant (default now); for replays and tests.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
     """Run the SLA clocks once (for cron); running it twice adds nothing the second time."""
@@ -91,11 +114,13 @@ def tick(
             try:
                 now = datetime.fromisoformat(at)
             except ValueError:
-                raise InvalidParameterError("--at", at, "an ISO 8601 instant",
-                                            'Write e.g. "2026-03-02T09:00:00+00:00".') from None
+                raise InvalidParameterError(
+                    "--at", at, "an ISO 8601 instant", 'Write e.g. "2026-03-02T09:00:00+00:00".'
+                ) from None
             if now.tzinfo is None:
-                raise InvalidParameterError("--at", at, "an instant with a UTC offset",
-                                            'Add "+00:00" or "Z".')
+                raise InvalidParameterError(
+                    "--at", at, "an instant with a UTC offset", 'Add "+00:00" or "Z".'
+                )
         settings = Settings.from_env(database_url=database_url)
         _check_store(settings.database_url)
         engine = make_engine(settings.sqlalchemy_url)
@@ -104,15 +129,21 @@ def tick(
             result = tick_all(make_sessionmaker(engine), CaseStore(), now)
         except OperationalError as exc:
             raise InvalidParameterError(
-                "--database-url", settings.database_url, "a case store that can be opened",
-                "The database said: " + " ".join(str(exc.orig).split())[:200]) from None
+                "--database-url",
+                settings.database_url,
+                "a case store that can be opened",
+                "The database said: " + " ".join(str(exc.orig).split())[:200],
+            ) from None
         finally:
             engine.dispose()
     if as_json:
         typer.echo(json.dumps(result))
     else:
-        console.print(f"SLA clock at {now.isoformat()}: {result['due']} case(s) due, "
-                      f"{result['events']} event(s) recorded", highlight=False)
+        console.print(
+            f"SLA clock at {now.isoformat()}: {result['due']} case(s) due, "
+            f"{result['events']} event(s) recorded",
+            highlight=False,
+        )
 
 
 def _check_store(url: str) -> None:
@@ -123,17 +154,23 @@ def _check_store(url: str) -> None:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise InvalidParameterError("--database-url", url, "a SQLAlchemy URL",
-                                    "e.g. sqlite:///./contactops-service.db or "
-                                    "postgresql://user@host/contactops.") from None
+        raise InvalidParameterError(
+            "--database-url",
+            url,
+            "a SQLAlchemy URL",
+            "e.g. sqlite:///./contactops-service.db or postgresql://user@host/contactops.",
+        ) from None
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return
     path = Path(parsed.database)
     if not path.is_file():
         raise InvalidParameterError(
-            "--database-url", url, "the URL of an existing case store",
+            "--database-url",
+            url,
+            "the URL of an existing case store",
             f"There is no store at {path}: start the service there once (contactops serve), "
-            "or point --database-url (or CONTACTOPS_DATABASE_URL) at the service's database.")
+            "or point --database-url (or CONTACTOPS_DATABASE_URL) at the service's database.",
+        )
 
 
 @cases_app.command("replay-servicenow")

@@ -42,19 +42,28 @@ def _fmt(value: float, lo: float, hi: float, kind: str) -> str:
 @app.command("simulate")
 def simulate_command(
     scenario: Path = typer.Argument(..., help="YAML file describing queues, groups and scenario."),
-    days: int | None = typer.Option(None, "--days", help="Days to simulate (default: as "
-                                    "many as the per-interval vectors cover)."),
-    replications: int = typer.Option(10, "--replications", "-r",
-                                     help="Independent runs, for 95% confidence intervals."),
+    days: int | None = typer.Option(
+        None,
+        "--days",
+        help="Days to simulate (default: as many as the per-interval vectors cover).",
+    ),
+    replications: int = typer.Option(
+        10, "--replications", "-r", help="Independent runs, for 95% confidence intervals."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of every random draw."),
     warmup: float = typer.Option(0.0, "--warmup", help="Seconds simulated before measuring."),
-    contacts: Path | None = typer.Option(None, "--contacts",
-                                         help="Write every contact leg (canonical interaction "
-                                         "record) to this Parquet file."),
-    intervals: Path | None = typer.Option(None, "--intervals",
-                                          help="Write the per-queue, per-interval summary "
-                                          "(with confidence intervals) to this .csv or "
-                                          ".parquet file."),
+    contacts: Path | None = typer.Option(
+        None,
+        "--contacts",
+        help="Write every contact leg (canonical interaction record) to this Parquet file.",
+    ),
+    intervals: Path | None = typer.Option(
+        None,
+        "--intervals",
+        help="Write the per-queue, per-interval summary "
+        "(with confidence intervals) to this .csv or "
+        ".parquet file.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the queue summary as JSON."),
 ) -> None:
     """Simulate a contact center and report service level, ASA, abandonment, occupancy."""
@@ -63,28 +72,45 @@ def simulate_command(
 
     from contactops.simulate import load_center, simulate  # noqa: PLC0415
 
-    with user_errors({"days": "--days", "replications": "--replications", "seed": "--seed",
-                      "warmup": "--warmup"}):
+    with user_errors(
+        {"days": "--days", "replications": "--replications", "seed": "--seed", "warmup": "--warmup"}
+    ):
         check_at_least("--replications", replications, 1, "e.g. --replications 10.")
         if days is not None:
             check_at_least("--days", days, 1, "e.g. --days 7, or leave it out.")
-        check_at_least("--warmup", warmup, 0, "Seconds simulated before measuring; 0 starts "
-                       "empty.")
+        check_at_least("--warmup", warmup, 0, "Seconds simulated before measuring; 0 starts empty.")
         if contacts is not None and contacts.suffix.lower() != ".parquet":
-            raise InvalidParameterError("--contacts", str(contacts), "a .parquet path",
-                                        "e.g. --contacts contacts.parquet")
+            raise InvalidParameterError(
+                "--contacts", str(contacts), "a .parquet path", "e.g. --contacts contacts.parquet"
+            )
         if intervals is not None and intervals.suffix.lower() not in (".csv", ".parquet"):
-            raise InvalidParameterError("--intervals", str(intervals), "a .csv or .parquet path",
-                                        "e.g. --intervals intervals.csv")
+            raise InvalidParameterError(
+                "--intervals",
+                str(intervals),
+                "a .csv or .parquet path",
+                "e.g. --intervals intervals.csv",
+            )
         check_file(scenario, "SCENARIO", text=True, what="YAML file")
         center = load_center(scenario)  # everything is checked before anything runs
-        with Progress(TextColumn("[bold]simulating[/]"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console, transient=True,
-                      disable=as_json) as bar:
+        with Progress(
+            TextColumn("[bold]simulating[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=as_json,
+        ) as bar:
             task = bar.add_task("replications", total=replications)
-            result = simulate(center, days=days, seed=seed, replications=replications,
-                              warmup=warmup, contacts=contacts is not None,
-                              progress=lambda _k: bar.advance(task))
+            result = simulate(
+                center,
+                days=days,
+                seed=seed,
+                replications=replications,
+                warmup=warmup,
+                contacts=contacts is not None,
+                progress=lambda _k: bar.advance(task),
+            )
         summary = result.queue_summary().to_pylist()
         if contacts is not None:
             pq.write_table(result.contacts, contacts)
@@ -97,43 +123,57 @@ def simulate_command(
         if as_json:
             typer.echo(json.dumps([_clean(row) for row in summary], indent=2))
             return
-        title = escape(f"{scenario.name}: {replications} replication(s), seed {seed}"
-                       + (f", scenario '{center.scenario.name}'" if center.scenario else ""))
+        title = escape(
+            f"{scenario.name}: {replications} replication(s), seed {seed}"
+            + (f", scenario '{center.scenario.name}'" if center.scenario else "")
+        )
         rows = []
         for row in summary:
+
             def cell(key: str, kind: str, r: dict[str, Any] = row) -> str:
                 return _fmt(r[key], r[f"{key}_lo"], r[f"{key}_hi"], kind)
 
-            rows.append([
-                escape(row["queue"]) + (f" [dim]({escape(row['segment'])})[/]"
-                                        if row["segment"] else ""),
-                cell("offered", "n"), cell("answered", "n"),
-                cell("service_level", "pct") + f" [dim]@{row['threshold_s']:g}s[/]",
-                cell("asa", "s"), cell("aht", "s"), cell("abandon_rate", "pct"),
-                cell("occupancy", "pct")])
-        print_columns(title, ["queue", "offered", "answered", "SL", "ASA", "AHT", "abandoned",
-                              "occup."], rows, keys=1,
-                      caption="mean ± half-width of the 95% confidence interval across "
-                              "replications")
+            rows.append(
+                [
+                    escape(row["queue"])
+                    + (f" [dim]({escape(row['segment'])})[/]" if row["segment"] else ""),
+                    cell("offered", "n"),
+                    cell("answered", "n"),
+                    cell("service_level", "pct") + f" [dim]@{row['threshold_s']:g}s[/]",
+                    cell("asa", "s"),
+                    cell("aht", "s"),
+                    cell("abandon_rate", "pct"),
+                    cell("occupancy", "pct"),
+                ]
+            )
+        print_columns(
+            title,
+            ["queue", "offered", "answered", "SL", "ASA", "AHT", "abandoned", "occup."],
+            rows,
+            keys=1,
+            caption="mean ± half-width of the 95% confidence interval across replications",
+        )
         _intraday(per_interval, result.compiled.interval)
         groups = Table(title="agent groups")
         for col in ("group", "agent hours", "handled", "occupancy"):
             groups.add_column(col, justify="left" if col == "group" else "right")
         for row in result.group_summary().to_pylist():
-            groups.add_row(escape(row["group"]),
-                           _fmt(row["agent_hours"], row["agent_hours_lo"],
-                                row["agent_hours_hi"], "n"),
-                           _fmt(row["handled"], row["handled_lo"], row["handled_hi"], "n"),
-                           _fmt(row["occupancy"], row["occupancy_lo"], row["occupancy_hi"],
-                                "pct"))
+            groups.add_row(
+                escape(row["group"]),
+                _fmt(row["agent_hours"], row["agent_hours_lo"], row["agent_hours_hi"], "n"),
+                _fmt(row["handled"], row["handled_lo"], row["handled_hi"], "n"),
+                _fmt(row["occupancy"], row["occupancy_lo"], row["occupancy_hi"], "pct"),
+            )
         console.print(groups)
         console.print(f"[dim]{result.n_events:,} events in {result.wall_seconds:.2f}s[/]")
         if contacts is not None:
-            console.print(f"wrote {result.contacts.num_rows:,} contact legs to "
-                          f"{escape(str(contacts))}")
+            console.print(
+                f"wrote {result.contacts.num_rows:,} contact legs to {escape(str(contacts))}"
+            )
         if intervals is not None:
-            console.print(f"wrote {per_interval.num_rows:,} queue-intervals to "
-                          f"{escape(str(intervals))}")
+            console.print(
+                f"wrote {per_interval.num_rows:,} queue-intervals to {escape(str(intervals))}"
+            )
 
 
 _BARS = "▁▂▃▄▅▆▇█"
@@ -153,8 +193,11 @@ def _intraday(per_interval: Any, interval: float) -> None:
     def clock(k: int) -> str:
         sec = int(k * interval) % 86400
         return f"{sec // 3600:02d}:{sec % 3600 // 60:02d}"
-    chart = Table(title=f"service level by interval, {clock(first)}-{clock(last)} "
-                  "(▁ 0% … █ 100%; blank: nothing offered)")
+
+    chart = Table(
+        title=f"service level by interval, {clock(first)}-{clock(last)} "
+        "(▁ 0% … █ 100%; blank: nothing offered)"
+    )
     chart.add_column("queue")
     chart.add_column("intraday", no_wrap=True)
     chart.add_column("worst", justify="right")
@@ -173,5 +216,6 @@ def _intraday(per_interval: Any, interval: float) -> None:
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-            for k, v in row.items()}
+    return {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()
+    }

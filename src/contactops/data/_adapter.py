@@ -41,8 +41,12 @@ __all__ = [
     "canonical_batch",
 ]
 
-SCHEMAS: dict[str, pa.Schema] = {"interactions": INTERACTIONS, "surveys": SURVEYS,
-                                  "intervals": INTERVALS, "agent_states": AGENT_STATES}
+SCHEMAS: dict[str, pa.Schema] = {
+    "interactions": INTERACTIONS,
+    "surveys": SURVEYS,
+    "intervals": INTERVALS,
+    "agent_states": AGENT_STATES,
+}
 CHUNK_ROWS = 65_536
 
 
@@ -69,9 +73,11 @@ class Chunk:
     def check(self) -> None:
         """The accounting rule every adapter must keep."""
         if self.rows_read != self.batch.num_rows + len(self.rejects) + self.duplicates:
-            msg = (f"adapter accounting broken: read {self.rows_read} != loaded candidates "
-                   f"{self.batch.num_rows} + rejected {len(self.rejects)} + duplicates "
-                   f"{self.duplicates}")
+            msg = (
+                f"adapter accounting broken: read {self.rows_read} != loaded candidates "
+                f"{self.batch.num_rows} + rejected {len(self.rejects)} + duplicates "
+                f"{self.duplicates}"
+            )
             raise AssertionError(msg)
 
 
@@ -141,8 +147,13 @@ class RowBuffer:
             return
         if not (self.rows or self.rejects or self.duplicates or final):
             return
-        chunk = Chunk(self.table, canonical_batch(self.rows, self.table), self.rejects,
-                      self.read, self.duplicates)
+        chunk = Chunk(
+            self.table,
+            canonical_batch(self.rows, self.table),
+            self.rejects,
+            self.read,
+            self.duplicates,
+        )
         chunk.check()
         self.rows, self.rejects, self.read, self.duplicates = [], [], 0, 0
         yield chunk

@@ -63,16 +63,25 @@ __all__ = ["DEFAULT_PATH", "IngestReport", "Warehouse"]
 
 DEFAULT_PATH = "contactops.duckdb"
 
-_KEYS = {"interactions": ("source", "contact_id"), "surveys": ("source", "contact_id"),
-         "intervals": ("source", "queue", "interval_start"),
-         "agent_states": ("source", "agent_id", "started_at")}
-_SCHEMAS = {"interactions": INTERACTIONS, "surveys": SURVEYS, "intervals": INTERVALS,
-            "agent_states": AGENT_STATES}
+_KEYS = {
+    "interactions": ("source", "contact_id"),
+    "surveys": ("source", "contact_id"),
+    "intervals": ("source", "queue", "interval_start"),
+    "agent_states": ("source", "agent_id", "started_at"),
+}
+_SCHEMAS = {
+    "interactions": INTERACTIONS,
+    "surveys": SURVEYS,
+    "intervals": INTERVALS,
+    "agent_states": AGENT_STATES,
+}
 # which of a file's repeats of a key is kept: the newest version, else the first read
 # (``_pos``); of two state spans starting together, the longer (a zero-length logout
 # followed by a login at the same instant keeps the login)
-_KEEP = {"interactions": "version DESC NULLS LAST, _pos",
-         "agent_states": "ended_at - started_at DESC, _pos"}
+_KEEP = {
+    "interactions": "version DESC NULLS LAST, _pos",
+    "agent_states": "ended_at - started_at DESC, _pos",
+}
 # the tables whose records carry no version of their own: each stored record's version
 # (the ``as_of`` time of the export it came from) and ingest are kept beside it, in
 # ``<table>_lineage`` keyed like the table, so the canonical tables keep their columns
@@ -168,11 +177,13 @@ class Warehouse:
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise WarehouseBusyError(self.path, str(exc)) from exc
-            raise InvalidParameterError("path", self.path, "a DuckDB database file",
-                                        f"DuckDB could not open it: {exc}") from exc
+            raise InvalidParameterError(
+                "path", self.path, "a DuckDB database file", f"DuckDB could not open it: {exc}"
+            ) from exc
         except duckdb.Error as exc:
-            raise InvalidParameterError("path", self.path, "a DuckDB database file",
-                                        f"DuckDB could not open it: {exc}") from exc
+            raise InvalidParameterError(
+                "path", self.path, "a DuckDB database file", f"DuckDB could not open it: {exc}"
+            ) from exc
         with self._lock:
             self._create_tables()
 
@@ -187,8 +198,9 @@ class Warehouse:
             con.execute(ddl(name, schema, extra))
         for name in _RESTATED:
             keys = [_SCHEMAS[name].field(k) for k in _KEYS[name]]
-            con.execute(ddl(f"{name}_lineage", pa.schema(keys),
-                            "version TIMESTAMPTZ, ingest_id VARCHAR"))
+            con.execute(
+                ddl(f"{name}_lineage", pa.schema(keys), "version TIMESTAMPTZ, ingest_id VARCHAR")
+            )
         # columns added since a warehouse file was created (inserts name their columns)
         con.execute("ALTER TABLE intervals ADD COLUMN IF NOT EXISTS staffed_s DOUBLE")
         con.execute(ddl("rejects", REJECTS, "ingest_id VARCHAR, rejected_at TIMESTAMPTZ"))
@@ -198,7 +210,8 @@ class Warehouse:
             "CREATE TABLE IF NOT EXISTS ingests (ingest_id VARCHAR, source_file VARCHAR, "
             "sha256 VARCHAR, format VARCHAR, target VARCHAR, read BIGINT, loaded BIGINT, "
             "replaced BIGINT, rejected BIGINT, duplicates BIGINT, started_at TIMESTAMPTZ, "
-            "seconds DOUBLE)")
+            "seconds DOUBLE)"
+        )
         for column in ("removed BIGINT", "timezone VARCHAR", "as_of TIMESTAMPTZ"):
             con.execute(f"ALTER TABLE ingests ADD COLUMN IF NOT EXISTS {column}")
 
@@ -213,9 +226,14 @@ class Warehouse:
         self.close()
 
     # -- ingest ---------------------------------------------------------------------------
-    def ingest(self, source: str | Path | Iterable[str | Path], /, format: str,
-               progress: Callable[[int], None] | None = None,
-               **options: Any) -> IngestReport | list[IngestReport]:
+    def ingest(
+        self,
+        source: str | Path | Iterable[str | Path],
+        /,
+        format: str,
+        progress: Callable[[int], None] | None = None,
+        **options: Any,
+    ) -> IngestReport | list[IngestReport]:
         """Load one file (or several) of the given export ``format``.
 
         Returns the :class:`IngestReport` (a list of them for several files).
@@ -230,37 +248,50 @@ class Warehouse:
             return self._ingest_one(Path(source), format, progress, options)
         return [self._ingest_one(Path(p), format, progress, options) for p in source]
 
-    def _ingest_one(self, path: Path, fmt: str, progress: Callable[[int], None] | None,
-                    options: dict[str, Any]) -> IngestReport:
+    def _ingest_one(
+        self, path: Path, fmt: str, progress: Callable[[int], None] | None, options: dict[str, Any]
+    ) -> IngestReport:
         adapter = get_adapter(fmt)
         if not path.is_file():
-            raise InvalidParameterError("source", str(path), "an existing file",
-                                        "Check the path.")
+            raise InvalidParameterError("source", str(path), "an existing file", "Check the path.")
         table = adapter.table
         options = dict(options)
         given = options.pop("as_of", None)  # the warehouse's option, not the adapter's
         as_of_option = _as_of(given)
         if as_of_option is not None and table not in _RESTATED:
             raise InvalidParameterError(
-                "as_of", given,
+                "as_of",
+                given,
                 "given only for interval reports, surveys and agent states",
-                "Contact legs carry their own version (e.g. their last update); "
-                "leave as_of out.")
+                "Contact legs carry their own version (e.g. their last update); leave as_of out.",
+            )
         snapshot = getattr(adapter, "snapshot_of", None)
-        if snapshot is not None and (table != "interactions" or snapshot not in
-                                     INTERACTIONS.names):
-            raise ContactopsError(f"adapter {adapter.name!r}: snapshot_of={snapshot!r} is "
-                                  "not a column of interactions")
+        if snapshot is not None and (table != "interactions" or snapshot not in INTERACTIONS.names):
+            raise ContactopsError(
+                f"adapter {adapter.name!r}: snapshot_of={snapshot!r} is "
+                "not a column of interactions"
+            )
         zone = options.get("timezone") or getattr(adapter, "default_timezone", None)
-        report = IngestReport(str(path), fmt, table, ingest_id=uuid.uuid4().hex[:16],
-                              timezone=None if zone is None else str(zone))
+        report = IngestReport(
+            str(path),
+            fmt,
+            table,
+            ingest_id=uuid.uuid4().hex[:16],
+            timezone=None if zone is None else str(zone),
+        )
         with self._lock:
-            return self._load(path, adapter, options, progress, report, as_of_option,
-                              snapshot)
+            return self._load(path, adapter, options, progress, report, as_of_option, snapshot)
 
-    def _load(self, path: Path, adapter: Any, options: dict[str, Any],
-              progress: Callable[[int], None] | None, report: IngestReport,
-              as_of: datetime | None, snapshot: str | None) -> IngestReport:
+    def _load(
+        self,
+        path: Path,
+        adapter: Any,
+        options: dict[str, Any],
+        progress: Callable[[int], None] | None,
+        report: IngestReport,
+        as_of: datetime | None,
+        snapshot: str | None,
+    ) -> IngestReport:
         table = report.table
         key = _KEYS[table]
         schema = _SCHEMAS[table]
@@ -274,13 +305,18 @@ class Warehouse:
         digest = hasher.submit(_sha256, path)
         con.execute("BEGIN TRANSACTION")
         try:
+
             def open_feed(progress: Callable[[int], None] | None) -> _Feed:
-                return _Feed(adapter.read(path, options), adapter.name, str(path), table,
-                             schema, progress)
+                return _Feed(
+                    adapter.read(path, options), adapter.name, str(path), table, schema, progress
+                )
 
             feed = open_feed(progress)
-            streamed = (table == "interactions" and snapshot is None
-                        and self._stream(con, feed, key, report.ingest_id))
+            streamed = (
+                table == "interactions"
+                and snapshot is None
+                and self._stream(con, feed, key, report.ingest_id)
+            )
             if streamed is None:
                 # the file repeats a record, or one that is stored: start again, staged
                 con.execute("ROLLBACK")
@@ -288,38 +324,40 @@ class Warehouse:
                 # progress reports rows read so far: held at the first pass's count
                 # until the second catches up, never sent back to the start
                 floor = feed.read
-                feed = open_feed(None if progress is None else
-                                 lambda n: progress(max(n, floor)))
+                feed = open_feed(None if progress is None else lambda n: progress(max(n, floor)))
                 streamed = False
             if streamed:
                 report.loaded = feed.streamed
             else:
                 # chunks stay Arrow (columnar, not Python objects) until one set-based merge
                 batches = list(feed.batches())
-                staged = pa.Table.from_batches(batches, schema) if batches \
-                    else schema.empty_table()
+                staged = pa.Table.from_batches(batches, schema) if batches else schema.empty_table()
                 # file order, so that of two copies with the same version the first read wins
                 staged = staged.append_column("_pos", pa.array(np.arange(staged.num_rows)))
                 con.register("staged", staged)
                 if table in _RESTATED:
-                    version = self._version_of(con, digest.result(), table,
-                                               as_of or mtime)
+                    version = self._version_of(con, digest.result(), table, as_of or mtime)
                     report.as_of = version
                     if version is None:  # loaded before versions were kept: as it is
                         report.loaded = report.replaced = 0
                     else:
                         report.loaded, report.replaced = _merge_restated(
-                            con, table, key, version, report.ingest_id)
+                            con, table, key, version, report.ingest_id
+                        )
                 else:
                     report.loaded, report.replaced, report.removed = _merge_versioned(
-                        con, key, report.ingest_id, snapshot)
+                        con, key, report.ingest_id, snapshot
+                    )
             report.read, report.rejected = feed.read, feed.rejected
             report.duplicates = report.read - report.loaded - report.rejected
             if report.duplicates < feed.duplicates:  # checked before anything is kept
-                raise ContactopsError("ingest accounting broken: fewer duplicates than the "
-                                      "adapter reported")
-            con.register("staged_rejects", pa.concat_tables(feed.rejects) if feed.rejects
-                         else REJECTS.empty_table())
+                raise ContactopsError(
+                    "ingest accounting broken: fewer duplicates than the adapter reported"
+                )
+            con.register(
+                "staged_rejects",
+                pa.concat_tables(feed.rejects) if feed.rejects else REJECTS.empty_table(),
+            )
             # a reject is stored once per file content (the same file by another path
             # adds nothing; another file at the same path is another file); rejects
             # stored before file_sha256 existed are matched by path
@@ -330,15 +368,32 @@ class Warehouse:
                 "EXISTS (SELECT 1 FROM rejects r WHERE r.source = s.source AND (r.file_sha256 "
                 "= $sha OR (r.file_sha256 IS NULL AND r.source_file = s.source_file)) AND "
                 "r.line IS NOT DISTINCT FROM s.line AND r.field IS NOT DISTINCT FROM s.field "
-                "AND r.reason = s.reason)", {"id": report.ingest_id, "at": started, "sha": sha})
+                "AND r.reason = s.reason)",
+                {"id": report.ingest_id, "at": started, "sha": sha},
+            )
             report.seconds = time.perf_counter() - t0
             con.execute(
                 "INSERT INTO ingests (ingest_id, source_file, sha256, format, target, read, "
                 "loaded, replaced, rejected, duplicates, started_at, seconds, removed, "
                 "timezone, as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [report.ingest_id, str(path), sha, report.format, table, report.read,
-                 report.loaded, report.replaced, report.rejected, report.duplicates, started,
-                 report.seconds, report.removed, report.timezone, report.as_of])
+                [
+                    report.ingest_id,
+                    str(path),
+                    sha,
+                    report.format,
+                    table,
+                    report.read,
+                    report.loaded,
+                    report.replaced,
+                    report.rejected,
+                    report.duplicates,
+                    started,
+                    report.seconds,
+                    report.removed,
+                    report.timezone,
+                    report.as_of,
+                ],
+            )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -352,19 +407,22 @@ class Warehouse:
         return report
 
     @staticmethod
-    def _version_of(con: duckdb.DuckDBPyConnection, sha: str, table: str,
-                    as_of: datetime) -> datetime | None:
+    def _version_of(
+        con: duckdb.DuckDBPyConnection, sha: str, table: str, as_of: datetime
+    ) -> datetime | None:
         """The version of a file's records: ``as_of``, unless the same content was
         loaded into ``table`` before; then the version it got then (None when that
         load predates versions), so that loading it again never beats anything."""
-        before = con.execute("SELECT count(*), min(as_of) FROM ingests WHERE sha256 = ? AND "
-                             "target = ?", [sha, table]).fetchall()[0]
+        before = con.execute(
+            "SELECT count(*), min(as_of) FROM ingests WHERE sha256 = ? AND target = ?", [sha, table]
+        ).fetchall()[0]
         if not before[0]:
             return as_of
         return None if before[1] is None else before[1].astimezone(UTC)
 
-    def _stream(self, con: duckdb.DuckDBPyConnection, feed: _Feed, key: tuple[str, ...],
-                ingest_id: str) -> bool | None:
+    def _stream(
+        self, con: duckdb.DuckDBPyConnection, feed: _Feed, key: tuple[str, ...], ingest_id: str
+    ) -> bool | None:
         """Insert the feed's rows straight into ``interactions``, if that is all there is to do.
 
         Streaming lets DuckDB compress and write one batch while the adapter converts
@@ -380,18 +438,22 @@ class Warehouse:
             return False  # nothing to load: the staged path is as cheap
         on = " AND ".join(f"t.{k} = f.{k}" for k in key)
         con.register("streamed", first)
-        overlap = con.execute(f"SELECT EXISTS (SELECT 1 FROM streamed f JOIN interactions t "
-                              f"ON {on})").fetchall()[0][0]
+        overlap = con.execute(
+            f"SELECT EXISTS (SELECT 1 FROM streamed f JOIN interactions t ON {on})"
+        ).fetchall()[0][0]
         con.unregister("streamed")
         if overlap:  # e.g. the same file again: stage without a wasted pass
             return False
         names = list(INTERACTIONS.names)
-        con.register("streamed", pa.RecordBatchReader.from_batches(INTERACTIONS,
-                                                                   feed.batches()))
+        con.register("streamed", pa.RecordBatchReader.from_batches(INTERACTIONS, feed.batches()))
         try:
-            feed.streamed = int(con.execute(
-                f"INSERT INTO interactions ({', '.join(names)}, ingest_id) "
-                f"SELECT {', '.join(names)}, ? FROM streamed", [ingest_id]).fetchall()[0][0])
+            feed.streamed = int(
+                con.execute(
+                    f"INSERT INTO interactions ({', '.join(names)}, ingest_id) "
+                    f"SELECT {', '.join(names)}, ? FROM streamed",
+                    [ingest_id],
+                ).fetchall()[0][0]
+            )
         except duckdb.Error:
             if feed.error is not None:  # the adapter's own error, not DuckDB's wrapper of it
                 raise feed.error from None
@@ -400,19 +462,23 @@ class Warehouse:
         # the checks the staged merge makes before it appends, made after: repeats in the
         # file, then records of the same sources stored by earlier ingests
         sources = sorted(feed.sources)
-        n_keys = con.execute(f"SELECT count(DISTINCT hash({_hashed_key(key, sources)})) "
-                             "FROM interactions WHERE ingest_id = ?",
-                             [ingest_id]).fetchall()[0][0]
+        n_keys = con.execute(
+            f"SELECT count(DISTINCT hash({_hashed_key(key, sources)})) "
+            "FROM interactions WHERE ingest_id = ?",
+            [ingest_id],
+        ).fetchall()[0][0]
         if n_keys < feed.streamed:
             return None
         placeholders = ", ".join("?" for _ in sources)
         older = f"source IN ({placeholders}) AND ingest_id IS DISTINCT FROM ?"
-        if con.execute(f"SELECT count(*) FROM interactions WHERE {older}",
-                       [*sources, ingest_id]).fetchall()[0][0]:
+        if con.execute(
+            f"SELECT count(*) FROM interactions WHERE {older}", [*sources, ingest_id]
+        ).fetchall()[0][0]:
             clash = con.execute(
                 f"SELECT EXISTS (SELECT 1 FROM interactions f JOIN (SELECT {', '.join(key)} "
                 f"FROM interactions WHERE {older}) t ON {on} WHERE f.ingest_id = ?)",
-                [*sources, ingest_id, ingest_id]).fetchall()[0][0]
+                [*sources, ingest_id, ingest_id],
+            ).fetchall()[0][0]
             if clash:
                 return None
         return True
@@ -423,8 +489,9 @@ class Warehouse:
         return self.con.sql(query, params=params or None).to_arrow_table()
 
     def interactions(self) -> pa.Table:
-        return self.sql("SELECT * EXCLUDE (version, ingest_id) FROM interactions "
-                        "ORDER BY source, contact_id")
+        return self.sql(
+            "SELECT * EXCLUDE (version, ingest_id) FROM interactions ORDER BY source, contact_id"
+        )
 
     def rejects(self) -> pa.Table:
         return self.sql("SELECT * FROM rejects ORDER BY source_file, line, field, reason, value")
@@ -434,8 +501,9 @@ class Warehouse:
 
     def count(self, table: str = "interactions") -> int:
         if table not in (*_SCHEMAS, "rejects", "ingests"):
-            raise InvalidParameterError("table", table, "a warehouse table",
-                                        ", ".join((*_SCHEMAS, "rejects", "ingests")))
+            raise InvalidParameterError(
+                "table", table, "a warehouse table", ", ".join((*_SCHEMAS, "rejects", "ingests"))
+            )
         return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
     # -- the zone of the data ----------------------------------------------------------------
@@ -460,25 +528,43 @@ class Warehouse:
         carried its own UTC offset) or when the data was read in more than one
         zone (see :meth:`data_timezones` for the zone of each queue).
         """
-        wanted = None if queues is None else (
-            {queues} if isinstance(queues, str) else {str(q) for q in queues})
-        zones = {zone for queue, zone in self._zone_pairs()
-                 if zone is not None and (wanted is None or queue in wanted)}
+        wanted = (
+            None
+            if queues is None
+            else ({queues} if isinstance(queues, str) else {str(q) for q in queues})
+        )
+        zones = {
+            zone
+            for queue, zone in self._zone_pairs()
+            if zone is not None and (wanted is None or queue in wanted)
+        }
         return next(iter(zones)) if len(zones) == 1 else None
 
     def _zone_pairs(self) -> list[tuple[str | None, str | None]]:
         """Distinct (queue, zone) of the stored data's ingests (surveys: no queue)."""
+
         def joined(table: str, queue: str) -> str:
             using = ", ".join(_KEYS[table])
-            return (f"SELECT DISTINCT {queue} AS queue, m.ingest_id FROM {table} t "
-                    f"JOIN {table}_lineage m USING ({using})")
-        used = " UNION ".join([
-            "SELECT DISTINCT queue, ingest_id FROM interactions",
-            joined("intervals", "t.queue"), joined("agent_states", "t.queue"),
-            joined("surveys", "NULL::VARCHAR")])
-        return [(q, z) for q, z in self.con.execute(
-            f"SELECT DISTINCT u.queue, g.timezone FROM ({used}) u "
-            "JOIN ingests g USING (ingest_id)").fetchall()]
+            return (
+                f"SELECT DISTINCT {queue} AS queue, m.ingest_id FROM {table} t "
+                f"JOIN {table}_lineage m USING ({using})"
+            )
+
+        used = " UNION ".join(
+            [
+                "SELECT DISTINCT queue, ingest_id FROM interactions",
+                joined("intervals", "t.queue"),
+                joined("agent_states", "t.queue"),
+                joined("surveys", "NULL::VARCHAR"),
+            ]
+        )
+        return [
+            (q, z)
+            for q, z in self.con.execute(
+                f"SELECT DISTINCT u.queue, g.timezone FROM ({used}) u "
+                "JOIN ingests g USING (ingest_id)"
+            ).fetchall()
+        ]
 
 
 def _as_of(value: Any) -> datetime | None:
@@ -486,8 +572,7 @@ def _as_of(value: Any) -> datetime | None:
     if value is None:
         return None
     rule = "an ISO 8601 timestamp, e.g. 2024-03-05T18:00:00Z"
-    fix = ("Give the time the export was taken; leave it out to use the file's "
-           "modification time.")
+    fix = "Give the time the export was taken; leave it out to use the file's modification time."
     if isinstance(value, datetime):
         when = value
     elif isinstance(value, str):
@@ -500,12 +585,14 @@ def _as_of(value: Any) -> datetime | None:
     try:
         return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     except (OverflowError, ValueError):  # e.g. 0001-01-01T00:00+01:00 before year 1 in UTC
-        raise InvalidParameterError("as_of", value, rule + " between years 1 and 9999 UTC",
-                                    fix) from None
+        raise InvalidParameterError(
+            "as_of", value, rule + " between years 1 and 9999 UTC", fix
+        ) from None
 
 
-def _merge_versioned(con: duckdb.DuckDBPyConnection, key: tuple[str, ...], ingest_id: str,
-                     snapshot: str | None) -> tuple[int, int, int]:
+def _merge_versioned(
+    con: duckdb.DuckDBPyConnection, key: tuple[str, ...], ingest_id: str, snapshot: str | None
+) -> tuple[int, int, int]:
     """Merge ``staged`` contact legs: collapse repeats, replace older stored versions,
     insert the new.  With ``snapshot`` (the column naming a leg's conversation), a
     newer version of a conversation replaces all its stored legs: those it no longer
@@ -523,11 +610,15 @@ def _merge_versioned(con: duckdb.DuckDBPyConnection, key: tuple[str, ...], inges
     conv = f"source, {snapshot}" if snapshot else ""
     if n_keys < n_staged or snapshot:  # repeats in the file: keep one of each (see _KEEP)
         # (of a conversation in several snapshots in the file, only the newest's legs)
-        newest = (f" AND version IS NOT DISTINCT FROM max(version) OVER (PARTITION BY {conv})"
-                  if snapshot else "")
+        newest = (
+            f" AND version IS NOT DISTINCT FROM max(version) OVER (PARTITION BY {conv})"
+            if snapshot
+            else ""
+        )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE staged_one AS SELECT * FROM staged QUALIFY "
-            f"row_number() OVER (PARTITION BY {part} ORDER BY {_KEEP[table]}) = 1{newest}")
+            f"row_number() OVER (PARTITION BY {part} ORDER BY {_KEEP[table]}) = 1{newest}"
+        )
         source = "staged_one"
     else:
         source = "staged"
@@ -536,11 +627,15 @@ def _merge_versioned(con: duckdb.DuckDBPyConnection, key: tuple[str, ...], inges
     picked = ", ".join(f"s.{n}" for n in names)
     placeholders = ", ".join("?" for _ in sources) or "NULL"
     try:
-        overlap = con.execute(f"SELECT count(*) FROM {table} WHERE source IN ({placeholders})",
-                              sources).fetchall()[0][0]
+        overlap = con.execute(
+            f"SELECT count(*) FROM {table} WHERE source IN ({placeholders})", sources
+        ).fetchall()[0][0]
         if not overlap:  # nothing of these sources stored yet: a plain append
-            loaded = int(con.execute(f"INSERT INTO {target} SELECT {picked}, ? FROM {source} s",
-                                     [ingest_id]).fetchall()[0][0])
+            loaded = int(
+                con.execute(
+                    f"INSERT INTO {target} SELECT {picked}, ? FROM {source} s", [ingest_id]
+                ).fetchall()[0][0]
+            )
             return loaded, 0, 0
         removed = 0
         older_conv = ""
@@ -548,29 +643,47 @@ def _merge_versioned(con: duckdb.DuckDBPyConnection, key: tuple[str, ...], inges
             same_conv = f"s.source = t.source AND s.{snapshot} = t.{snapshot}"
             # stored legs of a conversation this file has a newer snapshot of, and which
             # that snapshot no longer has
-            removed = int(con.execute(
-                f"DELETE FROM {table} t WHERE t.source IN ({placeholders}) AND EXISTS (SELECT 1 "
-                f"FROM {source} s WHERE {same_conv} AND s.version IS NOT NULL AND (t.version "
-                f"IS NULL OR s.version > t.version)) AND NOT EXISTS (SELECT 1 FROM {source} s "
-                f"WHERE {on})", sources).fetchall()[0][0])
+            removed = int(
+                con.execute(
+                    f"DELETE FROM {table} t WHERE t.source IN ({placeholders}) "
+                    "AND EXISTS (SELECT 1 "
+                    f"FROM {source} s WHERE {same_conv} AND s.version IS NOT NULL AND (t.version "
+                    f"IS NULL OR s.version > t.version)) AND NOT EXISTS (SELECT 1 FROM {source} s "
+                    f"WHERE {on})",
+                    sources,
+                ).fetchall()[0][0]
+            )
             # a leg of a conversation stored in a snapshot as new or newer is not added
-            older_conv = (f" AND NOT EXISTS (SELECT 1 FROM {table} t WHERE {same_conv} AND "
-                          "t.version IS NOT NULL AND (s.version IS NULL OR t.version >= "
-                          "s.version))")
-        replaced = int(con.execute(
-            f"DELETE FROM {table} t USING {source} s WHERE {on} AND s.version IS NOT NULL "
-            "AND (t.version IS NULL OR s.version > t.version)").fetchall()[0][0])
-        loaded = int(con.execute(
-            f"INSERT INTO {target} SELECT {picked}, ? FROM {source} s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on}){older_conv}", [ingest_id]
-        ).fetchall()[0][0])
+            older_conv = (
+                f" AND NOT EXISTS (SELECT 1 FROM {table} t WHERE {same_conv} AND "
+                "t.version IS NOT NULL AND (s.version IS NULL OR t.version >= "
+                "s.version))"
+            )
+        replaced = int(
+            con.execute(
+                f"DELETE FROM {table} t USING {source} s WHERE {on} AND s.version IS NOT NULL "
+                "AND (t.version IS NULL OR s.version > t.version)"
+            ).fetchall()[0][0]
+        )
+        loaded = int(
+            con.execute(
+                f"INSERT INTO {target} SELECT {picked}, ? FROM {source} s "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on}){older_conv}",
+                [ingest_id],
+            ).fetchall()[0][0]
+        )
         return loaded, replaced, removed
     finally:
         con.execute("DROP TABLE IF EXISTS staged_one")
 
 
-def _merge_restated(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...],
-                    version: datetime, ingest_id: str) -> tuple[int, int]:
+def _merge_restated(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    key: tuple[str, ...],
+    version: datetime,
+    ingest_id: str,
+) -> tuple[int, int]:
     """Merge ``staged`` interval reports, surveys or agent states, all of ``version``.
 
     Repeats in the file collapse to one (see ``_KEEP``).  A stored record of the
@@ -594,7 +707,8 @@ def _merge_restated(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, 
     if n_keys < n_staged:  # repeats in the file: keep one of each
         con.execute(
             "CREATE OR REPLACE TEMP TABLE staged_one AS SELECT * FROM staged QUALIFY "
-            f"row_number() OVER (PARTITION BY {part} ORDER BY {_KEEP.get(table, '_pos')}) = 1")
+            f"row_number() OVER (PARTITION BY {part} ORDER BY {_KEEP.get(table, '_pos')}) = 1"
+        )
         source = "staged_one"
     else:
         source = "staged"
@@ -603,37 +717,51 @@ def _merge_restated(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, 
     placeholders = ", ".join("?" for _ in sources) or "NULL"
     stamp = {"v": version, "id": ingest_id}
     try:
-        overlap = con.execute(f"SELECT count(*) FROM {table} WHERE source IN ({placeholders})",
-                              sources).fetchall()[0][0]
+        overlap = con.execute(
+            f"SELECT count(*) FROM {table} WHERE source IN ({placeholders})", sources
+        ).fetchall()[0][0]
         if not overlap:  # nothing of these sources stored yet: a plain append
             con.execute(f"DELETE FROM {lineage} WHERE source IN ({placeholders})", sources)
-            loaded = int(con.execute(f"INSERT INTO {target} SELECT {picked} FROM {source} s"
-                                     ).fetchall()[0][0])
+            loaded = int(
+                con.execute(f"INSERT INTO {target} SELECT {picked} FROM {source} s").fetchall()[0][
+                    0
+                ]
+            )
             con.execute(f"INSERT INTO {lineage} SELECT {keys}, $v, $id FROM {source}", stamp)
             return loaded, 0
-        differs = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in names
-                              if c not in key and c != "source_ref")
+        differs = " OR ".join(
+            f"t.{c} IS DISTINCT FROM s.{c}" for c in names if c not in key and c != "source_ref"
+        )
         # the stored records this export restates with a strictly newer version
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE restated AS SELECT {', '.join(f's.{k}' for k in key)},"
             f" bool_or({differs}) AS differs, any_value(s.source_ref) AS source_ref "
             f"FROM {source} s JOIN {table} t ON {on_t} "
             f"WHERE NOT EXISTS (SELECT 1 FROM {lineage} m WHERE {on_m} AND m.version IS NOT "
-            "NULL AND m.version >= $v) GROUP BY ALL", {"v": version})
-        replaced = int(con.execute(
-            f"DELETE FROM {table} t USING restated s WHERE {on_t} AND s.differs"
-        ).fetchall()[0][0])
+            "NULL AND m.version >= $v) GROUP BY ALL",
+            {"v": version},
+        )
+        replaced = int(
+            con.execute(
+                f"DELETE FROM {table} t USING restated s WHERE {on_t} AND s.differs"
+            ).fetchall()[0][0]
+        )
         # restated identically: the newer export is now its lineage (file, line, version)
-        con.execute(f"UPDATE {table} t SET source_ref = s.source_ref FROM restated s "
-                    f"WHERE {on_t} AND NOT s.differs")
+        con.execute(
+            f"UPDATE {table} t SET source_ref = s.source_ref FROM restated s "
+            f"WHERE {on_t} AND NOT s.differs"
+        )
         con.execute(f"DELETE FROM {lineage} m USING restated s WHERE {on_m}")
-        con.execute(f"INSERT INTO {lineage} SELECT {keys}, $v, $id FROM restated "
-                    "WHERE NOT differs", stamp)
+        con.execute(
+            f"INSERT INTO {lineage} SELECT {keys}, $v, $id FROM restated WHERE NOT differs", stamp
+        )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT * FROM {source} s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on_t})")
-        loaded = int(con.execute(f"INSERT INTO {target} SELECT {picked} FROM fresh s"
-                                 ).fetchall()[0][0])
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on_t})"
+        )
+        loaded = int(
+            con.execute(f"INSERT INTO {target} SELECT {picked} FROM fresh s").fetchall()[0][0]
+        )
         con.execute(f"DELETE FROM {lineage} m USING fresh s WHERE {on_m}")  # left by hand
         con.execute(f"INSERT INTO {lineage} SELECT {keys}, $v, $id FROM fresh", stamp)
         return loaded, replaced
@@ -674,37 +802,57 @@ def _one_of(name: str, values: tuple[str, ...]) -> _Check:
 
 def _instants(*fields: str) -> list[_Check]:
     lo, hi = (int((t - datetime(1970, 1, 1, tzinfo=UTC)) // _US) for t in (MIN_TS, MAX_TS))
-    return [_Check(f, f"{f} must be between 0001-01-01 and 9999-12-31 UTC", "range", lo, hi)
-            for f in fields]
+    return [
+        _Check(f, f"{f} must be between 0001-01-01 and 9999-12-31 UTC", "range", lo, hi)
+        for f in fields
+    ]
 
 
 def _durations(*fields: str) -> list[_Check]:
-    return [_Check(f, f"{f} must be a finite number of seconds from 0 to "
-                      f"{MAX_DURATION_S:.0f} (366 days)", "range", 0.0, MAX_DURATION_S)
-            for f in fields]
+    return [
+        _Check(
+            f,
+            f"{f} must be a finite number of seconds from 0 to {MAX_DURATION_S:.0f} (366 days)",
+            "range",
+            0.0,
+            MAX_DURATION_S,
+        )
+        for f in fields
+    ]
 
 
 def _counts(*fields: str) -> list[_Check]:
-    return [_Check(f, f"{f} must be a finite number >= 0", "range", 0.0, _FLOAT_MAX)
-            for f in fields]
+    return [
+        _Check(f, f"{f} must be a finite number >= 0", "range", 0.0, _FLOAT_MAX) for f in fields
+    ]
 
 
 def _ordered(fields: tuple[str, ...], rule: str) -> list[_Check]:
-    return [_Check(b, f"{b} must not be before {a} ({rule})", "order", before=a)
-            for j, b in enumerate(fields) for a in fields[:j]]
+    return [
+        _Check(b, f"{b} must not be before {a} ({rule})", "order", before=a)
+        for j, b in enumerate(fields)
+        for a in fields[:j]
+    ]
 
 
 _US = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)
 
 _CHECKS: dict[str, list[_Check]] = {
     "interactions": [
-        *_required("contact_id", "initial_contact_id", "channel", "arrived_at", "outcome",
-                   "source", "source_ref"),
-        _one_of("channel", CHANNELS), _one_of("outcome", OUTCOMES),
+        *_required(
+            "contact_id",
+            "initial_contact_id",
+            "channel",
+            "arrived_at",
+            "outcome",
+            "source",
+            "source_ref",
+        ),
+        _one_of("channel", CHANNELS),
+        _one_of("outcome", OUTCOMES),
         *_instants(*_ORDER, "version"),
         *_durations("wait_s", "talk_s", "hold_s", "acw_s"),
-        _Check("bot_confidence", "bot_confidence must be a number from 0 to 1", "range",
-               0.0, 1.0),
+        _Check("bot_confidence", "bot_confidence must be a number from 0 to 1", "range", 0.0, 1.0),
         *_ordered(_ORDER, " <= ".join(_ORDER)),
     ],
     "surveys": [
@@ -716,11 +864,17 @@ _CHECKS: dict[str, list[_Check]] = {
     "intervals": [
         *_required("queue", "interval_start", "interval_s", "source", "source_ref"),
         *_instants("interval_start"),
-        _Check("interval_s", f"interval_s must be more than 0 and at most "
-                             f"{MAX_DURATION_S:.0f} seconds (366 days)", "range",
-               0.0, MAX_DURATION_S, open_lo=True),
-        *_counts("offered", "answered", "abandoned", "answered_within", "abandoned_within",
-                 "transferred"),
+        _Check(
+            "interval_s",
+            f"interval_s must be more than 0 and at most {MAX_DURATION_S:.0f} seconds (366 days)",
+            "range",
+            0.0,
+            MAX_DURATION_S,
+            open_lo=True,
+        ),
+        *_counts(
+            "offered", "answered", "abandoned", "answered_within", "abandoned_within", "transferred"
+        ),
         *_durations("threshold_s", "handle_s", "wait_s", "abandon_wait_s", "staffed_s"),
     ],
     "agent_states": [
@@ -776,8 +930,9 @@ def _min_max(col: pa.ChunkedArray) -> tuple[Any, Any] | None:
             buffer = chunk.buffers()[1]
             if buffer is None:
                 return None
-            parts.append(np.frombuffer(buffer, dtype=dtype, count=len(chunk),
-                                       offset=chunk.offset * 8))
+            parts.append(
+                np.frombuffer(buffer, dtype=dtype, count=len(chunk), offset=chunk.offset * 8)
+            )
         if not parts:
             return None
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -831,8 +986,9 @@ def _guard(table: str, batch: pa.Table) -> tuple[pa.Table, list[tuple[Any, ...]]
     for j, row in enumerate(bad):
         found = _LINE.search(refs[j] or "")
         check = checks[int(first[row])]
-        rejects.append((int(found.group(1)) if found else None, check.field, values[j],
-                        check.reason))
+        rejects.append(
+            (int(found.group(1)) if found else None, check.field, values[j], check.reason)
+        )
     keep = np.ones(batch.num_rows, dtype=bool)
     keep[bad] = False
     return batch.filter(pa.array(keep)), rejects
@@ -847,8 +1003,15 @@ class _Feed:
     DuckDB pulls the batches is kept in ``error`` (DuckDB re-raises its own type).
     """
 
-    def __init__(self, chunks: Iterator[Chunk], adapter: str, source_file: str, table: str,
-                 schema: pa.Schema, progress: Callable[[int], None] | None) -> None:
+    def __init__(
+        self,
+        chunks: Iterator[Chunk],
+        adapter: str,
+        source_file: str,
+        table: str,
+        schema: pa.Schema,
+        progress: Callable[[int], None] | None,
+    ) -> None:
         self._chunks = chunks
         self._adapter = adapter
         self._file = source_file
@@ -868,10 +1031,19 @@ class _Feed:
     def _reject(self, rejects: list[tuple[Any, ...]]) -> None:
         n = len(rejects)
         lines, fields, values, reasons = zip(*rejects, strict=True)
-        self.rejects.append(pa.table({
-            "source": [self._adapter] * n, "source_file": [self._file] * n,
-            "line": list(lines), "field": list(fields), "value": list(values),
-            "reason": list(reasons)}, schema=REJECTS))
+        self.rejects.append(
+            pa.table(
+                {
+                    "source": [self._adapter] * n,
+                    "source_file": [self._file] * n,
+                    "line": list(lines),
+                    "field": list(fields),
+                    "value": list(values),
+                    "reason": list(reasons),
+                },
+                schema=REJECTS,
+            )
+        )
         self.rejected += n
 
     def _next(self) -> list[pa.RecordBatch] | None:
@@ -890,8 +1062,9 @@ class _Feed:
             return []
         # cast to the schema with every column nullable first: a missing required value
         # is the guard's reject, not a cast error refusing the whole file
-        batch, refused = _guard(self._table,
-                                chunk.batch.select(self._schema.names).cast(self._loose))
+        batch, refused = _guard(
+            self._table, chunk.batch.select(self._schema.names).cast(self._loose)
+        )
         if refused:
             self._reject(refused)
         batch = batch.cast(self._schema)

@@ -43,12 +43,19 @@ class Event:
         s = np.datetime64(self.start, "m")
         e = np.datetime64(self.end, "m")
         if e <= s:
-            raise InvalidParameterError(f"events[{self.name}].end", str(self.end),
-                                        f"after start ({self.start})",
-                                        "The end is exclusive; a one-day event on D ends D+1.")
+            raise InvalidParameterError(
+                f"events[{self.name}].end",
+                str(self.end),
+                f"after start ({self.start})",
+                "The end is exclusive; a one-day event on D ends D+1.",
+            )
         if not (np.isfinite(self.factor) and self.factor > 0):
-            raise InvalidParameterError(f"events[{self.name}].factor", self.factor, "> 0",
-                                        "1.5 means 50% more contacts; 0.5 half.")
+            raise InvalidParameterError(
+                f"events[{self.name}].factor",
+                self.factor,
+                "> 0",
+                "1.5 means 50% more contacts; 0.5 half.",
+            )
         return s, e
 
     def applies(self, unique_id: str) -> bool:
@@ -77,25 +84,32 @@ class HolidayCalendar:
                 if key not in self._cache:
                     country, _, subdiv = spec.partition("-")
                     try:
-                        cal = holidays_lib.country_holidays(country, subdiv=subdiv or None,
-                                                            years=[year])
+                        cal = holidays_lib.country_holidays(
+                            country, subdiv=subdiv or None, years=[year]
+                        )
                     except NotImplementedError as exc:
                         raise InvalidParameterError(
-                            "holidays", spec, "an ISO country code, optionally -subdivision",
-                            "For example US, US-CA, GB, DE-BY, IL.") from exc
+                            "holidays",
+                            spec,
+                            "an ISO country code, optionally -subdivision",
+                            "For example US, US-CA, GB, DE-BY, IL.",
+                        ) from exc
                     self._cache[key] = {np.datetime64(d, "D") for d in cal}
                 out |= self._cache[key]
             return out
         try:
             return {np.datetime64(d, "D") for d in spec}
         except (TypeError, ValueError) as exc:
-            raise InvalidParameterError("holidays", spec,
-                                        "a country code, a list of dates, or a dict of them "
-                                        "per queue", 'For example "US" or {"sales": "US-CA"}.'
-                                        ) from exc
+            raise InvalidParameterError(
+                "holidays",
+                spec,
+                "a country code, a list of dates, or a dict of them per queue",
+                'For example "US" or {"sales": "US-CA"}.',
+            ) from exc
 
-    def dates(self, unique_id: str, first: np.datetime64, last: np.datetime64
-              ) -> set[np.datetime64]:
+    def dates(
+        self, unique_id: str, first: np.datetime64, last: np.datetime64
+    ) -> set[np.datetime64]:
         spec = self.spec
         if isinstance(spec, dict):
             spec = spec.get(unique_id, spec.get("*"))

@@ -49,10 +49,11 @@ def _call_forked(i: int) -> Any:
             pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own object, just made
         except Exception:  # noqa: BLE001 - any failure to round-trip: send a stand-in
             if isinstance(exc, ContactopsError):
-                raise WorkerError(type(exc).__name__, str(exc),
-                                  traceback.format_exc()) from None
-            raise RuntimeError(f"{type(exc).__name__} in a forecasting worker: {exc}\n"
-                               f"worker traceback:\n{traceback.format_exc()}") from None
+                raise WorkerError(type(exc).__name__, str(exc), traceback.format_exc()) from None
+            raise RuntimeError(
+                f"{type(exc).__name__} in a forecasting worker: {exc}\n"
+                f"worker traceback:\n{traceback.format_exc()}"
+            ) from None
         raise
 
 
@@ -88,8 +89,9 @@ def horizon_days(horizon: Any) -> int:
     except ValueError:
         days = -1.0
     if days < 1 or days != int(days):
-        raise InvalidParameterError("horizon", horizon, "a whole number of days >= 1",
-                                    'For example 7, "7d" or "2w".')
+        raise InvalidParameterError(
+            "horizon", horizon, "a whole number of days >= 1", 'For example 7, "7d" or "2w".'
+        )
     return int(days)
 
 
@@ -107,9 +109,12 @@ class _Prepared:
 def _errors(forecast: np.ndarray, actual: np.ndarray, scale: float) -> dict[str, np.ndarray]:
     """Per horizon day: absolute error, error, actual, and MASE numerator."""
     e = forecast - actual
-    return {"abs": np.abs(e).sum(axis=1), "err": e.sum(axis=1), "actual": actual.sum(axis=1),
-            "mae_scaled": np.abs(e).mean(axis=1) / scale if scale > 0 else
-            np.full(e.shape[0], np.nan)}
+    return {
+        "abs": np.abs(e).sum(axis=1),
+        "err": e.sum(axis=1),
+        "actual": actual.sum(axis=1),
+        "mae_scaled": np.abs(e).mean(axis=1) / scale if scale > 0 else np.full(e.shape[0], np.nan),
+    }
 
 
 class VolumeForecaster:
@@ -153,13 +158,23 @@ class VolumeForecaster:
         core); results are the same whatever the number.
     """
 
-    def __init__(self, interval: str | int = "30min", *,
-                 methods: Sequence[str] = DEFAULT_METHODS, holidays: Any = None,
-                 holiday_factor: float | None = None, events: Sequence[Event] = (),
-                 levels: Sequence[int] = (80, 95), selection_windows: int = 2,
-                 selection_horizon: int = 7, closed_weeks: int = 4,
-                 fill_missing: float | None = None, dead_day_min: float = 20.0,
-                 n_jobs: int = 1, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        interval: str | int = "30min",
+        *,
+        methods: Sequence[str] = DEFAULT_METHODS,
+        holidays: Any = None,
+        holiday_factor: float | None = None,
+        events: Sequence[Event] = (),
+        levels: Sequence[int] = (80, 95),
+        selection_windows: int = 2,
+        selection_horizon: int = 7,
+        closed_weeks: int = 4,
+        fill_missing: float | None = None,
+        dead_day_min: float = 20.0,
+        n_jobs: int = 1,
+        progress: Progress | None = None,
+    ) -> None:
         self.interval = interval
         self.methods = methods
         self.holidays = holidays
@@ -181,27 +196,38 @@ class VolumeForecaster:
         methods = tuple(self.methods if methods_override is None else methods_override)
         unknown = [m for m in methods if m not in (*METHODS, "combined")]
         if not methods or unknown:
-            raise InvalidParameterError("methods", list(methods),
-                                        "one or more of " + ", ".join((*METHODS, "combined")),
-                                        "Choose among the methods listed.")
+            raise InvalidParameterError(
+                "methods",
+                list(methods),
+                "one or more of " + ", ".join((*METHODS, "combined")),
+                "Choose among the methods listed.",
+            )
         self.methods_ = methods
         if "combined" in methods and len(self._components()) < 2:
-            raise InvalidParameterError("methods", list(methods),
-                                        "with 'combined', at least two of "
-                                        + ", ".join(COMBINED_FROM),
-                                        "'combined' is the mean of those models' forecasts.")
+            raise InvalidParameterError(
+                "methods",
+                list(methods),
+                "with 'combined', at least two of " + ", ".join(COMBINED_FROM),
+                "'combined' is the mean of those models' forecasts.",
+            )
         levels = tuple(int(lv) for lv in self.levels)
         if any(not 0 < lv < 100 for lv in levels):
-            raise InvalidParameterError("levels", list(self.levels), "percentages in (0, 100)",
-                                        "For example (80, 95).")
+            raise InvalidParameterError(
+                "levels", list(self.levels), "percentages in (0, 100)", "For example (80, 95)."
+            )
         self.levels_ = levels
         if self.holiday_factor is not None and not self.holiday_factor >= 0:
-            raise InvalidParameterError("holiday_factor", self.holiday_factor, ">= 0",
-                                        "0.3 means a holiday has 30% of a normal day's volume.")
+            raise InvalidParameterError(
+                "holiday_factor",
+                self.holiday_factor,
+                ">= 0",
+                "0.3 means a holiday has 30% of a normal day's volume.",
+            )
         for ev in self.events:
             if not isinstance(ev, Event):
-                raise InvalidParameterError("events", ev, "Event objects",
-                                            "Event(name, start, end, factor).")
+                raise InvalidParameterError(
+                    "events", ev, "Event objects", "Event(name, start, end, factor)."
+                )
             ev.window()
         self.calendar_ = HolidayCalendar(self.holidays)
 
@@ -238,9 +264,10 @@ class VolumeForecaster:
             if same.sum() >= 2 and np.median(totals[same]) >= self.dead_day_min:
                 dead |= same & (totals == 0)
         if dead.any():
-            prep.notes.append(f"{int(dead.sum())} day(s) with no contacts on a normally busy "
-                              f"weekday treated as missing data: "
-                              + ", ".join(str(d) for d in days[dead][:5]))
+            prep.notes.append(
+                f"{int(dead.sum())} day(s) with no contacts on a normally busy "
+                f"weekday treated as missing data: " + ", ".join(str(d) for d in days[dead][:5])
+            )
         special = is_hol | dead
         for d in np.flatnonzero(special):
             for other in (d - 7, d + 7, d - 14, d + 14, d - 21, d + 21):
@@ -256,7 +283,7 @@ class VolumeForecaster:
         if D >= 7:
             closed = np.zeros((7, self.per_day_), bool)
             for w in range(7):
-                idx = np.flatnonzero((wd == w) & ~special)[-self.closed_weeks:]
+                idx = np.flatnonzero((wd == w) & ~special)[-self.closed_weeks :]
                 if idx.size:
                     closed[w] = (s.values[idx] == 0).all(axis=0)
             prep.closed = closed
@@ -275,9 +302,13 @@ class VolumeForecaster:
         return float(min(sundays.mean() / same.mean(), 1.0))
 
     # -- forecasting one series with one method --------------------------------------------
-    def _raw(self, prep: _Prepared, method: str, h: int,
-             cache: dict[str, tuple[np.ndarray, Bands]] | None = None
-             ) -> tuple[np.ndarray, Bands]:
+    def _raw(
+        self,
+        prep: _Prepared,
+        method: str,
+        h: int,
+        cache: dict[str, tuple[np.ndarray, Bands]] | None = None,
+    ) -> tuple[np.ndarray, Bands]:
         """A method's forecast of the cleaned history, before special days are put back."""
         if cache is not None and method in cache:
             return cache[method]
@@ -285,14 +316,18 @@ class VolumeForecaster:
         if method == "combined":
             parts = [self._raw(prep, m, h, cache) for m in self._components()]
             mean = np.mean([p[0] for p in parts], axis=0)
-            bands = {lv: (np.mean([p[1][lv][0] for p in parts], axis=0),
-                          np.mean([p[1][lv][1] for p in parts], axis=0)) for lv in self.levels_}
+            bands = {
+                lv: (
+                    np.mean([p[1][lv][0] for p in parts], axis=0),
+                    np.mean([p[1][lv][1] for p in parts], axis=0),
+                )
+                for lv in self.levels_
+            }
         else:
             mean, bands = METHODS[method](prep.cleaned, s.weekdays, h, self.levels_)
             if not np.isfinite(mean).all():  # a model that failed on this series
                 prep.notes.append(f"{method} gave no forecast; seasonal naive used instead")
-                mean, bands = METHODS["seasonal_naive"](prep.cleaned, s.weekdays, h,
-                                                        self.levels_)
+                mean, bands = METHODS["seasonal_naive"](prep.cleaned, s.weekdays, h, self.levels_)
         if cache is not None:
             cache[method] = (mean, bands)
         return mean, bands
@@ -300,14 +335,20 @@ class VolumeForecaster:
     def _components(self) -> list[str]:
         return [m for m in self.methods_ if m in COMBINED_FROM]
 
-    def _forecast(self, prep: _Prepared, method: str, h: int,
-                  cache: dict[str, tuple[np.ndarray, Bands]] | None = None
-                  ) -> tuple[np.ndarray, Bands]:
+    def _forecast(
+        self,
+        prep: _Prepared,
+        method: str,
+        h: int,
+        cache: dict[str, tuple[np.ndarray, Bands]] | None = None,
+    ) -> tuple[np.ndarray, Bands]:
         s = prep.series
         mean, bands = self._raw(prep, method, h, cache)
         mean = np.maximum(mean, 0.0)
-        bands = {lv: (np.nan_to_num(np.maximum(lo, 0.0)), np.nan_to_num(np.maximum(hi, 0.0)))
-                 for lv, (lo, hi) in bands.items()}
+        bands = {
+            lv: (np.nan_to_num(np.maximum(lo, 0.0)), np.nan_to_num(np.maximum(hi, 0.0)))
+            for lv, (lo, hi) in bands.items()
+        }
         first = s.first_day + s.values.shape[0]
         future = first + np.arange(h)
         fwd = (future.astype(np.int64) + 3) % 7
@@ -325,8 +366,9 @@ class VolumeForecaster:
         return mean, bands
 
     # -- backtests --------------------------------------------------------------------------
-    def _backtest_series(self, s: Series, methods: tuple[str, ...], n_windows: int, h: int
-                         ) -> dict[str, list[dict[str, np.ndarray]]]:
+    def _backtest_series(
+        self, s: Series, methods: tuple[str, ...], n_windows: int, h: int
+    ) -> dict[str, list[dict[str, np.ndarray]]]:
         D = s.values.shape[0]
         out: dict[str, list[dict[str, np.ndarray]]] = {m: [] for m in methods}
         for w in range(n_windows):
@@ -336,7 +378,7 @@ class VolumeForecaster:
             raw = train.values.ravel()
             lag = 7 * self.per_day_ if origin >= 14 else self.per_day_
             scale = float(np.mean(np.abs(raw[lag:] - raw[:-lag]))) if raw.size > lag else 0.0
-            actual = s.values[origin:origin + h]
+            actual = s.values[origin : origin + h]
             cache: dict[str, tuple[np.ndarray, Bands]] = {}
             for m in methods:
                 mean, _ = self._forecast(prep, m, h, cache)
@@ -363,8 +405,9 @@ class VolumeForecaster:
             chosen = methods[0]
         elif windows == 0:
             chosen = "wfm" if "wfm" in methods else methods[0]
-            notes.append(f"{D} days of history: too short to backtest; {chosen} used "
-                         "without selection")
+            notes.append(
+                f"{D} days of history: too short to backtest; {chosen} used without selection"
+            )
         else:
             errs = self._backtest_series(s, methods, windows, h)
             scores = {}
@@ -372,8 +415,9 @@ class VolumeForecaster:
                 a = sum(float(e["abs"].sum()) for e in errs[m])
                 act = sum(float(e["actual"].sum()) for e in errs[m])
                 scores[m] = a / act if act > 0 else (0.0 if a == 0 else np.inf)
-                rows.append({"unique_id": s.unique_id, "method": m, "windows": windows,
-                             "wape": scores[m]})
+                rows.append(
+                    {"unique_id": s.unique_id, "method": m, "windows": windows, "wape": scores[m]}
+                )
             chosen = min(methods, key=lambda m: (scores[m], methods.index(m)))
         return prep, chosen, "; ".join(notes), rows
 
@@ -398,8 +442,13 @@ class VolumeForecaster:
             with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
                 out = []
                 try:
-                    for i, res in enumerate(pool.map(_call_forked, range(len(items)),
-                                                     chunksize=max(1, len(items) // (8 * jobs)))):
+                    for i, res in enumerate(
+                        pool.map(
+                            _call_forked,
+                            range(len(items)),
+                            chunksize=max(1, len(items) // (8 * jobs)),
+                        )
+                    ):
                         if i % max(1, len(items) // 50) == 0:
                             self._say(f"{what} ({i + 1}/{len(items)})")
                         out.append(res)
@@ -436,8 +485,12 @@ class VolumeForecaster:
         ``y_hat_lo_<L>``/``y_hat_hi_<L>`` per level, and ``method``.
         """
         if not hasattr(self, "prepared_"):
-            raise InvalidParameterError("VolumeForecaster", "not fitted", "fitted first",
-                                        "Call .fit(history) before .predict().")
+            raise InvalidParameterError(
+                "VolumeForecaster",
+                "not fitted",
+                "fitted first",
+                "Call .fit(history) before .predict().",
+            )
         days = horizon_days(horizon)
         plans = []
         for uid, prep in self.prepared_.items():
@@ -448,18 +501,24 @@ class VolumeForecaster:
                 skip = int((want - first).astype(np.int64))
                 if skip < 0:
                     raise InvalidParameterError(
-                        "start", str(start), f"on or after {first} for {uid}",
-                        "The forecast starts after the history ends.")
+                        "start",
+                        str(start),
+                        f"on or after {first} for {uid}",
+                        "The forecast starts after the history ends.",
+                    )
             plans.append((uid, first, skip))
-        jobs = [(self.prepared_[uid], self.selected_[uid], skip + days)
-                for uid, _, skip in plans]
+        jobs = [(self.prepared_[uid], self.selected_[uid], skip + days) for uid, _, skip in plans]
         results = self._map(lambda job: self._forecast(*job), jobs, "forecasting")
         frames = []
         for (uid, first, skip), (mean, bands) in zip(plans, results, strict=True):
-            ds = ((first + skip).astype("datetime64[m]")
-                  + np.arange(days * self.per_day_) * np.timedelta64(self.minutes_, "m"))
-            cols: dict[str, Any] = {"unique_id": uid, "ds": ds.astype("datetime64[ns]"),
-                                    "y_hat": mean[skip:].ravel()}
+            ds = (first + skip).astype("datetime64[m]") + np.arange(
+                days * self.per_day_
+            ) * np.timedelta64(self.minutes_, "m")
+            cols: dict[str, Any] = {
+                "unique_id": uid,
+                "ds": ds.astype("datetime64[ns]"),
+                "y_hat": mean[skip:].ravel(),
+            }
             for lv in self.levels_:
                 lo, hi = bands[lv]
                 cols[f"y_hat_lo_{lv}"] = np.minimum(lo[skip:].ravel(), cols["y_hat"])
@@ -468,8 +527,14 @@ class VolumeForecaster:
             frames.append(pd.DataFrame(cols))
         return pd.concat(frames, ignore_index=True)
 
-    def backtest(self, history: Any, *, n_windows: int = 3, horizon: Any = 7,
-                 methods: Sequence[str] | None = None) -> pd.DataFrame:
+    def backtest(
+        self,
+        history: Any,
+        *,
+        n_windows: int = 3,
+        horizon: Any = 7,
+        methods: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
         """Rolling-origin accuracy per series, method and horizon day.
 
         The last ``n_windows`` blocks of ``horizon`` days are forecast, each
@@ -491,9 +556,11 @@ class VolumeForecaster:
             windows = min(n_windows, (D - 7) // h)
             if windows < 1:
                 raise InvalidParameterError(
-                    "history", f"{s.unique_id}: {D} days",
+                    "history",
+                    f"{s.unique_id}: {D} days",
                     f"at least 7 + {h} days for one backtest window",
-                    "Give more history or a shorter horizon.")
+                    "Give more history or a shorter horizon.",
+                )
             self._say(f"backtesting {s.unique_id} ({i + 1}/{len(series)})")
             errs = self._backtest_series(s, self.methods_, windows, h)
             if len(self.methods_) > 1:
@@ -502,8 +569,9 @@ class VolumeForecaster:
                 picked = []
                 for w in range(windows):
                     origin = D - (windows - w) * h
-                    chosen = self._fit_series(Series(s.unique_id, s.first_day,
-                                                     s.values[:origin]))[1]
+                    chosen = self._fit_series(Series(s.unique_id, s.first_day, s.values[:origin]))[
+                        1
+                    ]
                     picked.append(errs[chosen][w])
                 rows.extend(_summarise(s.unique_id, "selected", picked, h))
             for m in self.methods_:
@@ -511,22 +579,31 @@ class VolumeForecaster:
         return pd.DataFrame(rows)
 
 
-def _summarise(uid: str, method: str, errs: list[dict[str, np.ndarray]], h: int
-               ) -> list[dict[str, Any]]:
+def _summarise(
+    uid: str, method: str, errs: list[dict[str, np.ndarray]], h: int
+) -> list[dict[str, Any]]:
     absum = np.sum([e["abs"] for e in errs], axis=0)
     err = np.sum([e["err"] for e in errs], axis=0)
     act = np.sum([e["actual"] for e in errs], axis=0)
     mase = np.mean([e["mae_scaled"] for e in errs], axis=0)
 
     def row(label: str, a: float, e: float, t: float, m: float) -> dict[str, Any]:
-        return {"unique_id": uid, "method": method, "horizon": label, "windows": len(errs),
-                "actual": t, "wape": a / t if t > 0 else np.nan,
-                "mase": m, "bias": e / t if t > 0 else np.nan}
+        return {
+            "unique_id": uid,
+            "method": method,
+            "horizon": label,
+            "windows": len(errs),
+            "actual": t,
+            "wape": a / t if t > 0 else np.nan,
+            "mase": m,
+            "bias": e / t if t > 0 else np.nan,
+        }
 
-    out = [row("all", float(absum.sum()), float(err.sum()), float(act.sum()),
-               float(np.mean(mase)))]
-    out.extend(row(f"day {k + 1}", float(absum[k]), float(err[k]), float(act[k]),
-                   float(mase[k])) for k in range(h))
+    out = [row("all", float(absum.sum()), float(err.sum()), float(act.sum()), float(np.mean(mase)))]
+    out.extend(
+        row(f"day {k + 1}", float(absum[k]), float(err[k]), float(act[k]), float(mase[k]))
+        for k in range(h)
+    )
     return out
 
 
@@ -541,8 +618,14 @@ class HandleTimeForecaster:
     and ``y`` (the weights: contacts).
     """
 
-    def __init__(self, interval: str | int = "30min", *, weeks: int = 6, decay: float = 0.8,
-                 prior_contacts: float = 50.0) -> None:
+    def __init__(
+        self,
+        interval: str | int = "30min",
+        *,
+        weeks: int = 6,
+        decay: float = 0.8,
+        prior_contacts: float = 50.0,
+    ) -> None:
         self.interval = interval
         self.weeks = weeks
         self.decay = decay
@@ -552,11 +635,20 @@ class HandleTimeForecaster:
         self.minutes_ = interval_minutes(self.interval)
         frame = as_frame(history)
         if "aht" not in frame.columns:
-            raise InvalidParameterError("history", list(frame.columns), "an 'aht' column",
-                                        "Use interval_history(warehouse), which has it.")
+            raise InvalidParameterError(
+                "history",
+                list(frame.columns),
+                "an 'aht' column",
+                "Use interval_history(warehouse), which has it.",
+            )
         vols = {s.unique_id: s for s in series_from_frame(frame, self.minutes_, fill_missing=0)}
-        ahts = series_from_frame(frame.assign(aht=frame["aht"].astype(float)), self.minutes_,
-                                 column="aht", fill_missing=np.nan, allow_nan=True)
+        ahts = series_from_frame(
+            frame.assign(aht=frame["aht"].astype(float)),
+            self.minutes_,
+            column="aht",
+            fill_missing=np.nan,
+            allow_nan=True,
+        )
         self.profiles_: dict[str, np.ndarray] = {}
         self.mean_: dict[str, float] = {}
         self.last_day_: dict[str, np.datetime64] = {}
@@ -567,12 +659,15 @@ class HandleTimeForecaster:
             total = w_contacts.sum()
             overall = float((A * w_contacts).sum() / total) if total > 0 else np.nan
             if not np.isfinite(overall):
-                raise InvalidParameterError("history.aht", a.unique_id,
-                                            "some handled contacts in the history",
-                                            "Give an AHT for this queue instead.")
+                raise InvalidParameterError(
+                    "history.aht",
+                    a.unique_id,
+                    "some handled contacts in the history",
+                    "Give an AHT for this queue instead.",
+                )
             # by time of day over the last weeks (handle time moves with the hour far more
             # than with the weekday, and pooling the days keeps the profile steady)
-            idx = np.arange(A.shape[0])[-7 * self.weeks:]
+            idx = np.arange(A.shape[0])[-7 * self.weeks :]
             rec = self.decay ** ((idx[-1] - idx) / 7.0)
             n = (rec[:, None] * w_contacts[idx]).sum(axis=0)
             s = (rec[:, None] * w_contacts[idx] * A[idx]).sum(axis=0)
@@ -587,12 +682,23 @@ class HandleTimeForecaster:
         per_day = MINUTES_PER_DAY // self.minutes_
         frames = []
         for uid, prof in self.profiles_.items():
-            first = self.last_day_[uid] + 1 if start is None else \
-                np.datetime64(pd.Timestamp(start).date(), "D")
+            first = (
+                self.last_day_[uid] + 1
+                if start is None
+                else np.datetime64(pd.Timestamp(start).date(), "D")
+            )
             future = first + np.arange(days)
             wd = (future.astype(np.int64) + 3) % 7
-            ds = (first.astype("datetime64[m]")
-                  + np.arange(days * per_day) * np.timedelta64(self.minutes_, "m"))
-            frames.append(pd.DataFrame({"unique_id": uid, "ds": ds.astype("datetime64[ns]"),
-                                        "aht_hat": prof[wd].ravel()}))
+            ds = first.astype("datetime64[m]") + np.arange(days * per_day) * np.timedelta64(
+                self.minutes_, "m"
+            )
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "unique_id": uid,
+                        "ds": ds.astype("datetime64[ns]"),
+                        "aht_hat": prof[wd].ravel(),
+                    }
+                )
+            )
         return pd.concat(frames, ignore_index=True)

@@ -31,8 +31,9 @@ def interval_minutes(interval: Any) -> int:
     except InvalidParameterError:
         minutes = -1.0
     if minutes not in (15.0, 30.0, 60.0):
-        raise InvalidParameterError("interval", interval, "15, 30 or 60 minutes",
-                                    'Write e.g. "30min", "15min" or "1h".')
+        raise InvalidParameterError(
+            "interval", interval, "15, 30 or 60 minutes", 'Write e.g. "30min", "15min" or "1h".'
+        )
     return int(minutes)
 
 
@@ -42,10 +43,12 @@ def as_frame(data: Any, name: str = "history") -> pd.DataFrame:
         return data
     if hasattr(data, "to_pandas"):
         return data.to_pandas()
-    raise InvalidParameterError(name, type(data).__name__,
-                                "a pandas DataFrame or an Arrow table",
-                                "Pass interval_history(warehouse) or a long frame with "
-                                "unique_id, ds, y.")
+    raise InvalidParameterError(
+        name,
+        type(data).__name__,
+        "a pandas DataFrame or an Arrow table",
+        "Pass interval_history(warehouse) or a long frame with unique_id, ds, y.",
+    )
 
 
 @dataclass
@@ -66,45 +69,70 @@ class Series:
         return (self.days.astype("datetime64[D]").astype(np.int64) + 3) % 7
 
 
-def series_from_frame(frame: pd.DataFrame, minutes: int, *, column: str = "y",
-                      fill_missing: float | None = None,
-                      allow_nan: bool = False) -> list[Series]:
+def series_from_frame(
+    frame: pd.DataFrame,
+    minutes: int,
+    *,
+    column: str = "y",
+    fill_missing: float | None = None,
+    allow_nan: bool = False,
+) -> list[Series]:
     """Check a long frame and fold each ``unique_id`` into a :class:`Series`."""
     for col in ("unique_id", "ds", column):
         if col not in frame.columns:
-            raise InvalidParameterError("history", list(frame.columns),
-                                        f"a long frame with a '{col}' column",
-                                        "Columns: unique_id (queue), ds (interval start, "
-                                        "local time), y (offered contacts).")
+            raise InvalidParameterError(
+                "history",
+                list(frame.columns),
+                f"a long frame with a '{col}' column",
+                "Columns: unique_id (queue), ds (interval start, "
+                "local time), y (offered contacts).",
+            )
     if frame.empty:
-        raise InvalidParameterError("history", "0 rows", "at least one day of intervals",
-                                    "The history is empty; ingest data first.")
+        raise InvalidParameterError(
+            "history",
+            "0 rows",
+            "at least one day of intervals",
+            "The history is empty; ingest data first.",
+        )
     ds = pd.to_datetime(frame["ds"])
     if getattr(ds.dt, "tz", None) is not None:
-        raise InvalidParameterError("history.ds", str(ds.iloc[0]),
-                                    "naive local times (the queue's own clock)",
-                                    "Convert with ds.dt.tz_convert(tz).dt.tz_localize(None).")
+        raise InvalidParameterError(
+            "history.ds",
+            str(ds.iloc[0]),
+            "naive local times (the queue's own clock)",
+            "Convert with ds.dt.tz_convert(tz).dt.tz_localize(None).",
+        )
     stamp = ds.to_numpy().astype("datetime64[m]")
     minute_of_day = (stamp - stamp.astype("datetime64[D]")).astype(np.int64)
     off_grid = minute_of_day % minutes != 0
     if off_grid.any():
         i = int(np.flatnonzero(off_grid)[0])
-        raise InvalidParameterError("history.ds", str(ds.iloc[i]),
-                                    f"on the {minutes}-minute grid",
-                                    "Bucket the history to the forecast interval first.")
+        raise InvalidParameterError(
+            "history.ds",
+            str(ds.iloc[i]),
+            f"on the {minutes}-minute grid",
+            "Bucket the history to the forecast interval first.",
+        )
     y = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(y) if not allow_nan else np.isinf(y)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InvalidParameterError(f"history.{column}", frame[column].iloc[i],
-                                    "a finite number", f"Row {i} ({frame['unique_id'].iloc[i]}, "
-                                    f"{ds.iloc[i]}); drop or fill it.")
+        raise InvalidParameterError(
+            f"history.{column}",
+            frame[column].iloc[i],
+            "a finite number",
+            f"Row {i} ({frame['unique_id'].iloc[i]}, {ds.iloc[i]}); drop or fill it.",
+        )
     negative = y < 0
     if negative.any():
         i = int(np.flatnonzero(negative)[0])
-        raise InvalidParameterError(f"history.{column}", float(y[i]), ">= 0",
-                                    f"Row {i} ({frame['unique_id'].iloc[i]}, {ds.iloc[i]}): "
-                                    "counts and durations cannot be negative.")
+        raise InvalidParameterError(
+            f"history.{column}",
+            float(y[i]),
+            ">= 0",
+            f"Row {i} ({frame['unique_id'].iloc[i]}, {ds.iloc[i]}): "
+            "counts and durations cannot be negative.",
+        )
     per_day = MINUTES_PER_DAY // minutes
     codes, uniques = pd.factorize(frame["unique_id"].astype(str), sort=False)
     # one sort by (series, time) and a split, rather than a scan of every row per series
@@ -116,9 +144,12 @@ def series_from_frame(frame: pd.DataFrame, minutes: int, *, column: str = "y",
         st, vals = stamp[idx], y[idx]
         dup = np.flatnonzero(st[1:] == st[:-1])
         if dup.size:
-            raise InvalidParameterError("history", f"{uid} at {st[dup[0]]}",
-                                        "one row per unique_id and interval",
-                                        "Duplicated intervals: sum or drop the repeats first.")
+            raise InvalidParameterError(
+                "history",
+                f"{uid} at {st[dup[0]]}",
+                "one row per unique_id and interval",
+                "Duplicated intervals: sum or drop the repeats first.",
+            )
         first = st[0].astype("datetime64[D]")
         slot = ((st - first.astype("datetime64[m]")).astype(np.int64)) // minutes
         n_days = int(slot[-1] // per_day) + 1
@@ -126,16 +157,18 @@ def series_from_frame(frame: pd.DataFrame, minutes: int, *, column: str = "y",
         grid[slot] = vals
         # closed before the first and after the last row of the span's end days
         grid[: slot[0]] = 0.0
-        grid[slot[-1] + 1:] = 0.0
+        grid[slot[-1] + 1 :] = 0.0
         missing = np.isnan(grid) if not allow_nan else np.zeros(grid.size, bool)
         if missing.any():
             if fill_missing is None:
                 k = int(np.flatnonzero(missing)[0])
                 when = first.astype("datetime64[m]") + np.timedelta64(k * minutes, "m")
                 raise InvalidParameterError(
-                    "history", f"{uid}: {int(missing.sum())} missing intervals, first {when}",
+                    "history",
+                    f"{uid}: {int(missing.sum())} missing intervals, first {when}",
                     "every interval between the first and the last present",
-                    "Pass fill_missing=0 if absent intervals had no contacts, or fill them.")
+                    "Pass fill_missing=0 if absent intervals had no contacts, or fill them.",
+                )
             grid[missing] = fill_missing
         out.append(Series(str(uid), first, grid.reshape(n_days, per_day)))
     return out

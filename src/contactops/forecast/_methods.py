@@ -32,8 +32,12 @@ def _bands(mean: np.ndarray, sd: np.ndarray, levels: tuple[int, ...]) -> Bands:
     return {lv: (np.maximum(mean - _z(lv) * sd, 0.0), mean + _z(lv) * sd) for lv in levels}
 
 
-def seasonal_naive(Y: np.ndarray, weekdays: np.ndarray,  # noqa: ARG001 - one signature for all
-                   h: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Bands]:
+def seasonal_naive(
+    Y: np.ndarray,
+    weekdays: np.ndarray,  # noqa: ARG001 - one signature for all
+    h: int,
+    levels: tuple[int, ...],
+) -> tuple[np.ndarray, Bands]:
     """The same interval one week earlier (one day earlier with under a week of history)."""
     D = Y.shape[0]
     season = 7 if D >= 7 else 1
@@ -41,15 +45,20 @@ def seasonal_naive(Y: np.ndarray, weekdays: np.ndarray,  # noqa: ARG001 - one si
     mean = Y[D - season + k % season]
     if season < D:
         resid = Y[season:] - Y[:-season]
-        sd1 = np.sqrt(np.mean(resid ** 2, axis=0))
+        sd1 = np.sqrt(np.mean(resid**2, axis=0))
     else:
         sd1 = np.sqrt(np.maximum(Y.mean(axis=0), 0.0))  # Poisson, for lack of residuals
     sd = sd1[None, :] * np.sqrt(k // season + 1)[:, None]
     return mean, _bands(mean, sd, levels)
 
 
-def intraday_profile(Y: np.ndarray, weekdays: np.ndarray, decay: float = 0.8,
-                     weeks: int = 6, prior: float = PROFILE_PRIOR) -> np.ndarray:
+def intraday_profile(
+    Y: np.ndarray,
+    weekdays: np.ndarray,
+    decay: float = 0.8,
+    weeks: int = 6,
+    prior: float = PROFILE_PRIOR,
+) -> np.ndarray:
     """Each weekday's shares of its daily total per interval (7 x intervals).
 
     The last ``weeks`` days of each weekday count, the most recent most
@@ -61,7 +70,7 @@ def intraday_profile(Y: np.ndarray, weekdays: np.ndarray, decay: float = 0.8,
     """
     totals = Y.sum(axis=1)
     P = Y.shape[1]
-    recent = np.arange(Y.shape[0])[-7 * weeks:]
+    recent = np.arange(Y.shape[0])[-7 * weeks :]
     w_all = decay ** ((recent[-1] - recent) / 7.0)
     pooled = (w_all[:, None] * Y[recent]).sum(axis=0)
     pooled = pooled / pooled.sum() if pooled.sum() > 0 else np.full(P, 1.0 / P)
@@ -85,21 +94,25 @@ def intraday_profile(Y: np.ndarray, weekdays: np.ndarray, decay: float = 0.8,
     return np.divide(prof, sums, out=np.tile(pooled, (7, 1)), where=sums > 0)
 
 
-def _statsforecast(model: Any, y: np.ndarray, h: int, levels: tuple[int, ...]
-                   ) -> tuple[np.ndarray, Bands]:
+def _statsforecast(
+    model: Any, y: np.ndarray, h: int, levels: tuple[int, ...]
+) -> tuple[np.ndarray, Bands]:
     with warnings.catch_warnings():
         # statsforecast/statsmodels warn about convergence on flat or short series;
         # the backtest, not a warning, is what judges a model here
         warnings.simplefilter("ignore")
         out = model.forecast(y=y.astype(float), h=h, level=list(levels))
     mean = np.asarray(out["mean"], float)
-    bands = {lv: (np.asarray(out[f"lo-{lv}"], float), np.asarray(out[f"hi-{lv}"], float))
-             for lv in levels}
+    bands = {
+        lv: (np.asarray(out[f"lo-{lv}"], float), np.asarray(out[f"hi-{lv}"], float))
+        for lv in levels
+    }
     return mean, bands
 
 
-def wfm(Y: np.ndarray, weekdays: np.ndarray, h: int, levels: tuple[int, ...]
-        ) -> tuple[np.ndarray, Bands]:
+def wfm(
+    Y: np.ndarray, weekdays: np.ndarray, h: int, levels: tuple[int, ...]
+) -> tuple[np.ndarray, Bands]:
     """The classic WFM method: daily totals forecast, spread by a weekday intraday profile.
 
     Daily totals: statsforecast's AutoETS with a weekly season (two weeks of
@@ -130,20 +143,26 @@ def wfm(Y: np.ndarray, weekdays: np.ndarray, h: int, levels: tuple[int, ...]
     return mean, bands
 
 
-def mstl(Y: np.ndarray, weekdays: np.ndarray,  # noqa: ARG001 - one signature for all methods
-         h: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Bands]:
+def mstl(
+    Y: np.ndarray,
+    weekdays: np.ndarray,  # noqa: ARG001 - one signature for all methods
+    h: int,
+    levels: tuple[int, ...],
+) -> tuple[np.ndarray, Bands]:
     """statsforecast's MSTL: daily and weekly seasons by STL, the trend by AutoETS."""
     from statsforecast.models import MSTL  # noqa: PLC0415
 
     D, P = Y.shape
     seasons = [P, 7 * P] if D >= 14 else [P]
     mean, bands = _statsforecast(MSTL(season_length=seasons), Y.ravel(), h * P, levels)
-    return mean.reshape(h, P), {lv: (lo.reshape(h, P), hi.reshape(h, P))
-                                for lv, (lo, hi) in bands.items()}
+    return mean.reshape(h, P), {
+        lv: (lo.reshape(h, P), hi.reshape(h, P)) for lv, (lo, hi) in bands.items()
+    }
 
 
-def autoets(Y: np.ndarray, weekdays: np.ndarray, h: int, levels: tuple[int, ...]
-            ) -> tuple[np.ndarray, Bands]:
+def autoets(
+    Y: np.ndarray, weekdays: np.ndarray, h: int, levels: tuple[int, ...]
+) -> tuple[np.ndarray, Bands]:
     """statsforecast's AutoETS with the daily season, on hourly totals.
 
     ETS state-space models carry at most 24 seasonal states (as in R's
@@ -160,8 +179,7 @@ def autoets(Y: np.ndarray, weekdays: np.ndarray, h: int, levels: tuple[int, ...]
     future_wd = (weekdays[-1] + 1 + np.arange(h)) % 7
     prof = intraday_profile(Y, weekdays)[future_wd].reshape(h, 24, f)
     hour_share = prof.sum(axis=2, keepdims=True)
-    within = np.divide(prof, hour_share, out=np.full_like(prof, 1.0 / f),
-                       where=hour_share > 0)
+    within = np.divide(prof, hour_share, out=np.full_like(prof, 1.0 / f), where=hour_share > 0)
 
     def spread(x: np.ndarray) -> np.ndarray:
         return (np.maximum(x, 0.0).reshape(h, 24, 1) * within).reshape(h, P)

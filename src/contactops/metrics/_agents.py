@@ -46,8 +46,19 @@ if TYPE_CHECKING:
 
 __all__ = ["AGENT_GRAINS", "AGENT_KPIS", "HANDLE_FROM", "agent_kpis"]
 
-AGENT_GRAINS: Final = ("interval", "interval15", "interval30", "interval60", "day", "week",
-                       "month", "agent", "team", "site", "queue")
+AGENT_GRAINS: Final = (
+    "interval",
+    "interval15",
+    "interval30",
+    "interval60",
+    "day",
+    "week",
+    "month",
+    "agent",
+    "team",
+    "site",
+    "queue",
+)
 HANDLE_FROM: Final = ("states", "contacts")
 _TIME = ("interval", "interval15", "interval30", "interval60", "day", "week", "month")
 _QUARTER_US = 15 * 60 * 1_000_000
@@ -70,25 +81,72 @@ _OCCUPANCY: Final[dict[str, str]] = {
 }
 
 AGENT_KPIS: Final[tuple[KPI, ...]] = (
-    KPI("staffed_s", "staffed_s", "seconds", "none", (),
-        "staffed (logged-in) time: every state but offline"),
-    KPI("available_s", "available_s", "seconds", "none", (),
-        "ready and waiting for a contact"),
-    KPI("busy_s", "busy_s", "seconds", "none", (),
-        "handling contacts: talk, hold, after-contact work"),
-    KPI("aux_s", "aux_s", "seconds", "lower", (),
-        "paid but not available: breaks, meetings, training, coaching"),
-    KPI("handled", "handled", "count", "none", (),
-        "answered legs with a known talk time, by the agent and arrival time"),
-    KPI("handle_s", "handle_s", "seconds", "none", (),
-        "talk + hold + after-contact work of those legs"),
-    KPI("occupancy", _OCCUPANCY["states"], "share", "none", ("handle_from",),
+    KPI(
+        "staffed_s",
+        "staffed_s",
+        "seconds",
+        "none",
+        (),
+        "staffed (logged-in) time: every state but offline",
+    ),
+    KPI("available_s", "available_s", "seconds", "none", (), "ready and waiting for a contact"),
+    KPI(
+        "busy_s",
+        "busy_s",
+        "seconds",
+        "none",
+        (),
+        "handling contacts: talk, hold, after-contact work",
+    ),
+    KPI(
+        "aux_s",
+        "aux_s",
+        "seconds",
+        "lower",
+        (),
+        "paid but not available: breaks, meetings, training, coaching",
+    ),
+    KPI(
+        "handled",
+        "handled",
+        "count",
+        "none",
+        (),
+        "answered legs with a known talk time, by the agent and arrival time",
+    ),
+    KPI(
+        "handle_s",
+        "handle_s",
+        "seconds",
+        "none",
+        (),
+        "talk + hold + after-contact work of those legs",
+    ),
+    KPI(
+        "occupancy",
+        _OCCUPANCY["states"],
+        "share",
+        "none",
+        ("handle_from",),
         "busy over on-queue (busy + available) time; handle_from='contacts': handle time "
-        "from the contact records over on-queue time"),
-    KPI("utilisation", f"{_ON_QUEUE} / nullif(staffed_s, 0)", "share", "higher", (),
-        "on-queue (busy + available) over staffed time"),
-    KPI("shrinkage", "aux_s / nullif(staffed_s, 0)", "share", "lower", (),
-        "in-shift shrinkage: aux over staffed time"),
+        "from the contact records over on-queue time",
+    ),
+    KPI(
+        "utilisation",
+        f"{_ON_QUEUE} / nullif(staffed_s, 0)",
+        "share",
+        "higher",
+        (),
+        "on-queue (busy + available) over staffed time",
+    ),
+    KPI(
+        "shrinkage",
+        "aux_s / nullif(staffed_s, 0)",
+        "share",
+        "lower",
+        (),
+        "in-shift shrinkage: aux over staffed time",
+    ),
 )
 
 
@@ -97,9 +155,16 @@ def _lead(cols: list[str]) -> str:
     return ", ".join(cols) + ", " if cols else ""
 
 
-def agent_kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("agent",), *,
-               start: Any = None, end: Any = None, timezone: str = "UTC",
-               interval_minutes: int = 15, handle_from: str = "states") -> pa.Table:
+def agent_kpis(
+    warehouse: Warehouse,
+    by: list[str] | tuple[str, ...] = ("agent",),
+    *,
+    start: Any = None,
+    end: Any = None,
+    timezone: str = "UTC",
+    interval_minutes: int = 15,
+    handle_from: str = "states",
+) -> pa.Table:
     """Agent time and occupancy KPIs (:data:`AGENT_KPIS`) at the requested grain.
 
     Parameters
@@ -126,26 +191,40 @@ def agent_kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("agent",
     grains = list(by)
     for g in grains:
         if g not in AGENT_GRAINS:
-            raise InvalidParameterError("by", g, "one of " + ", ".join(AGENT_GRAINS),
-                                        "e.g. by=['interval15', 'agent'].")
+            raise InvalidParameterError(
+                "by", g, "one of " + ", ".join(AGENT_GRAINS), "e.g. by=['interval15', 'agent']."
+            )
     if len({g for g in grains if g in _TIME}) > 1:
-        raise InvalidParameterError("by", grains, "at most one time grain",
-                                    "e.g. by=['day', 'team'].")
+        raise InvalidParameterError(
+            "by", grains, "at most one time grain", "e.g. by=['day', 'team']."
+        )
     if handle_from not in HANDLE_FROM:
-        raise InvalidParameterError("handle_from", handle_from, "states or contacts",
-                                    "contacts: for status logs without a busy state.")
+        raise InvalidParameterError(
+            "handle_from",
+            handle_from,
+            "states or contacts",
+            "contacts: for status logs without a busy state.",
+        )
     if interval_minutes not in (15, 30, 60):
-        raise InvalidParameterError("interval_minutes", interval_minutes, "15, 30 or 60",
-                                    "Intervals are 15, 30 or 60 minutes.")
+        raise InvalidParameterError(
+            "interval_minutes",
+            interval_minutes,
+            "15, 30 or 60",
+            "Intervals are 15, 30 or 60 minutes.",
+        )
     try:
         ZoneInfo(str(timezone))
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidParameterError("timezone", timezone, "an IANA time zone name",
-                                    "For example UTC or Europe/London.") from exc
+        raise InvalidParameterError(
+            "timezone", timezone, "an IANA time zone name", "For example UTC or Europe/London."
+        ) from exc
     params: dict[str, Any] = {"tz": timezone, "q": _QUARTER_US}
     span_where = ["state <> 'offline'"]
-    contact_where = ["outcome = 'answered'", "talk_s IS NOT NULL",
-                     "agent_id IN (SELECT agent_id FROM agent_states)"]
+    contact_where = [
+        "outcome = 'answered'",
+        "talk_s IS NOT NULL",
+        "agent_id IN (SELECT agent_id FROM agent_states)",
+    ]
     s_us, e_us = "epoch_us(started_at)", "epoch_us(ended_at)"
     if start is not None:
         params["start"] = _as_ts(start, timezone)
@@ -158,8 +237,9 @@ def agent_kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("agent",
         contact_where.append("arrived_at < $end")
         e_us = "epoch_us(least(ended_at, $end))"
     if start is not None and end is not None and _not_before(params["start"], params["end"]):
-        raise InvalidParameterError("end", end, f"after start ({start})",
-                                    "The window is [start, end).")
+        raise InvalidParameterError(
+            "end", end, f"after start ({start})", "The window is [start, end)."
+        )
 
     exprs = [_grain_sql(g, interval_minutes) for g in grains]
     names = [n for _, n in exprs]
@@ -185,8 +265,9 @@ def agent_kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("agent",
         # leg's arrival (the latest span started by then), the leg's own column only for an
         # agent with no span yet: the legs' own columns are often empty, or name the
         # contact's queue rather than the agent's
-        own = ", ".join(f"CASE WHEN s.agent_id IS NULL THEN c.{g} ELSE s.{g} END AS {g}"
-                        for g in taken)
+        own = ", ".join(
+            f"CASE WHEN s.agent_id IS NULL THEN c.{g} ELSE s.{g} END AS {g}" for g in taken
+        )
         legs = f"""
   SELECT c.* EXCLUDE ({", ".join(taken)}), {own}
   FROM ({legs}) c ASOF LEFT JOIN agent_states s

@@ -32,22 +32,37 @@ if TYPE_CHECKING:
 
 __all__ = ["INTERVAL_GRAINS", "interval_kpis"]
 
-INTERVAL_GRAINS = ("interval", "interval15", "interval30", "interval60", "day", "week",
-                   "month", "queue", "source")
+INTERVAL_GRAINS = (
+    "interval",
+    "interval15",
+    "interval30",
+    "interval60",
+    "day",
+    "week",
+    "month",
+    "queue",
+    "source",
+)
 
 _SL = {
     ANSWERED_WITHIN_T_OVER_OFFERED: "sum(answered_within) / nullif(sum(offered), 0)",
     ANSWERED_WITHIN_T_OVER_ANSWERED: "sum(answered_within) / nullif(sum(answered), 0)",
-    EXCL_ABANDON_BEFORE_T: "sum(answered_within) / nullif(sum(offered) - "
-                           "sum(abandoned_within), 0)",
+    EXCL_ABANDON_BEFORE_T: "sum(answered_within) / nullif(sum(offered) - sum(abandoned_within), 0)",
     WAIT_LE_T: "(sum(answered_within) + sum(abandoned_within)) / nullif(sum(offered), 0)",
 }
 
 
-def interval_kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
-                  start: Any = None, end: Any = None, threshold: float | None = None,
-                  sl_definition: str = DEFAULT_SL_DEFINITION, interval_minutes: int = 30,
-                  timezone: str = "UTC") -> pa.Table:
+def interval_kpis(
+    warehouse: Warehouse,
+    by: list[str] | tuple[str, ...] = ("queue",),
+    *,
+    start: Any = None,
+    end: Any = None,
+    threshold: float | None = None,
+    sl_definition: str = DEFAULT_SL_DEFINITION,
+    interval_minutes: int = 30,
+    timezone: str = "UTC",
+) -> pa.Table:
     """KPIs from interval reports at any grain of :data:`INTERVAL_GRAINS`.
 
     ``threshold``, when given, must equal the reports' own threshold (their
@@ -59,14 +74,26 @@ def interval_kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queu
     grains = list(by)
     for g in grains:
         if g not in INTERVAL_GRAINS:
-            raise InvalidParameterError("by", g, "one of " + ", ".join(INTERVAL_GRAINS),
-                                        "Interval reports have no agent, channel or segment.")
+            raise InvalidParameterError(
+                "by",
+                g,
+                "one of " + ", ".join(INTERVAL_GRAINS),
+                "Interval reports have no agent, channel or segment.",
+            )
     if sl_definition not in SL_DEFINITIONS or sl_definition not in _SL:
-        raise InvalidParameterError("sl_definition", sl_definition, "one of " + ", ".join(_SL),
-                                    "Interval reports hold no virtual wait.")
+        raise InvalidParameterError(
+            "sl_definition",
+            sl_definition,
+            "one of " + ", ".join(_SL),
+            "Interval reports hold no virtual wait.",
+        )
     if interval_minutes not in (15, 30, 60):
-        raise InvalidParameterError("interval_minutes", interval_minutes, "15, 30 or 60",
-                                    "Intervals are 15, 30 or 60 minutes.")
+        raise InvalidParameterError(
+            "interval_minutes",
+            interval_minutes,
+            "15, 30 or 60",
+            "Intervals are 15, 30 or 60 minutes.",
+        )
     params: dict[str, Any] = {"tz": timezone}
     where = []
     if start is not None:
@@ -78,14 +105,17 @@ def interval_kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queu
     filt = ("WHERE " + " AND ".join(where)) if where else ""
     if threshold is not None:
         found = warehouse.con.sql(
-            f"SELECT DISTINCT threshold_s FROM intervals {filt}",
-            params=_used(filt, params) or None).fetchall()
+            f"SELECT DISTINCT threshold_s FROM intervals {filt}", params=_used(filt, params) or None
+        ).fetchall()
         others = sorted(t for (t,) in found if t is not None and t != float(threshold))
         if others:
             raise InvalidParameterError(
-                "threshold", threshold, f"the reports' own threshold ({others[0]:g} s)",
+                "threshold",
+                threshold,
+                f"the reports' own threshold ({others[0]:g} s)",
                 "Interval reports count contacts answered within their own threshold; ask "
-                "for that one, or compute from contact records.")
+                "for that one, or compute from contact records.",
+            )
     exprs = [_grain_sql(g, interval_minutes) for g in grains]
     exprs = [(e.replace("arrived_at", "interval_start"), n) for e, n in exprs]
     cols = ", ".join(f"{e} AS {n}" for e, n in exprs)
@@ -97,8 +127,11 @@ def interval_kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queu
         want = int(_TIME_GRAINS[grain] or interval_minutes) * 60
         if longest is not None and longest > want:
             raise InvalidParameterError(
-                "by", grains, f"intervals no shorter than the reports' ({longest / 60:g} min)",
-                "Ask for a coarser interval, or day/week/month.")
+                "by",
+                grains,
+                f"intervals no shorter than the reports' ({longest / 60:g} min)",
+                "Ask for a coarser interval, or day/week/month.",
+            )
     query = f"""
 SELECT {cols + "," if grains else ""}
   sum(offered) AS offered, sum(answered) AS answered, sum(abandoned) AS abandoned,

@@ -76,22 +76,23 @@ BASE: Final[dict[str, str]] = {
     "blocked": "count(*) FILTER (WHERE outcome = 'blocked')",
     "deflected": "count(*) FILTER (WHERE outcome = 'deflected')",
     "answered_within": "count(*) FILTER (WHERE outcome = 'answered' "
-                       "AND coalesce(wait_s, 0) <= $threshold)",
+    "AND coalesce(wait_s, 0) <= $threshold)",
     "abandoned_within": "count(*) FILTER (WHERE outcome = 'abandoned' "
-                        "AND coalesce(wait_s, 0) <= $threshold)",
+    "AND coalesce(wait_s, 0) <= $threshold)",
     "wait_answered": "sum(coalesce(wait_s, 0)) FILTER (WHERE outcome = 'answered')",
     "handled": "count(*) FILTER (WHERE outcome = 'answered' AND talk_s IS NOT NULL)",
     "handle_sum": "sum(talk_s + coalesce(hold_s, 0) + coalesce(acw_s, 0)) "
-                  "FILTER (WHERE outcome = 'answered' AND talk_s IS NOT NULL)",
+    "FILTER (WHERE outcome = 'answered' AND talk_s IS NOT NULL)",
     "transferred": "count(*) FILTER (WHERE transferred_to IS NOT NULL)",
     "bot_handled": "count(*) FILTER (WHERE bot_confidence IS NOT NULL "
-                   "OR coalesce(escalated_from_bot, false))",
+    "OR coalesce(escalated_from_bot, false))",
     "escalated": "count(*) FILTER (WHERE coalesce(escalated_from_bot, false))",
 }
 
 # initial contacts of known customers: the base of the repeat rate and FCR
-_INITIAL_KNOWN = ("count(*) FILTER (WHERE customer_id IS NOT NULL "
-                  "AND contact_id = initial_contact_id)")
+_INITIAL_KNOWN = (
+    "count(*) FILTER (WHERE customer_id IS NOT NULL AND contact_id = initial_contact_id)"
+)
 
 _SHORT = "(CASE WHEN $exclude_short THEN short_abandoned ELSE 0 END)"
 _OFFERED = f"(offered_all - {_SHORT})"
@@ -106,47 +107,143 @@ _SL_FORMULAS: Final[dict[str, str]] = {
 }
 
 KPIS: Final[tuple[KPI, ...]] = (
-    KPI("offered", _OFFERED, "count", "none", ("short_abandon",),
-        "legs that reached the agent queue"),
+    KPI(
+        "offered",
+        _OFFERED,
+        "count",
+        "none",
+        ("short_abandon",),
+        "legs that reached the agent queue",
+    ),
     KPI("answered", "answered", "count", "higher", (), "legs answered by an agent"),
-    KPI("abandoned", _ABANDONED, "count", "lower", ("short_abandon",),
-        "legs that left the queue before an answer"),
-    KPI("short_abandoned", "short_abandoned", "count", "none", ("short_abandon",),
-        "abandoned within the short-abandon limit"),
-    KPI("abandon_rate", f"{_ABANDONED} / nullif({_OFFERED}, 0)", "share", "lower",
-        ("short_abandon",), "abandoned over offered"),
-    KPI("service_level", "", "share", "higher", ("threshold", "sl_definition",
-                                                 "short_abandon"),
-        "share meeting the threshold, under the chosen definition"),
-    KPI("asa", "wait_answered / nullif(answered, 0)", "seconds", "lower", (),
-        "average speed of answer over answered legs"),
-    KPI("aht", "handle_sum / nullif(handled, 0)", "seconds", "lower", (),
-        "talk + hold + after-contact work over answered legs with a known talk time"),
-    KPI("transfer_rate", "transferred / nullif(answered, 0)", "share", "lower", (),
-        "answered legs handed to another queue or department"),
-    KPI("repeat_rate", "repeated / nullif(initial_known, 0)", "share", "lower", ("fcr_days",),
-        "initial contacts followed by another from the same customer within N days"),
-    KPI("fcr", "1 - repeated / nullif(initial_known, 0)", "share", "higher", ("fcr_days",),
-        "first-contact resolution: no repeat from the same customer within N days"),
-    KPI("containment_rate", "deflected / nullif(legs, 0)", "share", "higher", (),
-        "contacts contained by self-service (bot or IVR) over all legs"),
-    KPI("bot_escalation_rate", "escalated / nullif(bot_handled, 0)", "share", "lower", (),
-        "bot contacts handed to a human"),
-    KPI("csat", "csat_good / nullif(surveys_csat, 0)", "share", "higher", ("min_surveys",),
-        "share of CSAT responses scoring 4 or 5"),
-    KPI("nps", "100.0 * (promoters - detractors) / nullif(surveys_nps, 0)", "score",
-        "higher", ("min_surveys",), "% promoters (9-10) minus % detractors (0-6)"),
+    KPI(
+        "abandoned",
+        _ABANDONED,
+        "count",
+        "lower",
+        ("short_abandon",),
+        "legs that left the queue before an answer",
+    ),
+    KPI(
+        "short_abandoned",
+        "short_abandoned",
+        "count",
+        "none",
+        ("short_abandon",),
+        "abandoned within the short-abandon limit",
+    ),
+    KPI(
+        "abandon_rate",
+        f"{_ABANDONED} / nullif({_OFFERED}, 0)",
+        "share",
+        "lower",
+        ("short_abandon",),
+        "abandoned over offered",
+    ),
+    KPI(
+        "service_level",
+        "",
+        "share",
+        "higher",
+        ("threshold", "sl_definition", "short_abandon"),
+        "share meeting the threshold, under the chosen definition",
+    ),
+    KPI(
+        "asa",
+        "wait_answered / nullif(answered, 0)",
+        "seconds",
+        "lower",
+        (),
+        "average speed of answer over answered legs",
+    ),
+    KPI(
+        "aht",
+        "handle_sum / nullif(handled, 0)",
+        "seconds",
+        "lower",
+        (),
+        "talk + hold + after-contact work over answered legs with a known talk time",
+    ),
+    KPI(
+        "transfer_rate",
+        "transferred / nullif(answered, 0)",
+        "share",
+        "lower",
+        (),
+        "answered legs handed to another queue or department",
+    ),
+    KPI(
+        "repeat_rate",
+        "repeated / nullif(initial_known, 0)",
+        "share",
+        "lower",
+        ("fcr_days",),
+        "initial contacts followed by another from the same customer within N days",
+    ),
+    KPI(
+        "fcr",
+        "1 - repeated / nullif(initial_known, 0)",
+        "share",
+        "higher",
+        ("fcr_days",),
+        "first-contact resolution: no repeat from the same customer within N days",
+    ),
+    KPI(
+        "containment_rate",
+        "deflected / nullif(legs, 0)",
+        "share",
+        "higher",
+        (),
+        "contacts contained by self-service (bot or IVR) over all legs",
+    ),
+    KPI(
+        "bot_escalation_rate",
+        "escalated / nullif(bot_handled, 0)",
+        "share",
+        "lower",
+        (),
+        "bot contacts handed to a human",
+    ),
+    KPI(
+        "csat",
+        "csat_good / nullif(surveys_csat, 0)",
+        "share",
+        "higher",
+        ("min_surveys",),
+        "share of CSAT responses scoring 4 or 5",
+    ),
+    KPI(
+        "nps",
+        "100.0 * (promoters - detractors) / nullif(surveys_nps, 0)",
+        "score",
+        "higher",
+        ("min_surveys",),
+        "% promoters (9-10) minus % detractors (0-6)",
+    ),
 )
 
-_TIME_GRAINS = {"interval": None, "interval15": 15, "interval30": 30, "interval60": 60,
-                "day": "day", "week": "week", "month": "month"}
-_DIMENSIONS = {"queue": "queue", "channel": "channel", "segment": "segment",
-               "agent": "agent_id", "team": "team", "site": "site", "source": "source"}
+_TIME_GRAINS = {
+    "interval": None,
+    "interval15": 15,
+    "interval30": 30,
+    "interval60": 60,
+    "day": "day",
+    "week": "week",
+    "month": "month",
+}
+_DIMENSIONS = {
+    "queue": "queue",
+    "channel": "channel",
+    "segment": "segment",
+    "agent": "agent_id",
+    "team": "team",
+    "site": "site",
+    "source": "source",
+}
 GRAINS: Final = (*_TIME_GRAINS, *_DIMENSIONS)
 
 
-def _grain_sql(grain: str, interval_minutes: int, *, portable: bool = False
-               ) -> tuple[str, str]:
+def _grain_sql(grain: str, interval_minutes: int, *, portable: bool = False) -> tuple[str, str]:
     """(SQL expression, output column name) for one grain.
 
     ``portable``: interval starts from ``date_trunc`` and whole minutes instead of
@@ -164,17 +261,29 @@ def _grain_sql(grain: str, interval_minutes: int, *, portable: bool = False
     hour = f"date_trunc('hour', {local})"
     if minutes == 60:
         return hour, "interval_start"
-    start = (f"{hour} + INTERVAL '1 minute' * ({minutes} * floor(extract(minute FROM {local}) "
-             f"/ {minutes}))")
+    start = (
+        f"{hour} + INTERVAL '1 minute' * ({minutes} * floor(extract(minute FROM {local}) "
+        f"/ {minutes}))"
+    )
     return start, "interval_start"
 
 
-def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
-         start: Any = None, end: Any = None, threshold: float = 20.0,
-         sl_definition: str = DEFAULT_SL_DEFINITION, short_abandon: float = 5.0,
-         exclude_short_abandons: bool = False, fcr_days: float = 7.0,
-         interval_minutes: int = 30, timezone: str = "UTC", min_surveys: int = 30,
-         metrics: list[str] | tuple[str, ...] | None = None) -> pa.Table:
+def kpis(
+    warehouse: Warehouse,
+    by: list[str] | tuple[str, ...] = ("queue",),
+    *,
+    start: Any = None,
+    end: Any = None,
+    threshold: float = 20.0,
+    sl_definition: str = DEFAULT_SL_DEFINITION,
+    short_abandon: float = 5.0,
+    exclude_short_abandons: bool = False,
+    fcr_days: float = 7.0,
+    interval_minutes: int = 30,
+    timezone: str = "UTC",
+    min_surveys: int = 30,
+    metrics: list[str] | tuple[str, ...] | None = None,
+) -> pa.Table:
     """Every KPI at the requested grain, one row per group.
 
     Parameters
@@ -196,23 +305,44 @@ def kpis(warehouse: Warehouse, by: list[str] | tuple[str, ...] = ("queue",), *,
         window and the survey join run only when a KPI needs them.
     """
     query, params, names, need_surveys = _kpi_query(
-        by, start=start, end=end, threshold=threshold, sl_definition=sl_definition,
-        short_abandon=short_abandon, exclude_short_abandons=exclude_short_abandons,
-        fcr_days=fcr_days, interval_minutes=interval_minutes, timezone=timezone,
-        min_surveys=min_surveys, metrics=metrics, portable=False)
+        by,
+        start=start,
+        end=end,
+        threshold=threshold,
+        sl_definition=sl_definition,
+        short_abandon=short_abandon,
+        exclude_short_abandons=exclude_short_abandons,
+        fcr_days=fcr_days,
+        interval_minutes=interval_minutes,
+        timezone=timezone,
+        min_surveys=min_surveys,
+        metrics=metrics,
+        portable=False,
+    )
     table = warehouse.con.sql(query, params=_used(query, params)).to_arrow_table()
     if need_surveys:
         return _with_survey_intervals(table, min_surveys, names)
-    return table.drop_columns(["csat_responses", "nps_responses", "csat_good_n",
-                               "promoters_n", "detractors_n"])
+    return table.drop_columns(
+        ["csat_responses", "nps_responses", "csat_good_n", "promoters_n", "detractors_n"]
+    )
 
 
-def kpi_sql(by: list[str] | tuple[str, ...] = ("queue",), *, dialect: str = "postgres",
-            start: Any = None, end: Any = None, threshold: float = 20.0,
-            sl_definition: str = DEFAULT_SL_DEFINITION, short_abandon: float = 5.0,
-            exclude_short_abandons: bool = False, fcr_days: float = 7.0,
-            interval_minutes: int = 30, timezone: str = "UTC", min_surveys: int = 30,
-            metrics: list[str] | tuple[str, ...] | None = None) -> tuple[str, dict[str, Any]]:
+def kpi_sql(
+    by: list[str] | tuple[str, ...] = ("queue",),
+    *,
+    dialect: str = "postgres",
+    start: Any = None,
+    end: Any = None,
+    threshold: float = 20.0,
+    sl_definition: str = DEFAULT_SL_DEFINITION,
+    short_abandon: float = 5.0,
+    exclude_short_abandons: bool = False,
+    fcr_days: float = 7.0,
+    interval_minutes: int = 30,
+    timezone: str = "UTC",
+    min_surveys: int = 30,
+    metrics: list[str] | tuple[str, ...] | None = None,
+) -> tuple[str, dict[str, Any]]:
     """The query :func:`kpis` runs, for another SQL engine: ``(sql, params)``.
 
     The same KPI declarations compiled for tables ``interactions`` and
@@ -232,56 +362,103 @@ def kpi_sql(by: list[str] | tuple[str, ...] = ("queue",), *, dialect: str = "pos
     try:
         Dialect.get_or_raise(dialect)
     except ValueError as exc:
-        raise InvalidParameterError("dialect", dialect, "a SQL dialect sqlglot writes",
-                                    "e.g. postgres, spark, bigquery, snowflake, trino.") from exc
+        raise InvalidParameterError(
+            "dialect",
+            dialect,
+            "a SQL dialect sqlglot writes",
+            "e.g. postgres, spark, bigquery, snowflake, trino.",
+        ) from exc
     query, params, _, _ = _kpi_query(
-        by, start=start, end=end, threshold=threshold, sl_definition=sl_definition,
-        short_abandon=short_abandon, exclude_short_abandons=exclude_short_abandons,
-        fcr_days=fcr_days, interval_minutes=interval_minutes, timezone=timezone,
-        min_surveys=min_surveys, metrics=metrics, portable=True)
+        by,
+        start=start,
+        end=end,
+        threshold=threshold,
+        sl_definition=sl_definition,
+        short_abandon=short_abandon,
+        exclude_short_abandons=exclude_short_abandons,
+        fcr_days=fcr_days,
+        interval_minutes=interval_minutes,
+        timezone=timezone,
+        min_surveys=min_surveys,
+        metrics=metrics,
+        portable=True,
+    )
     sql = sqlglot.transpile(query, read="duckdb", write=dialect, pretty=True)[0]
     return sql, _used(query, params)
 
 
-def _kpi_query(by: list[str] | tuple[str, ...], *, start: Any, end: Any, threshold: float,
-               sl_definition: str, short_abandon: float, exclude_short_abandons: bool,
-               fcr_days: float, interval_minutes: int, timezone: str, min_surveys: int,
-               metrics: list[str] | tuple[str, ...] | None, portable: bool
-               ) -> tuple[str, dict[str, Any], list[str], bool]:
+def _kpi_query(
+    by: list[str] | tuple[str, ...],
+    *,
+    start: Any,
+    end: Any,
+    threshold: float,
+    sl_definition: str,
+    short_abandon: float,
+    exclude_short_abandons: bool,
+    fcr_days: float,
+    interval_minutes: int,
+    timezone: str,
+    min_surveys: int,
+    metrics: list[str] | tuple[str, ...] | None,
+    portable: bool,
+) -> tuple[str, dict[str, Any], list[str], bool]:
     """The rollup query (DuckDB SQL, ``$name`` parameters), its parameters, the KPI
     names and whether surveys are joined.  ``portable`` avoids DuckDB's own
     functions (``time_bucket``, ``epoch_us``, ``rowid``) for :func:`kpi_sql`."""
     grains = list(by)
     for g in grains:
         if g not in GRAINS:
-            raise InvalidParameterError("by", g, "one of " + ", ".join(GRAINS),
-                                        "e.g. by=['month', 'queue'].")
+            raise InvalidParameterError(
+                "by", g, "one of " + ", ".join(GRAINS), "e.g. by=['month', 'queue']."
+            )
     if sl_definition not in SL_DEFINITIONS:
-        raise InvalidParameterError("sl_definition", sl_definition,
-                                    "one of " + ", ".join(SL_DEFINITIONS),
-                                    "See contactops.queueing.SL_DEFINITIONS.")
+        raise InvalidParameterError(
+            "sl_definition",
+            sl_definition,
+            "one of " + ", ".join(SL_DEFINITIONS),
+            "See contactops.queueing.SL_DEFINITIONS.",
+        )
     if sl_definition == VIRTUAL:
         raise InvalidParameterError(
-            "sl_definition", sl_definition, "observable from contact records",
+            "sl_definition",
+            sl_definition,
+            "observable from contact records",
             "The virtual wait of a contact that abandoned is not recorded; use "
-            "wait_le_t or another definition.")
-    for name, value in (("threshold", threshold), ("short_abandon", short_abandon),
-                        ("fcr_days", fcr_days)):
+            "wait_le_t or another definition.",
+        )
+    for name, value in (
+        ("threshold", threshold),
+        ("short_abandon", short_abandon),
+        ("fcr_days", fcr_days),
+    ):
         if not (isinstance(value, int | float) and value >= 0):
             raise InvalidParameterError(name, value, "a number >= 0", "Give seconds (days).")
     if interval_minutes not in (15, 30, 60):
-        raise InvalidParameterError("interval_minutes", interval_minutes, "15, 30 or 60",
-                                    "Intervals are 15, 30 or 60 minutes.")
+        raise InvalidParameterError(
+            "interval_minutes",
+            interval_minutes,
+            "15, 30 or 60",
+            "Intervals are 15, 30 or 60 minutes.",
+        )
     if not isinstance(min_surveys, int) or min_surveys < 1:
-        raise InvalidParameterError("min_surveys", min_surveys, "a whole number >= 1",
-                                    "Fewest responses to report CSAT/NPS.")
+        raise InvalidParameterError(
+            "min_surveys",
+            min_surveys,
+            "a whole number >= 1",
+            "Fewest responses to report CSAT/NPS.",
+        )
 
     known = [k.name for k in KPIS]
     wanted = known if metrics is None else list(metrics)
     for m in wanted:
         if m not in known:
-            raise InvalidParameterError("metrics", m, "one of " + ", ".join(known),
-                                        "Name KPIs from contactops.metrics.KPIS.")
+            raise InvalidParameterError(
+                "metrics",
+                m,
+                "one of " + ", ".join(known),
+                "Name KPIs from contactops.metrics.KPIS.",
+            )
     selected = [k for k in KPIS if k.name in wanted]
     need_repeat = any(k.name in ("fcr", "repeat_rate") for k in selected)
     need_surveys = any(k.name in ("csat", "nps") for k in selected)
@@ -290,10 +467,14 @@ def _kpi_query(by: list[str] | tuple[str, ...], *, start: Any, end: Any, thresho
     group_cols = [f"{e} AS {name}" for e, name in exprs]
     group_names = [name for _, name in exprs]
     where = []
-    params: dict[str, Any] = {"threshold": float(threshold), "short": float(short_abandon),
-                              "exclude_short": bool(exclude_short_abandons),
-                              "fcr_days": float(fcr_days), "tz": timezone,
-                              "min_surveys": int(min_surveys)}
+    params: dict[str, Any] = {
+        "threshold": float(threshold),
+        "short": float(short_abandon),
+        "exclude_short": bool(exclude_short_abandons),
+        "fcr_days": float(fcr_days),
+        "tz": timezone,
+        "min_surveys": int(min_surveys),
+    }
     if start is not None:
         where.append("arrived_at >= $start")
         params["start"] = _as_ts(start, timezone)
@@ -318,8 +499,12 @@ def _kpi_query(by: list[str] | tuple[str, ...], *, start: Any, end: Any, thresho
         kpi_cols.append(f"({formula})::DOUBLE AS {k.name}")
     filt = ("WHERE " + " AND ".join(where)) if where else ""
     # three narrow parts, each grouped by the grain, joined on it (NULL-safe)
-    parts = [(f"core AS (SELECT {select_grain + ',' if grains else ''}\n  {core_sql}\n"
-             f"  FROM interactions {filt}{group_by})")]
+    parts = [
+        (
+            f"core AS (SELECT {select_grain + ',' if grains else ''}\n  {core_sql}\n"
+            f"  FROM interactions {filt}{group_by})"
+        )
+    ]
     joins = ""
     on = " AND ".join(f"core.{g} IS NOT DISTINCT FROM {{t}}.{g}" for g in group_names) or "true"
     if need_repeat:
@@ -366,12 +551,14 @@ def _kpi_query(by: list[str] | tuple[str, ...], *, start: Any, end: Any, thresho
                        FROM interactions {filt}) i USING (contact_id){group_by})""")
         joins += " LEFT JOIN sur ON " + on.format(t="sur")
     zero = "0::BIGINT"
-    extra = [f"coalesce(rep.{c}, 0) AS {c}" if need_repeat else f"{zero} AS {c}"
-             for c in repeat_cols]
+    extra = [
+        f"coalesce(rep.{c}, 0) AS {c}" if need_repeat else f"{zero} AS {c}" for c in repeat_cols
+    ]
     if not need_repeat:
         extra.append(f"{zero} AS initial_known")
-    extra += [f"coalesce(sur.{c}, 0) AS {c}" if need_surveys else f"{zero} AS {c}"
-              for c in survey_cols]
+    extra += [
+        f"coalesce(sur.{c}, 0) AS {c}" if need_surveys else f"{zero} AS {c}" for c in survey_cols
+    ]
     ctes = ",\n".join(parts)
     query = f"""
 WITH {ctes},
@@ -394,8 +581,7 @@ def _used(query: str, params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if f"${k}" in query}
 
 
-def _with_survey_intervals(table: pa.Table, min_surveys: int,
-                           names: list[str]) -> pa.Table:
+def _with_survey_intervals(table: pa.Table, min_surveys: int, names: list[str]) -> pa.Table:
     """95% intervals for CSAT (Wilson) and NPS (normal), null below ``min_surveys``."""
     z = 1.959963984540054
     n = table.column("csat_responses").to_numpy(zero_copy_only=False).astype(float)
@@ -437,8 +623,12 @@ def _as_ts(value: Any, timezone: str) -> Any:
         try:
             value = datetime.fromisoformat(value)
         except ValueError as exc:
-            raise InvalidParameterError("start/end", value, "an ISO date or date-time",
-                                        "e.g. 2026-03-01 or 2026-03-01T08:00") from exc
+            raise InvalidParameterError(
+                "start/end",
+                value,
+                "an ISO date or date-time",
+                "e.g. 2026-03-01 or 2026-03-01T08:00",
+            ) from exc
     if isinstance(value, date) and not isinstance(value, datetime):
         value = datetime.combine(value, time())
     if isinstance(value, datetime) and value.tzinfo is None:
@@ -446,8 +636,14 @@ def _as_ts(value: Any, timezone: str) -> Any:
     return value
 
 
-def interval_history(warehouse: Warehouse, *, interval_minutes: int = 30,
-                     timezone: str = "UTC", start: Any = None, end: Any = None) -> pa.Table:
+def interval_history(
+    warehouse: Warehouse,
+    *,
+    interval_minutes: int = 30,
+    timezone: str = "UTC",
+    start: Any = None,
+    end: Any = None,
+) -> pa.Table:
     """Offered volume and mean handle time per queue and interval, for forecasting.
 
     Long format (statsforecast's): ``unique_id`` (queue), ``ds`` (interval
@@ -456,8 +652,12 @@ def interval_history(warehouse: Warehouse, *, interval_minutes: int = 30,
     between a queue's first and last are present with ``y = 0``.
     """
     if interval_minutes not in (15, 30, 60):
-        raise InvalidParameterError("interval_minutes", interval_minutes, "15, 30 or 60",
-                                    "Intervals are 15, 30 or 60 minutes.")
+        raise InvalidParameterError(
+            "interval_minutes",
+            interval_minutes,
+            "15, 30 or 60",
+            "Intervals are 15, 30 or 60 minutes.",
+        )
     params: dict[str, Any] = {"tz": timezone}
     where = [_OFFERED_ROW.replace("outcome", "i.outcome")]
     if start is not None:

@@ -78,8 +78,7 @@ def demo_volumes(q: DemoQueue, first_day: np.datetime64, days: int) -> np.ndarra
     return q.peak * level[:, None] * _profile(q)[None, :]
 
 
-def _history_staffing(q: DemoQueue, volume: np.ndarray, rng: np.random.Generator
-                      ) -> np.ndarray:
+def _history_staffing(q: DemoQueue, volume: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     rate = volume.ravel() / INTERVAL_S
     model: Any
     if q.channel == "chat":
@@ -96,9 +95,14 @@ def _history_staffing(q: DemoQueue, volume: np.ndarray, rng: np.random.Generator
     return np.where(rate > 0, np.maximum(np.round(need * noise), 1), 0).astype(int)
 
 
-def build_demo_history(warehouse: Warehouse, *, plan_start: str = "2026-12-07",
-                       weeks: int = 8, seed: int = 1,
-                       progress: Callable[[str], None] | None = None) -> int:
+def build_demo_history(
+    warehouse: Warehouse,
+    *,
+    plan_start: str = "2026-12-07",
+    weeks: int = 8,
+    seed: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> int:
     """Simulate ``weeks`` weeks before ``plan_start`` and ingest them; returns legs loaded."""
     say = progress or (lambda _text: None)
     rng = np.random.default_rng(seed)
@@ -108,15 +112,28 @@ def build_demo_history(warehouse: Warehouse, *, plan_start: str = "2026-12-07",
     for q in DEMO_QUEUES:
         vol = demo_volumes(q, first, days)
         bot = Bot(share=q.bot_share, threshold=0.8) if q.bot_share else None
-        queues.append(Queue(name=q.name, volume=vol.ravel(), channel=q.channel,
-                            handle_time=LogNormal(q.aht, q.aht_cv * q.aht),
-                            patience=q.patience, bot=bot,
-                            service_level_threshold=20.0 if q.channel != "email" else 86400.0))
-        groups.append(AgentGroup(name=f"{q.name} team", skills=[q.name],
-                                 staffing=_history_staffing(q, vol, rng),
-                                 concurrency=2 if q.channel == "chat" else 1))
-    center = Center(queues=queues, groups=groups, interval=INTERVAL_S,
-                    start=f"{first}T00:00:00+00:00")
+        queues.append(
+            Queue(
+                name=q.name,
+                volume=vol.ravel(),
+                channel=q.channel,
+                handle_time=LogNormal(q.aht, q.aht_cv * q.aht),
+                patience=q.patience,
+                bot=bot,
+                service_level_threshold=20.0 if q.channel != "email" else 86400.0,
+            )
+        )
+        groups.append(
+            AgentGroup(
+                name=f"{q.name} team",
+                skills=[q.name],
+                staffing=_history_staffing(q, vol, rng),
+                concurrency=2 if q.channel == "chat" else 1,
+            )
+        )
+    center = Center(
+        queues=queues, groups=groups, interval=INTERVAL_S, start=f"{first}T00:00:00+00:00"
+    )
     say(f"simulating {weeks} weeks of history")
     result = simulate(center, days=days, seed=seed, replications=1, contacts=True)
     contacts = result.contacts

@@ -28,8 +28,14 @@ if TYPE_CHECKING:
 __all__ = ["PlanResult", "QueueParams", "estimate_queue_params", "plan"]
 
 Progress = Callable[[str], None]
-_DEFAULT_TARGETS = {"voice": "80/20", "callback": "80/20", "chat": "80/60", "message": "80/60",
-                    "email": "90/24h", "ticket": "90/24h"}
+_DEFAULT_TARGETS = {
+    "voice": "80/20",
+    "callback": "80/20",
+    "chat": "80/60",
+    "message": "80/60",
+    "email": "90/24h",
+    "ticket": "90/24h",
+}
 _DEFERRED = ("email", "ticket")
 _CHATLIKE = ("chat", "message")
 
@@ -62,8 +68,9 @@ def _utc(value: Any) -> Any:
     return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).to_pydatetime()
 
 
-def estimate_queue_params(warehouse: Warehouse, start: Any = None, end: Any = None
-                          ) -> dict[str, QueueParams]:
+def estimate_queue_params(
+    warehouse: Warehouse, start: Any = None, end: Any = None
+) -> dict[str, QueueParams]:
     """Channel, handle-time distribution, patience and containment per queue."""
     where, params = ["queue IS NOT NULL"], []
     if start is not None:
@@ -73,7 +80,8 @@ def estimate_queue_params(warehouse: Warehouse, start: Any = None, end: Any = No
         where.append("arrived_at < ?")
         params.append(_utc(end))
     handle = "talk_s + coalesce(hold_s, 0) + coalesce(acw_s, 0)"
-    rows = warehouse.con.execute(f"""
+    rows = warehouse.con.execute(
+        f"""
         SELECT queue, mode(channel),
                count(*) FILTER (WHERE outcome IN ('answered', 'abandoned')),
                count(*) FILTER (WHERE outcome = 'abandoned'),
@@ -83,15 +91,23 @@ def estimate_queue_params(warehouse: Warehouse, start: Any = None, end: Any = No
                count(*) FILTER (WHERE bot_confidence IS NOT NULL),
                count(*) FILTER (WHERE bot_confidence IS NOT NULL AND outcome = 'deflected')
         FROM interactions WHERE {" AND ".join(where)} GROUP BY queue ORDER BY queue
-        """, params).fetchall()  # noqa: S608 - the WHERE parts are fixed text; values are bound
+        """,  # noqa: S608 - the WHERE parts are fixed text; values are bound
+        params,
+    ).fetchall()
     out = {}
     for q, ch, queued, aband, wait_sum, aht, sd, bot, kept in rows:
         patience = float(wait_sum) / aband if aband and wait_sum else None
         out[q] = QueueParams(
-            queue=q, channel=ch or "voice", aht=float(aht) if aht else 300.0,
-            aht_cv=float(sd / aht) if aht and sd else 1.0, patience=patience,
-            containment=kept / bot if bot else None, offered=int(queued),
-            abandoned=int(aband), source="history")
+            queue=q,
+            channel=ch or "voice",
+            aht=float(aht) if aht else 300.0,
+            aht_cv=float(sd / aht) if aht and sd else 1.0,
+            patience=patience,
+            containment=kept / bot if bot else None,
+            offered=int(queued),
+            abandoned=int(aband),
+            source="history",
+        )
     return out
 
 
@@ -134,19 +150,24 @@ class PlanResult:
         if ts.dt.tz is not None:
             ts = ts.dt.tz_convert(self.timezone).dt.tz_localize(None)
         cov = cov.assign(interval_start=ts.astype("datetime64[ns]"))[
-            ["queue", "interval_start", "scheduled", "short", "over"]]
-        table = self.table.drop(columns=[c for c in ("scheduled", "short", "over")
-                                         if c in self.table.columns])
-        table = table.assign(interval_start=pd.to_datetime(table["interval_start"])
-                             .astype("datetime64[ns]"))
+            ["queue", "interval_start", "scheduled", "short", "over"]
+        ]
+        table = self.table.drop(
+            columns=[c for c in ("scheduled", "short", "over") if c in self.table.columns]
+        )
+        table = table.assign(
+            interval_start=pd.to_datetime(table["interval_start"]).astype("datetime64[ns]")
+        )
         merged = table.merge(cov, on=["queue", "interval_start"], how="left")
         missing = merged["scheduled"].isna()
         if missing.all():
-            raise InvalidParameterError("schedule", "no matching intervals",
-                                        "a schedule of this plan's queues and intervals",
-                                        "Schedule the plan's own requirement (same time zone).")
-        merged[["scheduled", "short", "over"]] = merged[["scheduled", "short", "over"]
-                                                        ].fillna(0.0)
+            raise InvalidParameterError(
+                "schedule",
+                "no matching intervals",
+                "a schedule of this plan's queues and intervals",
+                "Schedule the plan's own requirement (same time zone).",
+            )
+        merged[["scheduled", "short", "over"]] = merged[["scheduled", "short", "over"]].fillna(0.0)
         self.table = merged
         self.schedule = schedule
         return self
@@ -156,17 +177,19 @@ class PlanResult:
         t = self.table
         hours = self.interval_minutes / 60.0
         g = t.groupby("queue", sort=True)
-        out = pd.DataFrame({
-            "channel": g["channel"].first(),
-            "method": self.forecast.groupby("unique_id")["method"].first(),
-            "forecast": g["forecast"].sum(),
-            "aht": (t["aht"] * t["forecast"]).groupby(t["queue"]).sum()
-            / g["forecast"].sum().replace(0, np.nan),
-            "required_hours": g["required"].sum() * hours,
-            "peak_required": g["required"].max(),
-            "target_sl": g["target_sl"].first(),
-            "model_sl": _weighted(t, "model_sl"),
-        })
+        out = pd.DataFrame(
+            {
+                "channel": g["channel"].first(),
+                "method": self.forecast.groupby("unique_id")["method"].first(),
+                "forecast": g["forecast"].sum(),
+                "aht": (t["aht"] * t["forecast"]).groupby(t["queue"]).sum()
+                / g["forecast"].sum().replace(0, np.nan),
+                "required_hours": g["required"].sum() * hours,
+                "peak_required": g["required"].max(),
+                "target_sl": g["target_sl"].first(),
+                "model_sl": _weighted(t, "model_sl"),
+            }
+        )
         if self.simulated:
             out["sim_sl"] = _weighted(t, "sim_sl")
             out["at_risk_intervals"] = g["at_risk"].sum().astype(int)
@@ -202,19 +225,27 @@ def _weighted(t: pd.DataFrame, col: str) -> pd.Series:
 
 
 def _targets(targets: Mapping[str, str]) -> dict[str, tuple[float, float]]:
-    return {k: parse_target(v, name=f"targets[{k!r}]")
-            for k, v in {**_DEFAULT_TARGETS, **targets}.items()}
+    return {
+        k: parse_target(v, name=f"targets[{k!r}]")
+        for k, v in {**_DEFAULT_TARGETS, **targets}.items()
+    }
 
 
-def _staff_queue(p: QueueParams, volume: np.ndarray, aht: np.ndarray, interval_s: float,
-                 target: tuple[float, float], shrinkage: float, chat_concurrency: int,
-                 max_occupancy: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _staff_queue(
+    p: QueueParams,
+    volume: np.ndarray,
+    aht: np.ndarray,
+    interval_s: float,
+    target: tuple[float, float],
+    shrinkage: float,
+    chat_concurrency: int,
+    max_occupancy: float | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Agents, required (with shrinkage) and the model's service level per interval."""
     sl, thr = target
     rate = volume / interval_s
     if p.channel in _DEFERRED:
-        bp = backlog_staffing(volume, aht, interval_s, deadline=thr, share=sl,
-                              shrinkage=shrinkage)
+        bp = backlog_staffing(volume, aht, interval_s, deadline=thr, share=sl, shrinkage=shrinkage)
         return bp.agents, bp.scheduled, np.full(volume.size, np.nan)
     model: Any
     if p.channel in _CHATLIKE:
@@ -223,22 +254,38 @@ def _staff_queue(p: QueueParams, volume: np.ndarray, aht: np.ndarray, interval_s
         model = ErlangA(rate, aht, p.patience)
     else:
         model = ErlangC(rate, aht)
-    res = required_agents(model, service_level=sl, threshold=thr, shrinkage=shrinkage,
-                          max_occupancy=max_occupancy)
+    res = required_agents(
+        model, service_level=sl, threshold=thr, shrinkage=shrinkage, max_occupancy=max_occupancy
+    )
     agents = np.where(rate > 0, res.agents, 0.0)
     required = np.where(rate > 0, res.scheduled, 0.0)
     model_sl = np.where(rate > 0, res.service_level, np.nan)
     return agents, required, model_sl
 
 
-def plan(source: Warehouse | Any, *, start: Any = None, days: int = 7,
-         target: str | None = None, targets: Mapping[str, str] | None = None,
-         interval: str | int = "30min", timezone: str = "UTC", shrinkage: Any = 0.3,
-         max_occupancy: float | None = None, history_weeks: int = 8,
-         methods: Sequence[str] = DEFAULT_METHODS, holidays: Any = None,
-         events: Sequence[Event] = (), queues: Mapping[str, Mapping[str, Any]] | None = None,
-         chat_concurrency: int = 2, check: bool = True, replications: int = 5, seed: int = 0,
-         n_jobs: int = -1, progress: Progress | None = None) -> PlanResult:
+def plan(
+    source: Warehouse | Any,
+    *,
+    start: Any = None,
+    days: int = 7,
+    target: str | None = None,
+    targets: Mapping[str, str] | None = None,
+    interval: str | int = "30min",
+    timezone: str = "UTC",
+    shrinkage: Any = 0.3,
+    max_occupancy: float | None = None,
+    history_weeks: int = 8,
+    methods: Sequence[str] = DEFAULT_METHODS,
+    holidays: Any = None,
+    events: Sequence[Event] = (),
+    queues: Mapping[str, Mapping[str, Any]] | None = None,
+    chat_concurrency: int = 2,
+    check: bool = True,
+    replications: int = 5,
+    seed: int = 0,
+    n_jobs: int = -1,
+    progress: Progress | None = None,
+) -> PlanResult:
     """Forecast, staff and check a plan of ``days`` days from ``start``.
 
     Parameters
@@ -272,8 +319,9 @@ def plan(source: Warehouse | Any, *, start: Any = None, days: int = 7,
     if target is not None:
         parse_target(target, name="target")
     if not (isinstance(days, int) and 1 <= days <= 62):
-        raise InvalidParameterError("days", days, "a whole number from 1 to 62",
-                                    "Plans are made a week or a few at a time.")
+        raise InvalidParameterError(
+            "days", days, "a whole number from 1 to 62", "Plans are made a week or a few at a time."
+        )
     chosen: dict[str, str] = {}
     if target is not None:
         chosen.update(dict.fromkeys(("voice", "callback", "chat", "message"), target))
@@ -289,28 +337,44 @@ def plan(source: Warehouse | Any, *, start: Any = None, days: int = 7,
 
         h_end = None if start_day is None else pd.Timestamp(start_day, tz=timezone)
         h_start = None if h_end is None else h_end - pd.Timedelta(weeks=history_weeks)
-        hist = interval_history(source, interval_minutes=minutes, timezone=timezone,
-                                start=None if h_start is None else h_start.tz_localize(None),
-                                end=None if h_end is None else h_end.tz_localize(None)
-                                ).to_pandas()
+        hist = interval_history(
+            source,
+            interval_minutes=minutes,
+            timezone=timezone,
+            start=None if h_start is None else h_start.tz_localize(None),
+            end=None if h_end is None else h_end.tz_localize(None),
+        ).to_pandas()
         params = estimate_queue_params(
-            source, None if h_start is None else h_start.tz_convert("UTC"),
-            None if h_end is None else h_end.tz_convert("UTC"))
+            source,
+            None if h_start is None else h_start.tz_convert("UTC"),
+            None if h_end is None else h_end.tz_convert("UTC"),
+        )
     else:
         hist = source.to_pandas() if hasattr(source, "to_pandas") else pd.DataFrame(source)
     if hist.empty:
-        raise InvalidParameterError("history", "no rows", "contacts before the plan starts",
-                                    "Ingest history first (contactops ingest), or choose a "
-                                    "later --start.")
+        raise InvalidParameterError(
+            "history",
+            "no rows",
+            "contacts before the plan starts",
+            "Ingest history first (contactops ingest), or choose a later --start.",
+        )
     for q, over in (queues or {}).items():
         base = params.get(q, QueueParams(queue=q))
         for k, v in over.items():
             if not hasattr(base, k) or k == "queue":
-                raise InvalidParameterError(f"queues.{q}.{k}", v,
-                                            "one of channel, aht, aht_cv, patience",
-                                            "Override what the history says of a queue.")
-            setattr(base, k, parse_duration(v, name=f"queues.{q}.{k}")
-                    if k in ("aht", "patience") and v is not None else v)
+                raise InvalidParameterError(
+                    f"queues.{q}.{k}",
+                    v,
+                    "one of channel, aht, aht_cv, patience",
+                    "Override what the history says of a queue.",
+                )
+            setattr(
+                base,
+                k,
+                parse_duration(v, name=f"queues.{q}.{k}")
+                if k in ("aht", "patience") and v is not None
+                else v,
+            )
         base.source = "given" if base.source == "default" else base.source + " + given"
         params[q] = base
     ids = sorted(hist["unique_id"].astype(str).unique())
@@ -322,18 +386,23 @@ def plan(source: Warehouse | Any, *, start: Any = None, days: int = 7,
     if start_day is None:
         start_day = last_day + timedelta(days=1)
     say(f"preparing the history of {len(ids)} queues")
-    vf = VolumeForecaster(minutes, methods=methods, holidays=holidays, events=events,
-                          fill_missing=0.0, n_jobs=n_jobs, progress=say).fit(hist)
+    vf = VolumeForecaster(
+        minutes,
+        methods=methods,
+        holidays=holidays,
+        events=events,
+        fill_missing=0.0,
+        n_jobs=n_jobs,
+        progress=say,
+    ).fit(hist)
     fc = vf.predict(days, start=start_day)
     if "aht" in hist.columns and hist["aht"].notna().any():
-        with_aht = hist[hist["unique_id"].isin(
-            hist.loc[hist["aht"].notna(), "unique_id"].unique())]
+        with_aht = hist[hist["unique_id"].isin(hist.loc[hist["aht"].notna(), "unique_id"].unique())]
         af = HandleTimeForecaster(minutes).fit(with_aht).predict(days, start=start_day)
         fc = fc.merge(af, on=["unique_id", "ds"], how="left")
     else:
         fc["aht_hat"] = np.nan
-    fc["aht_hat"] = fc["aht_hat"].fillna(fc["unique_id"].map(
-        {q: p.aht for q, p in params.items()}))
+    fc["aht_hat"] = fc["aht_hat"].fillna(fc["unique_id"].map({q: p.aht for q, p in params.items()}))
 
     # -- staffing ---------------------------------------------------------------------------
     say("staffing")
@@ -344,31 +413,61 @@ def plan(source: Warehouse | Any, *, start: Any = None, days: int = 7,
         target_q = tmap.get(q) or tmap.get(p.channel) or tmap["voice"]
         vol = f["y_hat"].to_numpy(float)
         aht = np.maximum(f["aht_hat"].to_numpy(float), 1.0)
-        agents, required, model_sl = _staff_queue(p, vol, aht, interval_s, target_q, shrink,
-                                                  chat_concurrency, max_occupancy)
-        tables.append(pd.DataFrame({
-            "queue": q, "channel": p.channel, "interval_start": f["ds"].to_numpy(),
-            "forecast": vol, "forecast_lo": f["y_hat_lo_80"].to_numpy(),
-            "forecast_hi": f["y_hat_hi_80"].to_numpy(), "aht": aht,
-            "agents": agents, "required": required, "model_sl": model_sl,
-            "target_sl": target_q[0], "threshold_s": target_q[1]}))
+        agents, required, model_sl = _staff_queue(
+            p, vol, aht, interval_s, target_q, shrink, chat_concurrency, max_occupancy
+        )
+        tables.append(
+            pd.DataFrame(
+                {
+                    "queue": q,
+                    "channel": p.channel,
+                    "interval_start": f["ds"].to_numpy(),
+                    "forecast": vol,
+                    "forecast_lo": f["y_hat_lo_80"].to_numpy(),
+                    "forecast_hi": f["y_hat_hi_80"].to_numpy(),
+                    "aht": aht,
+                    "agents": agents,
+                    "required": required,
+                    "model_sl": model_sl,
+                    "target_sl": target_q[0],
+                    "threshold_s": target_q[1],
+                }
+            )
+        )
     table = pd.concat(tables, ignore_index=True)
 
     # -- simulation check -------------------------------------------------------------------
     notes = [f"{q}: {n}" for q, n in vf.notes_.items()]
     if check:
         say(f"simulating the plan ({replications} replications)")
-        table = _check(table, params, ids, days, interval_s, chat_concurrency, replications,
-                       seed)
+        table = _check(table, params, ids, days, interval_s, chat_concurrency, replications, seed)
     qframe = pd.DataFrame([vars(params[q]) for q in ids])
-    return PlanResult(table=table, forecast=fc, history=hist, accuracy=vf.selection_,
-                      queues=qframe, start=start_day, days=days, interval_minutes=minutes,
-                      shrinkage=shrink, simulated=check, notes=notes, timezone=timezone)
+    return PlanResult(
+        table=table,
+        forecast=fc,
+        history=hist,
+        accuracy=vf.selection_,
+        queues=qframe,
+        start=start_day,
+        days=days,
+        interval_minutes=minutes,
+        shrinkage=shrink,
+        simulated=check,
+        notes=notes,
+        timezone=timezone,
+    )
 
 
-def _check(table: pd.DataFrame, params: dict[str, QueueParams], ids: list[str], days: int,
-           interval_s: float, chat_concurrency: int, replications: int, seed: int
-           ) -> pd.DataFrame:
+def _check(
+    table: pd.DataFrame,
+    params: dict[str, QueueParams],
+    ids: list[str],
+    days: int,
+    interval_s: float,
+    chat_concurrency: int,
+    replications: int,
+    seed: int,
+) -> pd.DataFrame:
     """Simulate the staffing proposed (agents on contacts) and attach the service level."""
     queues, groups = [], []
     for q in ids:
@@ -377,15 +476,24 @@ def _check(table: pd.DataFrame, params: dict[str, QueueParams], ids: list[str], 
         vol = rows["forecast"].to_numpy(float)
         aht = float(np.average(rows["aht"], weights=vol)) if vol.sum() > 0 else p.aht
         deferred = p.channel in _DEFERRED
-        queues.append(Queue(
-            name=q, volume=vol, channel=p.channel,
-            handle_time=LogNormal(aht, max(p.aht_cv, 0.05) * aht),
-            patience=None if (p.patience is None or deferred) else Exponential(p.patience),
-            service_level_threshold=float(rows["threshold_s"].iloc[0])))
-        groups.append(AgentGroup(
-            name=f"{q} agents", skills=[q],
-            staffing=np.ceil(np.nan_to_num(rows["agents"].to_numpy(float))).astype(int),
-            concurrency=chat_concurrency if p.channel in _CHATLIKE else 1))
+        queues.append(
+            Queue(
+                name=q,
+                volume=vol,
+                channel=p.channel,
+                handle_time=LogNormal(aht, max(p.aht_cv, 0.05) * aht),
+                patience=None if (p.patience is None or deferred) else Exponential(p.patience),
+                service_level_threshold=float(rows["threshold_s"].iloc[0]),
+            )
+        )
+        groups.append(
+            AgentGroup(
+                name=f"{q} agents",
+                skills=[q],
+                staffing=np.ceil(np.nan_to_num(rows["agents"].to_numpy(float))).astype(int),
+                concurrency=chat_concurrency if p.channel in _CHATLIKE else 1,
+            )
+        )
     center = Center(queues=queues, groups=groups, interval=interval_s)
     res = simulate(center, days=days, seed=seed, replications=replications)
     s = res.interval_summary().to_pandas()
@@ -403,8 +511,8 @@ def _check(table: pd.DataFrame, params: dict[str, QueueParams], ids: list[str], 
     table["sim_sl_hi"] = np.concatenate(hi)
     deferred = table["channel"].isin(_DEFERRED)
     horizon_end = table["interval_start"].max() + pd.Timedelta(seconds=interval_s)
-    judged = ~deferred | (table["interval_start"] + pd.to_timedelta(table["threshold_s"], "s")
-                          <= horizon_end)
-    table["at_risk"] = judged & (table["sim_sl_hi"] < table["target_sl"]) \
-        & table["sim_sl"].notna()
+    judged = ~deferred | (
+        table["interval_start"] + pd.to_timedelta(table["threshold_s"], "s") <= horizon_end
+    )
+    table["at_risk"] = judged & (table["sim_sl_hi"] < table["target_sl"]) & table["sim_sl"].notna()
     return table

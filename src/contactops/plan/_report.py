@@ -40,7 +40,7 @@ def _svg(fig: object) -> str:
 
     plt.close(fig)  # type: ignore[arg-type]
     text = buf.getvalue()
-    return text[text.find("<svg"):]
+    return text[text.find("<svg") :]
 
 
 def _charts(result: PlanResult, queue: str) -> str:
@@ -57,14 +57,22 @@ def _charts(result: PlanResult, queue: str) -> str:
     ax = axes[0]
     ax.plot(pd.to_datetime(h["ds"]), h["y"], color="#5b6b7b", lw=0.8, label="history")
     ax.plot(x, t["forecast"], color="#1f6feb", lw=1.0, label="forecast")
-    ax.fill_between(x, t["forecast_lo"], t["forecast_hi"], color="#1f6feb", alpha=0.2,
-                    lw=0, label="80% interval")
+    ax.fill_between(
+        x,
+        t["forecast_lo"],
+        t["forecast_hi"],
+        color="#1f6feb",
+        alpha=0.2,
+        lw=0,
+        label="80% interval",
+    )
     ax.set_ylabel("contacts / interval")
     ax.set_title(f"{queue}: forecast against the last two weeks", loc="left", fontsize=10)
     ax.legend(loc="upper left", fontsize=8, ncol=3)
     ax = axes[1]
-    ax.step(x, t["required"], where="post", color="#b54708", lw=1.0,
-            label="required (with shrinkage)")
+    ax.step(
+        x, t["required"], where="post", color="#b54708", lw=1.0, label="required (with shrinkage)"
+    )
     ax.step(x, t["agents"], where="post", color="#067647", lw=1.0, label="on contacts")
     if "scheduled" in t.columns:
         ax.step(x, t["scheduled"], where="post", color="#6941c6", lw=1.0, label="scheduled")
@@ -74,12 +82,18 @@ def _charts(result: PlanResult, queue: str) -> str:
     ax = axes[2]
     if result.simulated and t["sim_sl"].notna().any():
         ax.plot(x, t["sim_sl"], color="#1d2733", lw=0.8, label="simulated")
-        ax.fill_between(x, t["sim_sl_lo"].clip(0, 1), t["sim_sl_hi"].clip(0, 1),
-                        color="#1d2733", alpha=0.15, lw=0, label="95% interval")
+        ax.fill_between(
+            x,
+            t["sim_sl_lo"].clip(0, 1),
+            t["sim_sl_hi"].clip(0, 1),
+            color="#1d2733",
+            alpha=0.15,
+            lw=0,
+            label="95% interval",
+        )
         risk = t["at_risk"].to_numpy(bool)
         if risk.any():
-            ax.scatter(x[risk], t["sim_sl"][risk], color="#b42318", s=10, zorder=3,
-                       label="at risk")
+            ax.scatter(x[risk], t["sim_sl"][risk], color="#b42318", s=10, zorder=3, label="at risk")
     if t["model_sl"].notna().any():
         ax.plot(x, t["model_sl"], color="#1f6feb", lw=0.8, ls="--", label="queueing model")
     ax.axhline(float(t["target_sl"].iloc[0]), color="#b54708", lw=0.8, ls=":", label="target")
@@ -121,48 +135,103 @@ def write_report(result: PlanResult, path: Path) -> Path:
         f"intervals, local time; shrinkage {result.shrinkage:.0%}. Required agents come "
         "from the queueing models (Erlang A for voice with the patience measured in the "
         "history, Chat for chat, backlog for email);"
-        + (" the staffing was then simulated and an interval is <span class='risk'>at "
-           "risk</span> when its whole 95% interval lies below the target."
-           if result.simulated else " no simulation check was run.") + "</p>",
+        + (
+            " the staffing was then simulated and an interval is <span class='risk'>at "
+            "risk</span> when its whole 95% interval lies below the target."
+            if result.simulated
+            else " no simulation check was run."
+        )
+        + "</p>",
         "<h2>Summary</h2>",
-        _table(summary, {"forecast": "{:,.0f}", "aht": "{:,.0f}", "required_hours": "{:,.1f}",
-                         "peak_required": "{:,.0f}", "target_sl": pct, "model_sl": pct,
-                         "sim_sl": pct, "scheduled_hours": "{:,.1f}",
-                         "short_hours": "{:,.1f}", "over_hours": "{:,.1f}"}),
+        _table(
+            summary,
+            {
+                "forecast": "{:,.0f}",
+                "aht": "{:,.0f}",
+                "required_hours": "{:,.1f}",
+                "peak_required": "{:,.0f}",
+                "target_sl": pct,
+                "model_sl": pct,
+                "sim_sl": pct,
+                "scheduled_hours": "{:,.1f}",
+                "short_hours": "{:,.1f}",
+                "over_hours": "{:,.1f}",
+            },
+        ),
     ]
     if result.schedule is not None:
         s = result.schedule
-        parts += ["<h2>Schedule</h2>",
-                  (f"<p>{s.shift_count:,} shifts, {s.paid_hours:,.1f} paid hours; "
-                  f"{s.short_total:,.1f} agent-intervals short and {s.over_total:,.1f} over "
-                  "the requirement. Lower bound of the cost (linear relaxation) "
-                  f"{s.lower_bound:,.1f}, gap {100 * s.gap:.2f}%. The requirement charts "
-                  "below show the scheduled coverage, breaks included.</p>")]
+        parts += [
+            "<h2>Schedule</h2>",
+            (
+                f"<p>{s.shift_count:,} shifts, {s.paid_hours:,.1f} paid hours; "
+                f"{s.short_total:,.1f} agent-intervals short and {s.over_total:,.1f} over "
+                "the requirement. Lower bound of the cost (linear relaxation) "
+                f"{s.lower_bound:,.1f}, gap {100 * s.gap:.2f}%. The requirement charts "
+                "below show the scheduled coverage, breaks included.</p>"
+            ),
+        ]
     if result.simulated:
         risky = result.table[result.table["at_risk"]]
         if len(risky):
-            show = risky[["queue", "interval_start", "forecast", "agents", "sim_sl",
-                          "sim_sl_lo", "sim_sl_hi", "target_sl"]].head(40)
-            parts += [f"<h2 class='risk'>Intervals at risk ({len(risky)})</h2>",
-                      _table(show.astype({"interval_start": str}),
-                             {"forecast": "{:,.1f}", "agents": "{:,.0f}", "sim_sl": pct,
-                              "sim_sl_lo": pct, "sim_sl_hi": pct, "target_sl": pct})]
+            show = risky[
+                [
+                    "queue",
+                    "interval_start",
+                    "forecast",
+                    "agents",
+                    "sim_sl",
+                    "sim_sl_lo",
+                    "sim_sl_hi",
+                    "target_sl",
+                ]
+            ].head(40)
+            parts += [
+                f"<h2 class='risk'>Intervals at risk ({len(risky)})</h2>",
+                _table(
+                    show.astype({"interval_start": str}),
+                    {
+                        "forecast": "{:,.1f}",
+                        "agents": "{:,.0f}",
+                        "sim_sl": pct,
+                        "sim_sl_lo": pct,
+                        "sim_sl_hi": pct,
+                        "target_sl": pct,
+                    },
+                ),
+            ]
         else:
-            parts.append("<p class='ok'>No interval at risk: every simulated interval's "
-                         "95% interval reaches the target.</p>")
+            parts.append(
+                "<p class='ok'>No interval at risk: every simulated interval's "
+                "95% interval reaches the target.</p>"
+            )
     parts.append("<h2>Queues: what the history says</h2>")
     q = result.queues.copy()
-    parts.append(_table(q, {"aht": "{:,.0f}", "aht_cv": "{:.2f}", "patience": "{:,.0f}",
-                            "containment": pct, "offered": "{:,.0f}",
-                            "abandoned": "{:,.0f}"}))
+    parts.append(
+        _table(
+            q,
+            {
+                "aht": "{:,.0f}",
+                "aht_cv": "{:.2f}",
+                "patience": "{:,.0f}",
+                "containment": pct,
+                "offered": "{:,.0f}",
+                "abandoned": "{:,.0f}",
+            },
+        )
+    )
     if len(result.accuracy):
         acc = result.accuracy.pivot_table(index="unique_id", columns="method", values="wape")
         acc.columns = [f"WAPE {c}" for c in acc.columns]
         acc = acc.reset_index().rename(columns={"unique_id": "queue"})
-        parts += ["<h2>Forecast accuracy (rolling-origin backtest, WAPE)</h2>",
-                  ("<p class='muted'>Each queue's method is the one with the lowest WAPE over "
-                  "the last weeks of history, each forecast from the weeks before it.</p>"),
-                  _table(acc, dict.fromkeys(acc.columns, pct))]
+        parts += [
+            "<h2>Forecast accuracy (rolling-origin backtest, WAPE)</h2>",
+            (
+                "<p class='muted'>Each queue's method is the one with the lowest WAPE over "
+                "the last weeks of history, each forecast from the weeks before it.</p>"
+            ),
+            _table(acc, dict.fromkeys(acc.columns, pct)),
+        ]
     if result.notes:
         parts += ["<h2>Notes</h2><ul>"]
         parts += [f"<li>{html.escape(n)}</li>" for n in result.notes]
@@ -172,8 +241,7 @@ def write_report(result: PlanResult, path: Path) -> Path:
     if len(order) > MAX_CHARTED:
         parts.append(f"<p class='muted'>The {MAX_CHARTED} largest of {len(order)} queues.</p>")
     for queue in order[:MAX_CHARTED]:
-        parts += [f"<h3>{html.escape(queue)}</h3><figure>", _charts(result, queue),
-                  "</figure>"]
+        parts += [f"<h3>{html.escape(queue)}</h3><figure>", _charts(result, queue), "</figure>"]
     parts.append("</body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")
     return path

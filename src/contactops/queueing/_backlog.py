@@ -80,8 +80,14 @@ def _taut_string(lower: FloatArray, upper: FloatArray) -> FloatArray:
     return np.clip(s, lower, upper)
 
 
-def _due_curve(work: FloatArray, opening: float, opening_due: float, deadline: float,
-               final: float, share: float) -> FloatArray:
+def _due_curve(
+    work: FloatArray,
+    opening: float,
+    opening_due: float,
+    deadline: float,
+    final: float,
+    share: float,
+) -> FloatArray:
     """Work due by each boundary 0..N (deadlines in intervals of open time), in O(N)."""
     n = work.size
     nodes = np.arange(n + 1, dtype=np.float64)
@@ -153,31 +159,72 @@ def backlog_staffing(
     """
     work_items = as_array("arrivals", arrivals, fix="Give the items arriving per interval.")
     if work_items.ndim != 1 or work_items.size == 0:
-        raise InvalidParameterError("arrivals", work_items.shape, "a non-empty 1-D array",
-                                    "Give one count per interval.")
+        raise InvalidParameterError(
+            "arrivals", work_items.shape, "a non-empty 1-D array", "Give one count per interval."
+        )
     size = work_items.size
-    handle = np.broadcast_to(as_array("aht", aht, low=0.0, low_inclusive=False,
-                                      fix="Give the handle time of one item in seconds."),
-                             (size,)).astype(np.float64)
-    length = float(as_array("interval", interval, low=0.0, low_inclusive=False,
-                            fix="Give the interval length in seconds, e.g. 1800."))
-    share_v = float(as_array("share", share, low=0.0, high=1.0, low_inclusive=False,
-                             fix="Give the share due at the deadline, e.g. 0.9."))
-    shrink = float(as_array("shrinkage", shrinkage, low=0.0, high=1.0, high_inclusive=False,
-                            fix="Give the share of paid time away from work, e.g. 0.3."))
-    backlog0 = float(as_array("opening_backlog", opening_backlog,
-                              fix="Give the items waiting at the start, >= 0."))
+    handle = np.broadcast_to(
+        as_array(
+            "aht",
+            aht,
+            low=0.0,
+            low_inclusive=False,
+            fix="Give the handle time of one item in seconds.",
+        ),
+        (size,),
+    ).astype(np.float64)
+    length = float(
+        as_array(
+            "interval",
+            interval,
+            low=0.0,
+            low_inclusive=False,
+            fix="Give the interval length in seconds, e.g. 1800.",
+        )
+    )
+    share_v = float(
+        as_array(
+            "share",
+            share,
+            low=0.0,
+            high=1.0,
+            low_inclusive=False,
+            fix="Give the share due at the deadline, e.g. 0.9.",
+        )
+    )
+    shrink = float(
+        as_array(
+            "shrinkage",
+            shrinkage,
+            low=0.0,
+            high=1.0,
+            high_inclusive=False,
+            fix="Give the share of paid time away from work, e.g. 0.3.",
+        )
+    )
+    backlog0 = float(
+        as_array(
+            "opening_backlog", opening_backlog, fix="Give the items waiting at the start, >= 0."
+        )
+    )
     if open_intervals is None:
         is_open = np.ones(size, dtype=bool)
     else:
         is_open = np.asarray(open_intervals, dtype=bool)
         if is_open.shape != (size,):
-            raise InvalidParameterError("open_intervals", is_open.shape, f"shape ({size},)",
-                                        "Give one True/False per interval.")
+            raise InvalidParameterError(
+                "open_intervals",
+                is_open.shape,
+                f"shape ({size},)",
+                "Give one True/False per interval.",
+            )
     if not is_open.any():
-        raise InvalidParameterError("open_intervals", "all closed",
-                                    "at least one open interval",
-                                    "Mark the business hours as open.")
+        raise InvalidParameterError(
+            "open_intervals",
+            "all closed",
+            "at least one open interval",
+            "Mark the business hours as open.",
+        )
     # compress time to open intervals: closed-interval arrivals join the next open one
     open_idx = np.flatnonzero(is_open)
     slot = np.searchsorted(open_idx, np.arange(size))
@@ -193,15 +240,35 @@ def backlog_staffing(
         due = np.zeros(m + 1)
         due[m] = work.sum() + opening_work
     else:
-        dl = float(as_array("deadline", deadline, low=0.0, low_inclusive=False,
-                            fix='Give business seconds after arrival, or "end".'))
-        fd = 2.0 * dl if final_deadline is None else float(as_array(
-            "final_deadline", final_deadline, low=dl,
-            fix="The final deadline cannot come before the deadline."))
+        dl = float(
+            as_array(
+                "deadline",
+                deadline,
+                low=0.0,
+                low_inclusive=False,
+                fix='Give business seconds after arrival, or "end".',
+            )
+        )
+        fd = (
+            2.0 * dl
+            if final_deadline is None
+            else float(
+                as_array(
+                    "final_deadline",
+                    final_deadline,
+                    low=dl,
+                    fix="The final deadline cannot come before the deadline.",
+                )
+            )
+        )
         d = dl / length
         f = fd / length
-        od = d if opening_due is None else float(as_array(
-            "opening_due", opening_due, fix="Give business seconds, >= 0.")) / length
+        od = (
+            d
+            if opening_due is None
+            else float(as_array("opening_due", opening_due, fix="Give business seconds, >= 0."))
+            / length
+        )
         due = _due_curve(work, opening_work, od, d, f, share_v)
     upper = np.concatenate(([opening_work], opening_work + np.cumsum(work)))
     lower = np.minimum(due, upper)
@@ -248,6 +315,12 @@ def backlog_staffing(
         scheduled = np.ceil(scheduled - 1e-9) + 0.0  # + 0.0 turns -0.0 into 0.0
     overdue = np.maximum(due_full - completed_full, 0.0)
     overdue[overdue < 1e-6] = 0.0
-    return BacklogPlan(agents=agents, scheduled=scheduled, workload=workload,
-                       backlog=np.maximum(backlog, 0.0), completed=completed_full,
-                       due=due_full, overdue=overdue)
+    return BacklogPlan(
+        agents=agents,
+        scheduled=scheduled,
+        workload=workload,
+        backlog=np.maximum(backlog, 0.0),
+        completed=completed_full,
+        due=due_full,
+        overdue=overdue,
+    )

@@ -21,8 +21,16 @@ from contactops.queueing._definitions import (
 from contactops.queueing._validation import FloatArray, as_array, broadcast
 
 Params = dict[str, FloatArray]
-_PROBABILITY_COLUMNS = [k.OUT_P_IMMEDIATE, k.OUT_P_WAIT, k.OUT_P_BLOCK, k.OUT_P_ABANDON,
-                        k.OUT_P_SERVED_T, k.OUT_P_SERVED, k.OUT_P_W_LE_T, k.OUT_P_V_LE_T]
+_PROBABILITY_COLUMNS = [
+    k.OUT_P_IMMEDIATE,
+    k.OUT_P_WAIT,
+    k.OUT_P_BLOCK,
+    k.OUT_P_ABANDON,
+    k.OUT_P_SERVED_T,
+    k.OUT_P_SERVED,
+    k.OUT_P_W_LE_T,
+    k.OUT_P_V_LE_T,
+]
 
 
 @dataclass(frozen=True)
@@ -111,10 +119,15 @@ class QueueModel:
 
     # -- flat evaluation used by the public methods and the staffing search -----------
     def _flat(self, agents: Any, threshold: Any = 0.0) -> tuple[tuple[int, ...], Params]:
-        n = as_array("agents", agents, allow_inf=False,
-                     fix="Give the number of agents as a non-negative number.")
-        t = as_array("threshold", threshold,
-                     fix="Give the service-level threshold in seconds, e.g. 20.")
+        n = as_array(
+            "agents",
+            agents,
+            allow_inf=False,
+            fix="Give the number of agents as a non-negative number.",
+        )
+        t = as_array(
+            "threshold", threshold, fix="Give the service-level threshold in seconds, e.g. 20."
+        )
         return broadcast(**self._params(), agents=n, threshold=t)
 
     def _metrics_flat(self, p: Params, definition: str) -> dict[str, FloatArray]:
@@ -145,16 +158,18 @@ class QueueModel:
         }
 
     # -- public API -----------------------------------------------------------------------
-    def metrics(self, agents: Any, threshold: Any = 0.0,
-                definition: str = DEFAULT_SL_DEFINITION) -> Metrics:
+    def metrics(
+        self, agents: Any, threshold: Any = 0.0, definition: str = DEFAULT_SL_DEFINITION
+    ) -> Metrics:
         """All metrics at ``agents`` (the achieved metrics for a given staff)."""
         check_definition(definition)
         shape, p = self._flat(agents, threshold)
         flat = self._metrics_flat(p, definition)
         return Metrics(**{name: v.reshape(shape) for name, v in flat.items()})
 
-    def service_level(self, agents: Any, threshold: Any,
-                      definition: str = DEFAULT_SL_DEFINITION) -> FloatArray:
+    def service_level(
+        self, agents: Any, threshold: Any, definition: str = DEFAULT_SL_DEFINITION
+    ) -> FloatArray:
         """Share of contacts meeting the ``threshold`` (seconds) under ``definition``."""
         return self.metrics(agents, threshold, definition).service_level
 

@@ -48,40 +48,73 @@ class Chat(QueueModel):
 
     _param_names = ("arrival_rate", "patience", "lines")
 
-    def __init__(self, arrival_rate: Any, aht_by_concurrency: Any,
-                 max_concurrency: int | None = None, patience: Any = None,
-                 lines: Any = None) -> None:
-        aht = np.atleast_1d(as_array(
-            "aht_by_concurrency", aht_by_concurrency, low=0.0, low_inclusive=False,
-            fix="Give the handle time in seconds at each concurrency level, e.g. [300, 360, 420]."))
+    def __init__(
+        self,
+        arrival_rate: Any,
+        aht_by_concurrency: Any,
+        max_concurrency: int | None = None,
+        patience: Any = None,
+        lines: Any = None,
+    ) -> None:
+        aht = np.atleast_1d(
+            as_array(
+                "aht_by_concurrency",
+                aht_by_concurrency,
+                low=0.0,
+                low_inclusive=False,
+                fix=(
+                    "Give the handle time in seconds at each concurrency level, "
+                    "e.g. [300, 360, 420]."
+                ),
+            )
+        )
         if aht.ndim != 1:
-            raise InvalidParameterError("aht_by_concurrency", aht.shape,
-                                        "a single number or a 1-D sequence",
-                                        "One handle time per concurrency level.")
+            raise InvalidParameterError(
+                "aht_by_concurrency",
+                aht.shape,
+                "a single number or a 1-D sequence",
+                "One handle time per concurrency level.",
+            )
         if max_concurrency is None:
             max_concurrency = aht.size
-        if (not isinstance(max_concurrency, int | np.integer) or max_concurrency < 1
-                or max_concurrency > 64):
-            raise InvalidParameterError("max_concurrency", max_concurrency,
-                                        "a whole number from 1 to 64",
-                                        "Give how many chats an agent may hold at once.")
+        if (
+            not isinstance(max_concurrency, int | np.integer)
+            or max_concurrency < 1
+            or max_concurrency > 64
+        ):
+            raise InvalidParameterError(
+                "max_concurrency",
+                max_concurrency,
+                "a whole number from 1 to 64",
+                "Give how many chats an agent may hold at once.",
+            )
         if aht.size == 1:
             aht = np.repeat(aht, max_concurrency)
         if aht.size < max_concurrency:
             raise InvalidParameterError(
-                "aht_by_concurrency", aht.tolist(),
+                "aht_by_concurrency",
+                aht.tolist(),
                 f"one handle time per level 1..max_concurrency ({max_concurrency})",
-                "Give a handle time for every concurrency level, or one for all.")
+                "Give a handle time for every concurrency level, or one for all.",
+            )
         self._aht_by_concurrency = np.ascontiguousarray(aht[:max_concurrency])
         self._max_concurrency = int(max_concurrency)
-        self._arrival_rate = as_array(
-            "arrival_rate", arrival_rate, fix="Give chats per second.")
+        self._arrival_rate = as_array("arrival_rate", arrival_rate, fix="Give chats per second.")
         self._patience = as_array(
-            "patience", math.inf if patience is None else patience, low=0.0,
-            low_inclusive=False, allow_inf=True,
-            fix="Give the mean patience of a waiting chat in seconds, or None.")
-        self._lines = as_array("lines", math.inf if lines is None else lines, low=1.0,
-                               allow_inf=True, fix="Give the most chats in the system, or None.")
+            "patience",
+            math.inf if patience is None else patience,
+            low=0.0,
+            low_inclusive=False,
+            allow_inf=True,
+            fix="Give the mean patience of a waiting chat in seconds, or None.",
+        )
+        self._lines = as_array(
+            "lines",
+            math.inf if lines is None else lines,
+            low=1.0,
+            allow_inf=True,
+            fix="Give the most chats in the system, or None.",
+        )
         broadcast(**self._params())
 
     @property
@@ -108,11 +141,12 @@ class Chat(QueueModel):
         theta = np.where(np.isinf(p["patience"]), 0.0, 1.0 / p["patience"])
         # writable and contiguous for any size (one compiled signature; a broadcast view
         # of one row would be read-only)
-        aht = np.require(np.broadcast_to(self._aht_by_concurrency,
-                                         (agents.size, self._max_concurrency)),
-                         np.float64, ("C", "W"))
-        out: FloatArray = k.chat_batch(p["arrival_rate"], aht, agents, theta, p["lines"],
-                                       threshold)
+        aht = np.require(
+            np.broadcast_to(self._aht_by_concurrency, (agents.size, self._max_concurrency)),
+            np.float64,
+            ("C", "W"),
+        )
+        out: FloatArray = k.chat_batch(p["arrival_rate"], aht, agents, theta, p["lines"], threshold)
         return out
 
     def _capacity(self, agents: FloatArray) -> FloatArray:
@@ -131,7 +165,9 @@ class Chat(QueueModel):
         return np.where(load > 0, np.floor(load), -1.0)
 
     def __repr__(self) -> str:
-        return (f"Chat(arrival_rate={self._arrival_rate!r}, "
-                f"aht_by_concurrency={self._aht_by_concurrency.tolist()!r}, "
-                f"max_concurrency={self._max_concurrency}, patience={self._patience!r}, "
-                f"lines={self._lines!r})")
+        return (
+            f"Chat(arrival_rate={self._arrival_rate!r}, "
+            f"aht_by_concurrency={self._aht_by_concurrency.tolist()!r}, "
+            f"max_concurrency={self._max_concurrency}, patience={self._patience!r}, "
+            f"lines={self._lines!r})"
+        )

@@ -35,8 +35,15 @@ def erlang_b(load: Any, servers: Any) -> FloatArray:
 def erlang_b_servers(load: Any, max_blocking: Any, *, integer: bool = True) -> FloatArray:
     """Fewest servers (lines, trunks) keeping Erlang B blocking at or below ``max_blocking``."""
     a = as_array("load", load, fix="Give the offered load in Erlangs.")
-    target = as_array("max_blocking", max_blocking, low=0.0, high=1.0, low_inclusive=False,
-                      high_inclusive=False, fix="Give a share, e.g. 0.02 for 2%.")
+    target = as_array(
+        "max_blocking",
+        max_blocking,
+        low=0.0,
+        high=1.0,
+        low_inclusive=False,
+        high_inclusive=False,
+        fix="Give a share, e.g. 0.02 for 2%.",
+    )
     shape, flat = broadcast(load=a, max_blocking=target)
     a, target = flat["load"], flat["max_blocking"]
     lo = np.full(a.shape, -1.0)  # known to fail (blocking at -1 servers is undefined: treat as 1)
@@ -147,23 +154,46 @@ class ErlangX(QueueModel):
 
     _param_names = ("arrival_rate", "aht", "patience", "lines", "redial_probability")
 
-    def __init__(self, arrival_rate: Any, aht: Any, patience: Any = None,
-                 lines: Any = None, redial_probability: Any = 0.0) -> None:
+    def __init__(
+        self,
+        arrival_rate: Any,
+        aht: Any,
+        patience: Any = None,
+        lines: Any = None,
+        redial_probability: Any = 0.0,
+    ) -> None:
         self._arrival_rate = as_array("arrival_rate", arrival_rate, fix=_RATE_FIX)
         self._aht = as_array("aht", aht, low=0.0, low_inclusive=False, fix=_AHT_FIX)
         self._patience = as_array(
-            "patience", math.inf if patience is None else patience, low=0.0,
-            low_inclusive=False, allow_inf=True, fix=_PATIENCE_FIX)
-        self._lines = as_array("lines", math.inf if lines is None else lines, low=1.0,
-                               allow_inf=True, fix="Give the number of lines (>= 1) or None.")
+            "patience",
+            math.inf if patience is None else patience,
+            low=0.0,
+            low_inclusive=False,
+            allow_inf=True,
+            fix=_PATIENCE_FIX,
+        )
+        self._lines = as_array(
+            "lines",
+            math.inf if lines is None else lines,
+            low=1.0,
+            allow_inf=True,
+            fix="Give the number of lines (>= 1) or None.",
+        )
         if np.any(np.isfinite(self._lines) & (self._lines != np.floor(self._lines))):
-            bad = self._lines[np.isfinite(self._lines)
-                              & (self._lines != np.floor(self._lines))].flat[0]
-            raise InvalidParameterError("lines", float(bad), "a whole number or None",
-                                        "Round the number of lines.")
+            bad = self._lines[
+                np.isfinite(self._lines) & (self._lines != np.floor(self._lines))
+            ].flat[0]
+            raise InvalidParameterError(
+                "lines", float(bad), "a whole number or None", "Round the number of lines."
+            )
         self._redial_probability = as_array(
-            "redial_probability", redial_probability, low=0.0, high=1.0,
-            high_inclusive=False, fix="Give a share in [0, 1), e.g. 0.3.")
+            "redial_probability",
+            redial_probability,
+            low=0.0,
+            high=1.0,
+            high_inclusive=False,
+            fix="Give a share in [0, 1), e.g. 0.3.",
+        )
         broadcast(**self._params())
 
     @property
@@ -191,11 +221,11 @@ class ErlangX(QueueModel):
         """Offered load of fresh contacts in Erlangs."""
         return self._arrival_rate * self._aht
 
-    def _kernel(self, lam: FloatArray, p: Params, agents: FloatArray,
-                threshold: FloatArray) -> FloatArray:
+    def _kernel(
+        self, lam: FloatArray, p: Params, agents: FloatArray, threshold: FloatArray
+    ) -> FloatArray:
         theta = np.where(np.isinf(p["patience"]), 0.0, 1.0 / p["patience"])
-        out: FloatArray = k.erlang_batch(lam, 1.0 / p["aht"], theta, agents, p["lines"],
-                                         threshold)
+        out: FloatArray = k.erlang_batch(lam, 1.0 / p["aht"], theta, agents, p["lines"], threshold)
         return out
 
     def _total_rate(self, p: Params, agents: FloatArray) -> FloatArray:
@@ -240,9 +270,11 @@ class ErlangX(QueueModel):
         return p["arrival_rate"] * p["aht"] / (1.0 - p["redial_probability"])
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(arrival_rate={self._arrival_rate!r}, aht={self._aht!r}, "
-                f"patience={self._patience!r}, lines={self._lines!r}, "
-                f"redial_probability={self._redial_probability!r})")
+        return (
+            f"{type(self).__name__}(arrival_rate={self._arrival_rate!r}, aht={self._aht!r}, "
+            f"patience={self._patience!r}, lines={self._lines!r}, "
+            f"redial_probability={self._redial_probability!r})"
+        )
 
 
 class ErlangA(ErlangX):
@@ -264,10 +296,16 @@ class ErlangA(ErlangX):
 
     def __init__(self, arrival_rate: Any, aht: Any, patience: Any) -> None:
         if patience is None:
-            raise InvalidParameterError("patience", None, "a positive number of seconds",
-                                        _PATIENCE_FIX + " Without abandonment use ErlangC.")
+            raise InvalidParameterError(
+                "patience",
+                None,
+                "a positive number of seconds",
+                _PATIENCE_FIX + " Without abandonment use ErlangC.",
+            )
         super().__init__(arrival_rate, aht, patience=patience)
 
     def __repr__(self) -> str:
-        return (f"ErlangA(arrival_rate={self._arrival_rate!r}, aht={self._aht!r}, "
-                f"patience={self._patience!r})")
+        return (
+            f"ErlangA(arrival_rate={self._arrival_rate!r}, aht={self._aht!r}, "
+            f"patience={self._patience!r})"
+        )

@@ -230,8 +230,9 @@ def tail_metrics(
 
 
 @njit(cache=True)
-def _erlang_point(out: np.ndarray, lam: float, mu: float, theta: float, n: float,
-                  lines: float, t: float) -> None:
+def _erlang_point(
+    out: np.ndarray, lam: float, mu: float, theta: float, n: float, lines: float, t: float
+) -> None:
     """Erlang A / X (and M/M/n/K) at one point with a whole or real number of agents."""
     if lam == 0.0:
         _fill_no_demand(out)
@@ -249,8 +250,16 @@ def _erlang_point(out: np.ndarray, lam: float, mu: float, theta: float, n: float
 
 
 @njit(cache=True)
-def erlang_point(out: np.ndarray, tmp: np.ndarray, lam: float, mu: float, theta: float,
-                 n: float, lines: float, t: float) -> None:
+def erlang_point(
+    out: np.ndarray,
+    tmp: np.ndarray,
+    lam: float,
+    mu: float,
+    theta: float,
+    n: float,
+    lines: float,
+    t: float,
+) -> None:
     """Erlang A/X metrics; fractional agents with finite lines interpolate linearly."""
     if not math.isinf(lines):
         n = min(n, lines)
@@ -297,8 +306,15 @@ def erlang_c_point(out: np.ndarray, lam: float, aht: float, n: float, t: float) 
 
 
 @njit(cache=True)
-def _chat_point(out: np.ndarray, lam: float, aht_by_k: np.ndarray, n: float,
-                theta: float, lines: float, t: float) -> None:
+def _chat_point(
+    out: np.ndarray,
+    lam: float,
+    aht_by_k: np.ndarray,
+    n: float,
+    theta: float,
+    lines: float,
+    t: float,
+) -> None:
     """Chat at a whole number of agents: balanced assignment of up to m chats each."""
     if lam == 0.0:
         _fill_no_demand(out)
@@ -343,8 +359,16 @@ def _chat_point(out: np.ndarray, lam: float, aht_by_k: np.ndarray, n: float,
 
 
 @njit(cache=True)
-def chat_point(out: np.ndarray, tmp: np.ndarray, lam: float, aht_by_k: np.ndarray,
-               n: float, theta: float, lines: float, t: float) -> None:
+def chat_point(
+    out: np.ndarray,
+    tmp: np.ndarray,
+    lam: float,
+    aht_by_k: np.ndarray,
+    n: float,
+    theta: float,
+    lines: float,
+    t: float,
+) -> None:
     """Chat metrics; fractional agents interpolate linearly between whole numbers."""
     lo = float(math.floor(n))  # math.floor gives an int: one more signature
     frac = n - lo
@@ -365,8 +389,14 @@ def erlang_c_batch(lam: np.ndarray, aht: np.ndarray, n: np.ndarray, t: np.ndarra
 
 
 @njit(cache=True, parallel=True)
-def erlang_batch(lam: np.ndarray, mu: np.ndarray, theta: np.ndarray, n: np.ndarray,
-                 lines: np.ndarray, t: np.ndarray) -> np.ndarray:
+def erlang_batch(
+    lam: np.ndarray,
+    mu: np.ndarray,
+    theta: np.ndarray,
+    n: np.ndarray,
+    lines: np.ndarray,
+    t: np.ndarray,
+) -> np.ndarray:
     size = lam.shape[0]
     out = np.empty((size, N_OUT))
     for i in prange(size):
@@ -376,8 +406,14 @@ def erlang_batch(lam: np.ndarray, mu: np.ndarray, theta: np.ndarray, n: np.ndarr
 
 
 @njit(cache=True, parallel=True)
-def chat_batch(lam: np.ndarray, aht_by_k: np.ndarray, n: np.ndarray, theta: np.ndarray,
-               lines: np.ndarray, t: np.ndarray) -> np.ndarray:
+def chat_batch(
+    lam: np.ndarray,
+    aht_by_k: np.ndarray,
+    n: np.ndarray,
+    theta: np.ndarray,
+    lines: np.ndarray,
+    t: np.ndarray,
+) -> np.ndarray:
     size = lam.shape[0]
     out = np.empty((size, N_OUT))
     for i in prange(size):
@@ -396,8 +432,14 @@ GOAL_OCCUPANCY = 3
 GOAL_WAIT_PROBABILITY = 4
 GOAL_BLOCKING = 5
 N_GOALS = 6
-GOAL_NAMES = ("service_level", "asa", "max_abandon", "max_occupancy", "max_wait_probability",
-              "max_blocking")
+GOAL_NAMES = (
+    "service_level",
+    "asa",
+    "max_abandon",
+    "max_occupancy",
+    "max_wait_probability",
+    "max_blocking",
+)
 GOAL_TOL = 1e-12  # a target met to within rounding counts as met (``Targets.met`` too)
 
 
@@ -429,19 +471,63 @@ def _normal_quantile(p: float) -> float:
     if 0.02425 <= p <= 0.97575:
         q = p - 0.5
         r = q * q
-        return ((((((-3.969683028665376e+01 * r + 2.209460984245205e+02) * r
-                    - 2.759285104469687e+02) * r + 1.383577518672690e+02) * r
-                  - 3.066479806614716e+01) * r + 2.506628277459239e+00) * q
-                / (((((-5.447609879822406e+01 * r + 1.615858368580409e+02) * r
-                      - 1.556989798598866e+02) * r + 6.680131188771972e+01) * r
-                    - 1.328068155288572e+01) * r + 1.0))
+        return (
+            (
+                (
+                    (
+                        (
+                            (-3.969683028665376e01 * r + 2.209460984245205e02) * r
+                            - 2.759285104469687e02
+                        )
+                        * r
+                        + 1.383577518672690e02
+                    )
+                    * r
+                    - 3.066479806614716e01
+                )
+                * r
+                + 2.506628277459239e00
+            )
+            * q
+            / (
+                (
+                    (
+                        (
+                            (-5.447609879822406e01 * r + 1.615858368580409e02) * r
+                            - 1.556989798598866e02
+                        )
+                        * r
+                        + 6.680131188771972e01
+                    )
+                    * r
+                    - 1.328068155288572e01
+                )
+                * r
+                + 1.0
+            )
+        )
     tail = p if p < 0.5 else 1.0 - p
     q = math.sqrt(-2.0 * math.log(tail))
-    x = ((((((-7.784894002430293e-03 * q - 3.223964580411365e-01) * q
-              - 2.400758277161838e+00) * q - 2.549732539343734e+00) * q
-            + 4.374664141464968e+00) * q + 2.938163982698783e+00)
-         / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q
-              + 2.445134137142996e+00) * q + 3.754408661907416e+00) * q + 1.0))
+    x = (
+        (
+            (
+                ((-7.784894002430293e-03 * q - 3.223964580411365e-01) * q - 2.400758277161838e00)
+                * q
+                - 2.549732539343734e00
+            )
+            * q
+            + 4.374664141464968e00
+        )
+        * q
+        + 2.938163982698783e00
+    ) / (
+        (
+            ((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e00) * q
+            + 3.754408661907416e00
+        )
+        * q
+        + 1.0
+    )
     return x if p < 0.5 else -x
 
 
@@ -457,8 +543,9 @@ def _probit_excess(value: float, limit: float) -> float:
 
 
 @njit(cache=True)
-def _meets_goals(raw: np.ndarray, lam: float, n: float, definition: int,
-                goals: np.ndarray) -> tuple[bool, float]:
+def _meets_goals(
+    raw: np.ndarray, lam: float, n: float, definition: int, goals: np.ndarray
+) -> tuple[bool, float]:
     """Whether one point's kernel output meets ``goals``, and how far it is from them.
 
     The metrics are derived from ``raw`` exactly as ``QueueModel._metrics_flat``
@@ -532,16 +619,34 @@ def _meets_goals(raw: np.ndarray, lam: float, n: float, definition: int,
 
 
 @njit(cache=True)
-def _erlang_a_meets(out: np.ndarray, tmp: np.ndarray, lam: float, mu: float, theta: float,
-                    n: float, t: float, definition: int, goals: np.ndarray) -> tuple[bool, float]:
+def _erlang_a_meets(
+    out: np.ndarray,
+    tmp: np.ndarray,
+    lam: float,
+    mu: float,
+    theta: float,
+    n: float,
+    t: float,
+    definition: int,
+    goals: np.ndarray,
+) -> tuple[bool, float]:
     erlang_point(out, tmp, lam, mu, theta, n, math.inf, t)
     return _meets_goals(out, lam, n, definition, goals)
 
 
 @njit(cache=True)
-def _erlang_a_staff_one(out: np.ndarray, tmp: np.ndarray, lam: float, mu: float,
-                        theta: float, t: float, definition: int, goals: np.ndarray,
-                        max_agents: float, integer: bool) -> float:
+def _erlang_a_staff_one(
+    out: np.ndarray,
+    tmp: np.ndarray,
+    lam: float,
+    mu: float,
+    theta: float,
+    t: float,
+    definition: int,
+    goals: np.ndarray,
+    max_agents: float,
+    integer: bool,
+) -> float:
     """Fewest agents for one interval of M/M/n+M (NaN: not within ``max_agents``).
 
     Every metric is monotone in the agents, so the answer is the one whole
@@ -643,9 +748,16 @@ def _erlang_a_staff_one(out: np.ndarray, tmp: np.ndarray, lam: float, mu: float,
 
 
 @njit(cache=True, parallel=True)
-def erlang_a_staff(lam: np.ndarray, mu: np.ndarray, theta: np.ndarray, t: np.ndarray,
-                   goals: np.ndarray, definition: int, max_agents: float,
-                   integer: bool) -> np.ndarray:
+def erlang_a_staff(
+    lam: np.ndarray,
+    mu: np.ndarray,
+    theta: np.ndarray,
+    t: np.ndarray,
+    goals: np.ndarray,
+    definition: int,
+    max_agents: float,
+    integer: bool,
+) -> np.ndarray:
     """Fewest agents meeting the goals in M/M/n+M (unlimited lines), per interval.
 
     ``goals`` has one row per interval and the ``GOAL_*`` columns (NaN: not a
@@ -658,14 +770,16 @@ def erlang_a_staff(lam: np.ndarray, mu: np.ndarray, theta: np.ndarray, t: np.nda
     for i in prange(size):
         out = np.empty(N_OUT)
         tmp = np.empty(N_OUT)
-        agents[i] = _erlang_a_staff_one(out, tmp, lam[i], mu[i], theta[i], t[i], definition,
-                                        goals[i], max_agents, integer)
+        agents[i] = _erlang_a_staff_one(
+            out, tmp, lam[i], mu[i], theta[i], t[i], definition, goals[i], max_agents, integer
+        )
     return agents
 
 
 @njit(cache=True, parallel=True)
-def erlang_c_staff(lam: np.ndarray, aht: np.ndarray, t: np.ndarray, goals: np.ndarray,
-                   max_agents: float) -> np.ndarray:
+def erlang_c_staff(
+    lam: np.ndarray, aht: np.ndarray, t: np.ndarray, goals: np.ndarray, max_agents: float
+) -> np.ndarray:
     """Fewest whole agents meeting Erlang C goals per interval (NaN: more than ``max_agents``).
 
     The fast path of the staffing search for the most common case: start at

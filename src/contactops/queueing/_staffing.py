@@ -38,49 +38,99 @@ class Targets:
     max_blocking: FloatArray | None = None
 
     @classmethod
-    def build(cls, *, service_level: Any = None, threshold: Any = None,
-              definition: str = DEFAULT_SL_DEFINITION, asa: Any = None,
-              max_abandon: Any = None, max_occupancy: Any = None,
-              max_wait_probability: Any = None, max_blocking: Any = None) -> Targets:
+    def build(
+        cls,
+        *,
+        service_level: Any = None,
+        threshold: Any = None,
+        definition: str = DEFAULT_SL_DEFINITION,
+        asa: Any = None,
+        max_abandon: Any = None,
+        max_occupancy: Any = None,
+        max_wait_probability: Any = None,
+        max_blocking: Any = None,
+    ) -> Targets:
         """Validate the targets; each must be given as its own keyword."""
         check_definition(definition)
-        sl = None if service_level is None else check_probability(
-            "service_level", service_level,
-            fix="Give the target share, e.g. 0.8 for 80% (strictly between 0 and 1).")
+        sl = (
+            None
+            if service_level is None
+            else check_probability(
+                "service_level",
+                service_level,
+                fix="Give the target share, e.g. 0.8 for 80% (strictly between 0 and 1).",
+            )
+        )
         if sl is not None and threshold is None:
-            raise InvalidParameterError("threshold", None, "given with service_level",
-                                        "Give the threshold in seconds, e.g. threshold=20.")
-        thr = None if threshold is None else as_array(
-            "threshold", threshold, fix="Give the threshold in seconds, e.g. 20.")
+            raise InvalidParameterError(
+                "threshold",
+                None,
+                "given with service_level",
+                "Give the threshold in seconds, e.g. threshold=20.",
+            )
+        thr = (
+            None
+            if threshold is None
+            else as_array("threshold", threshold, fix="Give the threshold in seconds, e.g. 20.")
+        )
         targets = cls(
             service_level=sl,
             threshold=thr,
             definition=definition,
-            asa=None if asa is None else as_array(
-                "asa", asa, low=0.0, low_inclusive=False,
-                fix="Give the target average speed of answer in seconds."),
-            max_abandon=None if max_abandon is None else check_probability(
-                "max_abandon", max_abandon, fix="Give a share, e.g. 0.05 for 5%."),
-            max_occupancy=None if max_occupancy is None else as_array(
-                "max_occupancy", max_occupancy, low=0.0, high=1.0, low_inclusive=False,
-                fix="Give a share, e.g. 0.85; 1 means no cap."),
-            max_wait_probability=None if max_wait_probability is None else check_probability(
-                "max_wait_probability", max_wait_probability,
-                fix="Give a share, e.g. 0.1."),
-            max_blocking=None if max_blocking is None else check_probability(
-                "max_blocking", max_blocking, fix="Give a share, e.g. 0.01."),
+            asa=None
+            if asa is None
+            else as_array(
+                "asa",
+                asa,
+                low=0.0,
+                low_inclusive=False,
+                fix="Give the target average speed of answer in seconds.",
+            ),
+            max_abandon=None
+            if max_abandon is None
+            else check_probability(
+                "max_abandon", max_abandon, fix="Give a share, e.g. 0.05 for 5%."
+            ),
+            max_occupancy=None
+            if max_occupancy is None
+            else as_array(
+                "max_occupancy",
+                max_occupancy,
+                low=0.0,
+                high=1.0,
+                low_inclusive=False,
+                fix="Give a share, e.g. 0.85; 1 means no cap.",
+            ),
+            max_wait_probability=None
+            if max_wait_probability is None
+            else check_probability(
+                "max_wait_probability", max_wait_probability, fix="Give a share, e.g. 0.1."
+            ),
+            max_blocking=None
+            if max_blocking is None
+            else check_probability("max_blocking", max_blocking, fix="Give a share, e.g. 0.01."),
         )
         if not targets.arrays():
             raise InvalidParameterError(
-                "targets", "none", "at least one of service_level (with threshold), asa, "
+                "targets",
+                "none",
+                "at least one of service_level (with threshold), asa, "
                 "max_abandon, max_occupancy, max_wait_probability, max_blocking",
-                "Say what the staff has to achieve, e.g. service_level=0.8, threshold=20.")
+                "Say what the staff has to achieve, e.g. service_level=0.8, threshold=20.",
+            )
         return targets
 
     def arrays(self) -> dict[str, FloatArray]:
         """The given targets (and threshold) as named arrays."""
-        names = ("service_level", "threshold", "asa", "max_abandon", "max_occupancy",
-                 "max_wait_probability", "max_blocking")
+        names = (
+            "service_level",
+            "threshold",
+            "asa",
+            "max_abandon",
+            "max_occupancy",
+            "max_wait_probability",
+            "max_blocking",
+        )
         return {n: v for n in names if (v := getattr(self, n)) is not None}
 
     def met(self, m: dict[str, FloatArray], g: dict[str, FloatArray]) -> np.ndarray:
@@ -143,24 +193,38 @@ class StaffingResult:
 
     def as_dict(self) -> dict[str, FloatArray]:
         """Columns for a table: agents, scheduled, feasible and every metric."""
-        out: dict[str, Any] = {"agents": self.agents, "scheduled": self.scheduled,
-                               "feasible": self.feasible}
+        out: dict[str, Any] = {
+            "agents": self.agents,
+            "scheduled": self.scheduled,
+            "feasible": self.feasible,
+        }
         out.update({k: v for k, v in self.metrics.as_dict().items() if k != "agents"})
         return out
 
 
-def _flat_problem(model: QueueModel, targets: Targets, extra: dict[str, FloatArray]
-                  ) -> tuple[tuple[int, ...], Params, dict[str, FloatArray]]:
+def _flat_problem(
+    model: QueueModel, targets: Targets, extra: dict[str, FloatArray]
+) -> tuple[tuple[int, ...], Params, dict[str, FloatArray]]:
     t_arrays = targets.arrays()
     threshold = t_arrays.pop("threshold", np.zeros(()))
-    shape, flat = broadcast(**model._params(), threshold=threshold, **extra,
-                            **{f"target_{n}": v for n, v in t_arrays.items()})
-    goals = {n[len("target_"):]: flat.pop(n) for n in list(flat) if n.startswith("target_")}
+    shape, flat = broadcast(
+        **model._params(),
+        threshold=threshold,
+        **extra,
+        **{f"target_{n}": v for n, v in t_arrays.items()},
+    )
+    goals = {n[len("target_") :]: flat.pop(n) for n in list(flat) if n.startswith("target_")}
     return shape, flat, goals
 
 
-def _evaluate(model: QueueModel, p: Params, idx: np.ndarray, agents: FloatArray,
-              targets: Targets, goals: dict[str, FloatArray]) -> np.ndarray:
+def _evaluate(
+    model: QueueModel,
+    p: Params,
+    idx: np.ndarray,
+    agents: FloatArray,
+    targets: Targets,
+    goals: dict[str, FloatArray],
+) -> np.ndarray:
     sub = {name: v[idx] for name, v in p.items()}
     sub["agents"] = agents
     m = model._metrics_flat(sub, targets.definition)
@@ -182,32 +246,53 @@ def _goal_matrix(goals: dict[str, FloatArray], size: int) -> FloatArray:
 def _erlang_c_fast(p: Params, goals: dict[str, FloatArray], max_agents: float) -> FloatArray:
     """Whole-agent Erlang C requirement by the compiled upward recursion (NaN: over the cap)."""
     agents: FloatArray = k.erlang_c_staff(
-        p["arrival_rate"], p["aht"], p["threshold"],
-        _goal_matrix(goals, p["arrival_rate"].size), float(max_agents))
+        p["arrival_rate"],
+        p["aht"],
+        p["threshold"],
+        _goal_matrix(goals, p["arrival_rate"].size),
+        float(max_agents),
+    )
     return agents
 
 
 def _plain_erlang_a(model: QueueModel, p: Params) -> bool:
     """Erlang A, or Erlang X without line limits and redials: a plain M/M/n+M."""
-    return (type(model) in {ErlangA, ErlangX} and bool(np.all(np.isinf(p["lines"])))
-            and not np.any(p["redial_probability"]))
+    return (
+        type(model) in {ErlangA, ErlangX}
+        and bool(np.all(np.isinf(p["lines"])))
+        and not np.any(p["redial_probability"])
+    )
 
 
-def _erlang_a_fast(p: Params, targets: Targets, goals: dict[str, FloatArray], *,
-                   integer: bool, max_agents: float) -> FloatArray:
+def _erlang_a_fast(
+    p: Params, targets: Targets, goals: dict[str, FloatArray], *, integer: bool, max_agents: float
+) -> FloatArray:
     """M/M/n+M requirement by the compiled secant search (NaN: over the cap)."""
     # the very expressions of ErlangX._kernel, so every point evaluates bit for bit alike
     theta = np.where(np.isinf(p["patience"]), 0.0, 1.0 / p["patience"])
     agents: FloatArray = k.erlang_a_staff(
-        p["arrival_rate"], 1.0 / p["aht"], theta, p["threshold"],
+        p["arrival_rate"],
+        1.0 / p["aht"],
+        theta,
+        p["threshold"],
         _goal_matrix(goals, p["arrival_rate"].size),
-        SL_DEFINITIONS.index(targets.definition), float(max_agents), integer)
+        SL_DEFINITIONS.index(targets.definition),
+        float(max_agents),
+        integer,
+    )
     return agents
 
 
-def _search_agents(model: QueueModel, p: Params, targets: Targets,
-                   goals: dict[str, FloatArray], *, integer: bool,
-                   max_agents: float, compiled: bool = True) -> tuple[FloatArray, np.ndarray]:
+def _search_agents(
+    model: QueueModel,
+    p: Params,
+    targets: Targets,
+    goals: dict[str, FloatArray],
+    *,
+    integer: bool,
+    max_agents: float,
+    compiled: bool = True,
+) -> tuple[FloatArray, np.ndarray]:
     """Smallest staff meeting the targets, per point; none above ``max_agents`` (infeasible).
 
     ``max_agents`` is the most whole agents when ``integer``.  The compiled
@@ -317,39 +402,69 @@ def required_agents(
     give the same answers faster for Erlang C (whole agents) and for Erlang
     A and Erlang X without lines and redials.
     """
-    targets = Targets.build(service_level=service_level, threshold=threshold,
-                            definition=definition, asa=asa, max_abandon=max_abandon,
-                            max_occupancy=max_occupancy,
-                            max_wait_probability=max_wait_probability,
-                            max_blocking=max_blocking)
-    shrink = as_array("shrinkage", shrinkage, low=0.0, high=1.0, high_inclusive=False,
-                      fix="Give the share of paid time away from contacts, e.g. 0.3.")
-    cap = float(as_array("max_agents", max_agents, allow_inf=True,
-                         fix="Give the most agents to consider, e.g. 1e6."))
+    targets = Targets.build(
+        service_level=service_level,
+        threshold=threshold,
+        definition=definition,
+        asa=asa,
+        max_abandon=max_abandon,
+        max_occupancy=max_occupancy,
+        max_wait_probability=max_wait_probability,
+        max_blocking=max_blocking,
+    )
+    shrink = as_array(
+        "shrinkage",
+        shrinkage,
+        low=0.0,
+        high=1.0,
+        high_inclusive=False,
+        fix="Give the share of paid time away from contacts, e.g. 0.3.",
+    )
+    cap = float(
+        as_array(
+            "max_agents",
+            max_agents,
+            allow_inf=True,
+            fix="Give the most agents to consider, e.g. 1e6.",
+        )
+    )
     return _staff(model, targets, shrink, integer=integer, max_agents=cap)
 
 
-def _staff(model: QueueModel, targets: Targets, shrinkage: FloatArray, *, integer: bool,
-           max_agents: float, compiled: bool = True) -> StaffingResult:
+def _staff(
+    model: QueueModel,
+    targets: Targets,
+    shrinkage: FloatArray,
+    *,
+    integer: bool,
+    max_agents: float,
+    compiled: bool = True,
+) -> StaffingResult:
     """``required_agents`` after validation; ``compiled=False`` forces the generic search."""
     if integer:
         max_agents = float(np.floor(max_agents))  # the most whole agents
     shape, p, goals = _flat_problem(model, targets, {"shrinkage": shrinkage})
     shrink_flat = p.pop("shrinkage")
-    agents, feasible = _search_agents(model, p, targets, goals, integer=integer,
-                                      max_agents=max_agents, compiled=compiled)
+    agents, feasible = _search_agents(
+        model, p, targets, goals, integer=integer, max_agents=max_agents, compiled=compiled
+    )
     scheduled = agents / (1.0 - shrink_flat)
     if integer:
         scheduled = np.ceil(scheduled - 1e-9) + 0.0  # + 0.0 turns -0.0 into 0.0
     final = dict(p, agents=np.where(feasible, agents, max_agents))
     m = model._metrics_flat(final, targets.definition)
     metrics = Metrics(**{n: v.reshape(shape) for n, v in m.items()})
-    return StaffingResult(agents=agents.reshape(shape), scheduled=scheduled.reshape(shape),
-                          feasible=feasible.reshape(shape), metrics=metrics)
+    return StaffingResult(
+        agents=agents.reshape(shape),
+        scheduled=scheduled.reshape(shape),
+        feasible=feasible.reshape(shape),
+        metrics=metrics,
+    )
 
 
-def achieved(model: QueueModel, agents: Any, threshold: Any = 0.0,
-             definition: str = DEFAULT_SL_DEFINITION) -> Metrics:
+def achieved(
+    model: QueueModel, agents: Any, threshold: Any = 0.0, definition: str = DEFAULT_SL_DEFINITION
+) -> Metrics:
     """The metrics a given staff achieves (same as ``model.metrics``)."""
     return model.metrics(agents, threshold, definition)
 
@@ -374,11 +489,16 @@ def max_arrival_rate(
     time, patience, lines) are kept.  Multiply by the interval length in
     seconds for contacts per interval.
     """
-    targets = Targets.build(service_level=service_level, threshold=threshold,
-                            definition=definition, asa=asa, max_abandon=max_abandon,
-                            max_occupancy=max_occupancy,
-                            max_wait_probability=max_wait_probability,
-                            max_blocking=max_blocking)
+    targets = Targets.build(
+        service_level=service_level,
+        threshold=threshold,
+        definition=definition,
+        asa=asa,
+        max_abandon=max_abandon,
+        max_occupancy=max_occupancy,
+        max_wait_probability=max_wait_probability,
+        max_blocking=max_blocking,
+    )
     n = as_array("agents", agents, fix="Give the number of agents, >= 0.")
     shape, p, goals = _flat_problem(model, targets, {"agents": n})
     size = n.size if not shape else int(np.prod(shape))

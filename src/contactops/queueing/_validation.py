@@ -72,12 +72,22 @@ def broadcast(**arrays: FloatArray) -> tuple[tuple[int, ...], dict[str, FloatArr
         ) from None
     # contiguous writable arrays: the compiled kernels then see one array type (one
     # signature; numba types a read-only array apart, and broadcast_to's views are)
-    return shape, {k: np.require(np.broadcast_to(v, shape), np.float64, ("C", "W")).reshape(-1)
-                   for k, v in arrays.items()}
+    return shape, {
+        k: np.require(np.broadcast_to(v, shape), np.float64, ("C", "W")).reshape(-1)
+        for k, v in arrays.items()
+    }
 
 
-def check_probability(name: str, value: Any, *, open_low: bool = True,
-                      open_high: bool = True, fix: str = "") -> FloatArray:
+def check_probability(
+    name: str, value: Any, *, open_low: bool = True, open_high: bool = True, fix: str = ""
+) -> FloatArray:
     """A share strictly (or not) between 0 and 1."""
-    return as_array(name, value, low=0.0, high=1.0, low_inclusive=not open_low,
-                    high_inclusive=not open_high, fix=fix)
+    return as_array(
+        name,
+        value,
+        low=0.0,
+        high=1.0,
+        low_inclusive=not open_low,
+        high_inclusive=not open_high,
+        fix=fix,
+    )

@@ -25,8 +25,15 @@ if TYPE_CHECKING:
 
     from contactops.schedule._grid import Requirement
 
-__all__ = ["BreakSpec", "Candidates", "clock", "day_clock", "expand", "grid_slots",
-           "template_breaks"]
+__all__ = [
+    "BreakSpec",
+    "Candidates",
+    "clock",
+    "day_clock",
+    "expand",
+    "grid_slots",
+    "template_breaks",
+]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -38,8 +45,7 @@ def clock(seconds: float) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
 
 
-def grid_slots(value: float, interval: float, name: str, what: str, *,
-               mode: str = "exact") -> int:
+def grid_slots(value: float, interval: float, name: str, what: str, *, mode: str = "exact") -> int:
     """``value`` seconds in intervals; ``mode`` exact (error off the grid), up or down."""
     q = value / interval
     k = round(q)
@@ -49,8 +55,12 @@ def grid_slots(value: float, interval: float, name: str, what: str, *,
         return math.ceil(q)
     if mode == "down":
         return math.floor(q)
-    raise InvalidParameterError(name, value, f"a multiple of the interval ({interval:g} s)",
-                                f"Put the {what} on the {interval / 60:g}-minute grid.")
+    raise InvalidParameterError(
+        name,
+        value,
+        f"a multiple of the interval ({interval:g} s)",
+        f"Put the {what} on the {interval / 60:g}-minute grid.",
+    )
 
 
 @dataclass(frozen=True)
@@ -104,26 +114,43 @@ class Candidates:
         """The candidates ``keep`` (in that order) with their groups and break options."""
         keep = np.asarray(keep, dtype=np.int64)
         g_first = np.searchsorted(self.g_shift, np.arange(self.n + 1))
-        groups = np.concatenate([np.arange(g_first[s], g_first[s + 1]) for s in keep]
-                                + [np.zeros(0, np.int64)]).astype(np.int64)
-        new_shift = np.repeat(np.arange(keep.size, dtype=np.int64),
-                              (g_first[keep + 1] - g_first[keep]))
+        groups = np.concatenate(
+            [np.arange(g_first[s], g_first[s + 1]) for s in keep] + [np.zeros(0, np.int64)]
+        ).astype(np.int64)
+        new_shift = np.repeat(
+            np.arange(keep.size, dtype=np.int64), (g_first[keep + 1] - g_first[keep])
+        )
         width = self.g_ptr[groups + 1] - self.g_ptr[groups]
-        options = (np.repeat(self.g_ptr[groups], width) + np.arange(int(width.sum()))
-                   - np.repeat(np.cumsum(width) - width, width)).astype(np.int64)
+        options = (
+            np.repeat(self.g_ptr[groups], width)
+            + np.arange(int(width.sum()))
+            - np.repeat(np.cumsum(width) - width, width)
+        ).astype(np.int64)
         return Candidates(
-            templates=self.templates, breaks=self.breaks, queue=self.queue[keep],
-            template=self.template[keep], day=self.day[keep], slot=self.slot[keep],
-            start=self.start[keep], length=self.length[keep],
-            paid_hours=self.paid_hours[keep], cost_factor=self.cost_factor[keep],
+            templates=self.templates,
+            breaks=self.breaks,
+            queue=self.queue[keep],
+            template=self.template[keep],
+            day=self.day[keep],
+            slot=self.slot[keep],
+            start=self.start[keep],
+            length=self.length[keep],
+            paid_hours=self.paid_hours[keep],
+            cost_factor=self.cost_factor[keep],
             b_group=np.repeat(np.arange(groups.size, dtype=np.int64), width),
-            b_offset=self.b_offset[options], b_length=self.b_length[options],
-            g_shift=new_shift, g_break=self.g_break[groups],
+            b_offset=self.b_offset[options],
+            b_length=self.b_length[options],
+            g_shift=new_shift,
+            g_break=self.g_break[groups],
             g_ptr=np.concatenate([[0], np.cumsum(width)]).astype(np.int64),
-            n_queues=self.n_queues, horizon=self.horizon, wrap=self.wrap)
+            n_queues=self.n_queues,
+            horizon=self.horizon,
+            wrap=self.wrap,
+        )
 
-    def _rows(self, starts: IntArray, lengths: IntArray, queues: IntArray
-              ) -> tuple[IntArray, IntArray]:
+    def _rows(
+        self, starts: IntArray, lengths: IntArray, queues: IntArray
+    ) -> tuple[IntArray, IntArray]:
         """Row (queue x horizon) and column of each interval covered by each item."""
         total = int(lengths.sum())
         col = np.repeat(np.arange(starts.size, dtype=np.int64), lengths)
@@ -140,22 +167,24 @@ class Candidates:
     def on_shift_matrix(self) -> sp.csr_array:
         """``(queues*horizon, candidates)``: 1 where a candidate is on shift."""
         row, col = self._rows(self.start, self.length, self.queue)
-        return sp.csr_array((np.ones(row.size), (row, col)),
-                            shape=(self.n_queues * self.horizon, self.n))
+        return sp.csr_array(
+            (np.ones(row.size), (row, col)), shape=(self.n_queues * self.horizon, self.n)
+        )
 
     def break_matrix(self) -> sp.csr_array:
         """``(queues*horizon, break options)``: 1 where a break option is on break."""
         shift = self.b_shift
-        row, col = self._rows(self.start[shift] + self.b_offset, self.b_length,
-                              self.queue[shift])
-        return sp.csr_array((np.ones(row.size), (row, col)),
-                            shape=(self.n_queues * self.horizon, self.n_options))
+        row, col = self._rows(self.start[shift] + self.b_offset, self.b_length, self.queue[shift])
+        return sp.csr_array(
+            (np.ones(row.size), (row, col)), shape=(self.n_queues * self.horizon, self.n_options)
+        )
 
     def group_matrix(self) -> sp.csr_array:
         """``(groups, break options)``: 1 where the option belongs to the group."""
         g = self.b_group
-        return sp.csr_array((np.ones(g.size), (g, np.arange(g.size))),
-                            shape=(self.g_shift.size, g.size))
+        return sp.csr_array(
+            (np.ones(g.size), (g, np.arange(g.size))), shape=(self.g_shift.size, g.size)
+        )
 
 
 def template_breaks(t: ShiftTemplate, interval: float) -> list[BreakSpec]:
@@ -165,15 +194,27 @@ def template_breaks(t: ShiftTemplate, interval: float) -> list[BreakSpec]:
     for b in t.breaks:
         length = grid_slots(b.length, interval, f"{p}.breaks[{b.name!r}].length", "break length")
         for k, (w0, w1) in enumerate(b.windows()):
-            e = grid_slots(w0, interval, f"{p}.breaks[{b.name!r}].earliest", "break window",
-                           mode="up" if b.count > 1 else "exact")
-            la = grid_slots(w1, interval, f"{p}.breaks[{b.name!r}].latest", "break window",
-                            mode="down" if b.count > 1 else "exact")
+            e = grid_slots(
+                w0,
+                interval,
+                f"{p}.breaks[{b.name!r}].earliest",
+                "break window",
+                mode="up" if b.count > 1 else "exact",
+            )
+            la = grid_slots(
+                w1,
+                interval,
+                f"{p}.breaks[{b.name!r}].latest",
+                "break window",
+                mode="down" if b.count > 1 else "exact",
+            )
             if la < e:
                 raise InvalidParameterError(
-                    f"{p}.breaks[{b.name!r}]", f"window {k + 1} of {b.count}",
+                    f"{p}.breaks[{b.name!r}]",
+                    f"window {k + 1} of {b.count}",
                     f"at least one start on the {interval / 60:g}-minute grid",
-                    "Widen the window or lower the count.")
+                    "Widen the window or lower the count.",
+                )
             name = b.name if b.count == 1 else f"{b.name} {k + 1}"
             out.append(BreakSpec(name, length, e, la, b.paid))
     return sorted(out, key=lambda s: s.earliest)
@@ -182,21 +223,28 @@ def template_breaks(t: ShiftTemplate, interval: float) -> list[BreakSpec]:
 def expand(req: Requirement, templates: Sequence[ShiftTemplate], *, wrap: bool) -> Candidates:
     """Every (queue, template, day, start) the templates allow, with break options."""
     if not templates:
-        raise InvalidParameterError("templates", [], "at least one shift template",
-                                    "Describe the shifts agents can work.")
+        raise InvalidParameterError(
+            "templates", [], "at least one shift template", "Describe the shifts agents can work."
+        )
     names = [t.name for t in templates]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
-        raise InvalidParameterError("templates", sorted(dup), "unique names",
-                                    "Give every template its own name.")
+        raise InvalidParameterError(
+            "templates", sorted(dup), "unique names", "Give every template its own name."
+        )
     iv = req.interval
     per_day = req.per_day
     queues = {q: i for i, q in enumerate(req.queues)}
     cols: dict[str, list[int]] = {k: [] for k in ("queue", "template", "day", "slot")}
     breaks: list[list[BreakSpec]] = []
     paid = np.zeros(len(templates))
-    lengths = np.array([grid_slots(t.length, iv, f"template {t.name!r}.length", "shift length")
-                        for t in templates], dtype=np.int64)
+    lengths = np.array(
+        [
+            grid_slots(t.length, iv, f"template {t.name!r}.length", "shift length")
+            for t in templates
+        ],
+        dtype=np.int64,
+    )
     for ti, t in enumerate(templates):
         p = f"template {t.name!r}"
         specs = template_breaks(t, iv)
@@ -208,17 +256,25 @@ def expand(req: Requirement, templates: Sequence[ShiftTemplate], *, wrap: bool) 
         else:
             unknown = [q for q in t.queues if q not in queues]
             if unknown:
-                warnings.warn(f"{p}.queues: {unknown} are not in the requirement "
-                              f"({list(req.queues)}); the template serves only the others.",
-                              ScheduleWarning, stacklevel=3)
+                warnings.warn(
+                    f"{p}.queues: {unknown} are not in the requirement "
+                    f"({list(req.queues)}); the template serves only the others.",
+                    ScheduleWarning,
+                    stacklevel=3,
+                )
             tq = [queues[q] for q in t.queues if q in queues]
         days = [d for d in range(req.days) if req.weekday(d) in set(t.days)]
         if not tq or not days:
-            why = "none of its queues is required" if not tq else (
-                "none of its days (" + ", ".join(WEEKDAYS[d] for d in sorted(set(t.days)))
-                + ") is in the horizon")
-            warnings.warn(f"{p}: cannot cover any interval: {why}.", ScheduleWarning,
-                          stacklevel=3)
+            why = (
+                "none of its queues is required"
+                if not tq
+                else (
+                    "none of its days ("
+                    + ", ".join(WEEKDAYS[d] for d in sorted(set(t.days)))
+                    + ") is in the horizon"
+                )
+            )
+            warnings.warn(f"{p}: cannot cover any interval: {why}.", ScheduleWarning, stacklevel=3)
         for q in tq:
             for d in days:
                 for s in slots:
@@ -232,8 +288,9 @@ def expand(req: Requirement, templates: Sequence[ShiftTemplate], *, wrap: bool) 
     # break options: per candidate, per break of its template, every slot of the window
     n_b = np.array([len(b) for b in breaks], dtype=np.int64)
     g_shift = np.repeat(np.arange(template.size, dtype=np.int64), n_b[template])
-    g_break = (np.arange(g_shift.size, dtype=np.int64)
-               - np.repeat(np.cumsum(n_b[template]) - n_b[template], n_b[template]))
+    g_break = np.arange(g_shift.size, dtype=np.int64) - np.repeat(
+        np.cumsum(n_b[template]) - n_b[template], n_b[template]
+    )
     lo = np.array([s.earliest for b in breaks for s in b], dtype=np.int64)
     hi = np.array([s.latest for b in breaks for s in b], dtype=np.int64)
     blen = np.array([s.length for b in breaks for s in b], dtype=np.int64)
@@ -242,17 +299,37 @@ def expand(req: Requirement, templates: Sequence[ShiftTemplate], *, wrap: bool) 
     width = hi[spec] - lo[spec] + 1 if g_shift.size else g_shift
     b_group = np.repeat(np.arange(g_shift.size, dtype=np.int64), width)
     g_ptr = np.concatenate([[0], np.cumsum(width)]).astype(np.int64)
-    b_offset = (np.repeat(lo[spec], width) + np.arange(b_group.size, dtype=np.int64)
-                - np.repeat(g_ptr[:-1], width)) if g_shift.size else b_group
+    b_offset = (
+        (
+            np.repeat(lo[spec], width)
+            + np.arange(b_group.size, dtype=np.int64)
+            - np.repeat(g_ptr[:-1], width)
+        )
+        if g_shift.size
+        else b_group
+    )
     b_length = np.repeat(blen[spec], width) if g_shift.size else b_group
     cand = Candidates(
-        templates=list(templates), breaks=breaks,
-        queue=np.asarray(cols["queue"], dtype=np.int64), template=template, day=day, slot=slot,
-        start=day * per_day + slot, length=lengths[template], paid_hours=paid[template],
+        templates=list(templates),
+        breaks=breaks,
+        queue=np.asarray(cols["queue"], dtype=np.int64),
+        template=template,
+        day=day,
+        slot=slot,
+        start=day * per_day + slot,
+        length=lengths[template],
+        paid_hours=paid[template],
         cost_factor=np.array([float(t.cost) for t in templates])[template],
-        b_group=b_group, b_offset=b_offset, b_length=b_length, g_shift=g_shift,
-        g_break=g_break, g_ptr=g_ptr, n_queues=len(req.queues), horizon=req.horizon,
-        wrap=wrap)
+        b_group=b_group,
+        b_offset=b_offset,
+        b_length=b_length,
+        g_shift=g_shift,
+        g_break=g_break,
+        g_ptr=g_ptr,
+        n_queues=len(req.queues),
+        horizon=req.horizon,
+        wrap=wrap,
+    )
     _warn_uncovered(req, cand)
     return cand
 
@@ -269,24 +346,29 @@ def _warn_uncovered(req: Requirement, cand: Candidates) -> None:
     present[cand.template] = True
     for ti, t in enumerate(cand.templates):
         if present[ti] and not per_template[ti]:
-            warnings.warn(f"template {t.name!r}: cannot cover any interval with demand (every "
-                          "interval its starts reach has a requirement of 0).",
-                          ScheduleWarning, stacklevel=4)
+            warnings.warn(
+                f"template {t.name!r}: cannot cover any interval with demand (every "
+                "interval its starts reach has a requirement of 0).",
+                ScheduleWarning,
+                stacklevel=4,
+            )
     gap = need & ~covered
     if gap.any():
         for q, name in enumerate(req.queues):
-            idx = np.flatnonzero(gap[q * req.horizon:(q + 1) * req.horizon])
+            idx = np.flatnonzero(gap[q * req.horizon : (q + 1) * req.horizon])
             if idx.size:
                 d, k = divmod(int(idx[0]), req.per_day)
                 warnings.warn(
                     f"queue {name!r}: {idx.size} interval(s) with demand are covered by no "
                     f"template start (first: {WEEKDAYS[req.weekday(d)]} day {d + 1} "
                     f"{clock(k * req.interval)}); they will be short. Add a template or start "
-                    "times that reach them.", ScheduleWarning, stacklevel=4)
+                    "times that reach them.",
+                    ScheduleWarning,
+                    stacklevel=4,
+                )
 
 
 def day_clock(req: Requirement, slot_abs: int) -> str:
     """``Mon 08:30`` of an interval of the horizon."""
     d, k = divmod(slot_abs % req.horizon, req.per_day)
     return f"{WEEKDAYS[req.weekday(d)]} {clock(k * req.interval)}"
-

@@ -82,9 +82,12 @@ def _check_interval(interval: Any, name: str = "interval") -> float:
     except (TypeError, ValueError):
         v = math.nan
     if not (math.isfinite(v) and 0 < v <= DAY) or abs(DAY / v - round(DAY / v)) > 1e-9:
-        raise InvalidParameterError(name, interval,
-                                    "a whole fraction of a day in seconds (e.g. 900 or 1800)",
-                                    "Use 15- or 30-minute intervals.")
+        raise InvalidParameterError(
+            name,
+            interval,
+            "a whole fraction of a day in seconds (e.g. 900 or 1800)",
+            "Use 15- or 30-minute intervals.",
+        )
     return v
 
 
@@ -92,9 +95,12 @@ def _check_values(arr: FloatArray, name: str) -> None:
     bad = ~np.isfinite(arr) | (arr < 0)
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise InvalidParameterError(f"{name}{list(idx)}", arr[idx].item(),
-                                    "a finite number of agents >= 0",
-                                    "Fill missing intervals with 0.")
+        raise InvalidParameterError(
+            f"{name}{list(idx)}",
+            arr[idx].item(),
+            "a finite number of agents >= 0",
+            "Fill missing intervals with 0.",
+        )
 
 
 def _as_start(start: Any) -> datetime:
@@ -104,14 +110,23 @@ def _as_start(start: Any) -> datetime:
         try:
             start = datetime.fromisoformat(start)
         except ValueError as exc:
-            raise InvalidParameterError("start", start, "an ISO date-time",
-                                        "e.g. '2026-01-05T00:00:00+00:00'.") from exc
+            raise InvalidParameterError(
+                "start", start, "an ISO date-time", "e.g. '2026-01-05T00:00:00+00:00'."
+            ) from exc
     if not isinstance(start, datetime) or start.tzinfo is None:
-        raise InvalidParameterError("start", start, "a time-zone aware datetime at midnight",
-                                    "e.g. datetime(2026, 1, 5, tzinfo=UTC).")
+        raise InvalidParameterError(
+            "start",
+            start,
+            "a time-zone aware datetime at midnight",
+            "e.g. datetime(2026, 1, 5, tzinfo=UTC).",
+        )
     if start.hour or start.minute or start.second or start.microsecond:
-        raise InvalidParameterError("start", start.isoformat(), "a local midnight",
-                                    "The horizon starts at the beginning of its first day.")
+        raise InvalidParameterError(
+            "start",
+            start.isoformat(),
+            "a local midnight",
+            "The horizon starts at the beginning of its first day.",
+        )
     return start
 
 
@@ -122,29 +137,46 @@ def _grid(arr: FloatArray, interval: float | None, name: str) -> tuple[FloatArra
         iv = DAY / per_day if interval is None else _check_interval(interval)
         if abs(iv * per_day - DAY) > 1e-6:
             raise InvalidParameterError(
-                f"{name} shape", arr.shape,
+                f"{name} shape",
+                arr.shape,
                 f"days x intervals a day ({DAY / iv:g} intervals of {iv:g} s)",
-                "Give one row per day and one column per interval of the day.")
+                "Give one row per day and one column per interval of the day.",
+            )
         return arr, iv
     if arr.ndim == 1:
         if interval is None:
-            raise InvalidParameterError("interval", None, "given with a flat requirement",
-                                        "Say the interval length in seconds, e.g. 900, or "
-                                        "give days x intervals.")
+            raise InvalidParameterError(
+                "interval",
+                None,
+                "given with a flat requirement",
+                "Say the interval length in seconds, e.g. 900, or give days x intervals.",
+            )
         iv = _check_interval(interval)
         per_day = round(DAY / iv)
         if arr.size == 0 or arr.size % per_day:
-            raise InvalidParameterError(f"{name} length", arr.size,
-                                        f"a whole number of days ({per_day} intervals each)",
-                                        "Pad the last day with zeros.")
+            raise InvalidParameterError(
+                f"{name} length",
+                arr.size,
+                f"a whole number of days ({per_day} intervals each)",
+                "Pad the last day with zeros.",
+            )
         return arr.reshape(-1, per_day), iv
-    raise InvalidParameterError(f"{name} shape", arr.shape, "days x intervals or a flat vector",
-                                "One queue per array; use a mapping for several queues.")
+    raise InvalidParameterError(
+        f"{name} shape",
+        arr.shape,
+        "days x intervals or a flat vector",
+        "One queue per array; use a mapping for several queues.",
+    )
 
 
-def as_requirement(requirement: Any, *, interval: float | None = None,
-                   start: datetime | str | None = None, timezone: str | None = None,
-                   queue: str = "queue") -> Requirement:
+def as_requirement(
+    requirement: Any,
+    *,
+    interval: float | None = None,
+    start: datetime | str | None = None,
+    timezone: str | None = None,
+    queue: str = "queue",
+) -> Requirement:
     """Normalise ``requirement`` to a :class:`Requirement`.
 
     Parameters
@@ -173,23 +205,30 @@ def as_requirement(requirement: Any, *, interval: float | None = None,
     begin = _as_start(start)
     if isinstance(requirement, Mapping):
         if not requirement:
-            raise InvalidParameterError("requirement", {}, "at least one queue",
-                                        "Give {queue: days x intervals}.")
+            raise InvalidParameterError(
+                "requirement", {}, "at least one queue", "Give {queue: days x intervals}."
+            )
         grids = []
         iv: float | None = interval
         for name, arr in requirement.items():
             a = np.asarray(arr, dtype=np.float64)
             g, iv2 = _grid(a, iv, f"requirement[{name!r}]")
             if iv is not None and abs(iv2 - iv) > 1e-9:
-                raise InvalidParameterError(f"requirement[{name!r}]", a.shape,
-                                            f"the same interval as the others ({iv:g} s)",
-                                            "Put every queue on one grid.")
+                raise InvalidParameterError(
+                    f"requirement[{name!r}]",
+                    a.shape,
+                    f"the same interval as the others ({iv:g} s)",
+                    "Put every queue on one grid.",
+                )
             iv = iv2
             grids.append(g)
         if len({g.shape for g in grids}) > 1:
-            raise InvalidParameterError("requirement", [g.shape for g in grids],
-                                        "every queue over the same days",
-                                        "Pad the shorter queues with zeros.")
+            raise InvalidParameterError(
+                "requirement",
+                [g.shape for g in grids],
+                "every queue over the same days",
+                "Pad the shorter queues with zeros.",
+            )
         values = np.stack(grids)
         _check_values(values, "requirement")
         assert iv is not None
@@ -197,17 +236,23 @@ def as_requirement(requirement: Any, *, interval: float | None = None,
     try:
         arr = np.asarray(requirement, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise InvalidParameterError("requirement", type(requirement).__name__,
-                                    "an array, a mapping or a frame",
-                                    "Give agents per interval as numbers.") from exc
+        raise InvalidParameterError(
+            "requirement",
+            type(requirement).__name__,
+            "an array, a mapping or a frame",
+            "Give agents per interval as numbers.",
+        ) from exc
     if arr.ndim == 3:
         iv = DAY / arr.shape[2] if interval is None else _check_interval(interval)
         if abs(iv * arr.shape[2] - DAY) > 1e-6:
-            raise InvalidParameterError("requirement shape", arr.shape,
-                                        "queues x days x intervals a day", "Fix the last axis.")
+            raise InvalidParameterError(
+                "requirement shape",
+                arr.shape,
+                "queues x days x intervals a day",
+                "Fix the last axis.",
+            )
         _check_values(arr, "requirement")
-        names = tuple(f"{queue}{k}" for k in range(arr.shape[0])) if arr.shape[0] > 1 \
-            else (queue,)
+        names = tuple(f"{queue}{k}" for k in range(arr.shape[0])) if arr.shape[0] > 1 else (queue,)
         return Requirement(names, arr, iv, begin, arr.shape)
     grid, iv = _grid(arr, interval, "requirement")
     _check_values(grid, "requirement")
@@ -220,27 +265,37 @@ def _from_frame(frame: Any, *, timezone: str | None, interval: float | None) -> 
     table = frame if hasattr(frame, "column_names") else pa.Table.from_pandas(frame)
     for col in ("interval_start", "required"):
         if col not in table.column_names:
-            raise InvalidParameterError("requirement columns", table.column_names,
-                                        f"to include {col!r}",
-                                        "contactops plan writes queue, interval_start, required.")
+            raise InvalidParameterError(
+                "requirement columns",
+                table.column_names,
+                f"to include {col!r}",
+                "contactops plan writes queue, interval_start, required.",
+            )
     if table.num_rows == 0:
-        raise InvalidParameterError("requirement", "0 rows", "at least one row",
-                                    "The plan is empty.")
+        raise InvalidParameterError(
+            "requirement", "0 rows", "at least one row", "The plan is empty."
+        )
     ts_col = table.column("interval_start")
     if not pa.types.is_timestamp(ts_col.type):
-        raise InvalidParameterError("interval_start", str(ts_col.type), "a timestamp column",
-                                    "Write timestamps (UTC), not text.")
+        raise InvalidParameterError(
+            "interval_start",
+            str(ts_col.type),
+            "a timestamp column",
+            "Write timestamps (UTC), not text.",
+        )
     unit = ts_col.type.unit
     scale = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[unit]
     raw = ts_col.cast(pa.int64()).to_numpy(zero_copy_only=False)
     if ts_col.null_count:
-        raise InvalidParameterError("interval_start", None, "set on every row",
-                                    "Drop or fill the rows without a time.")
+        raise InvalidParameterError(
+            "interval_start", None, "set on every row", "Drop or fill the rows without a time."
+        )
     secs = raw.astype(np.float64) / scale
     req_col = table.column("required")
     if req_col.null_count:
-        raise InvalidParameterError("required", None, "set on every row",
-                                    "Fill the missing requirement with 0.")
+        raise InvalidParameterError(
+            "required", None, "set on every row", "Fill the missing requirement with 0."
+        )
     req = req_col.to_numpy(zero_copy_only=False).astype(np.float64)
     if "queue" in table.column_names:
         qcol = [str(q) for q in table.column("queue").to_pylist()]
@@ -249,14 +304,19 @@ def _from_frame(frame: Any, *, timezone: str | None, interval: float | None) -> 
     try:
         tz = ZoneInfo(timezone or "UTC")
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidParameterError("timezone", timezone, "an IANA time zone",
-                                    "e.g. 'Europe/Paris' or 'UTC'.") from exc
+        raise InvalidParameterError(
+            "timezone", timezone, "an IANA time zone", "e.g. 'Europe/Paris' or 'UTC'."
+        ) from exc
     uniq = np.unique(secs)
     if interval is None:
         diffs = np.diff(uniq)
         if diffs.size == 0:
-            raise InvalidParameterError("interval_start", "one time", "two or more intervals",
-                                        "Give the interval length (interval=900).")
+            raise InvalidParameterError(
+                "interval_start",
+                "one time",
+                "two or more intervals",
+                "Give the interval length (interval=900).",
+            )
         iv = _check_interval(float(np.round(diffs.min(), 6)), "interval (from interval_start)")
     else:
         iv = _check_interval(interval)
@@ -274,26 +334,38 @@ def _from_frame(frame: Any, *, timezone: str | None, interval: float | None) -> 
                 f"timezone {tz.key}: the UTC offset changes within the plan ({offset} to "
                 f"{last.utcoffset()}); the whole horizon uses the first offset, so start "
                 "times are off by the difference after the change. Schedule the weeks "
-                "either side separately.", ScheduleWarning, stacklevel=3)
+                "either side separately.",
+                ScheduleWarning,
+                stacklevel=3,
+            )
         local = secs + offset.total_seconds()
     day0 = math.floor(local.min() / DAY) * DAY
     off = (local - day0) / iv
     k = np.round(off).astype(np.int64)
     if np.abs(off - k).max() > 1e-6:
         i = int(np.argmax(np.abs(off - k)))
-        raise InvalidParameterError("interval_start", str(table.column("interval_start")[i]),
-                                    f"on the {iv:g}-second grid from local midnight",
-                                    "Align every interval to the grid.")
+        raise InvalidParameterError(
+            "interval_start",
+            str(table.column("interval_start")[i]),
+            f"on the {iv:g}-second grid from local midnight",
+            "Align every interval to the grid.",
+        )
     per_day = round(DAY / iv)
     days = int(k.max() // per_day + 1)
     names = list(dict.fromkeys(qcol))
-    qi = np.array([names.index(q) for q in qcol]) if len(names) > 1 else np.zeros(len(qcol),
-                                                                                  np.int64)
+    qi = (
+        np.array([names.index(q) for q in qcol])
+        if len(names) > 1
+        else np.zeros(len(qcol), np.int64)
+    )
     values = np.zeros((len(names), days * per_day))
     if len(set(zip(qi.tolist(), k.tolist(), strict=True))) < len(k):
-        raise InvalidParameterError("requirement rows", "duplicates",
-                                    "one row per queue and interval_start",
-                                    "Aggregate the duplicate rows first.")
+        raise InvalidParameterError(
+            "requirement rows",
+            "duplicates",
+            "one row per queue and interval_start",
+            "Aggregate the duplicate rows first.",
+        )
     values[qi, k] = req
     _check_values(values, "required")
     start = datetime.fromtimestamp(day0 - offset.total_seconds(), UTC).astimezone(tz)

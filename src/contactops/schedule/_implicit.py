@@ -88,8 +88,9 @@ def families(program: ShiftProgram) -> Families:
     return Families(shifts, spec, arr(lo), arr(size), arr(ear), arr(lat), arr(ln), arr(qu))
 
 
-def envelope_round(program: ShiftProgram, fam: Families, x: FloatArray,
-                   z_lp: FloatArray | None) -> FloatArray:
+def envelope_round(
+    program: ShiftProgram, fam: Families, x: FloatArray, z_lp: FloatArray | None
+) -> FloatArray:
     """Integer family breaks for integer ``x``, shaped like the LP's ``z``.
 
     Feasible cumulative break counts lie between the agents whose window has
@@ -112,18 +113,17 @@ def envelope_round(program: ShiftProgram, fam: Families, x: FloatArray,
         np.add.at(low, starts[members] + fam.latest[f] - fam.lo[f], xs)
         np.add.at(high, starts[members] + fam.earliest[f] - fam.lo[f], xs)
         low, high = np.cumsum(low)[:size], np.cumsum(high)[:size]
-        if z_lp is not None and z_lp[ptr[f]:ptr[f + 1]].sum() > 1e-9:
-            zf = z_lp[ptr[f]:ptr[f + 1]].clip(0.0)
+        if z_lp is not None and z_lp[ptr[f] : ptr[f + 1]].sum() > 1e-9:
+            zf = z_lp[ptr[f] : ptr[f + 1]].clip(0.0)
             target = np.cumsum(zf) * (total / zf.sum())
         else:
             target = (low + high) / 2
         cum = np.maximum.accumulate(np.clip(np.round(target + 1e-9), low, high))
-        out[ptr[f]:ptr[f + 1]] = np.diff(np.concatenate([[0.0], cum]))
+        out[ptr[f] : ptr[f + 1]] = np.diff(np.concatenate([[0.0], cum]))
     return out
 
 
-def assign_breaks(program: ShiftProgram, fam: Families, x: FloatArray, z: FloatArray
-                  ) -> FloatArray:
+def assign_breaks(program: ShiftProgram, fam: Families, x: FloatArray, z: FloatArray) -> FloatArray:
     """Per-shift break options (explicit ``y``) from family breaks ``z``.
 
     Each break slot, in time order, goes to the waiting shift whose window
@@ -135,7 +135,7 @@ def assign_breaks(program: ShiftProgram, fam: Families, x: FloatArray, z: FloatA
     ptr = fam.ptr
     for f in range(fam.n):
         members = fam.shifts[f]
-        zf = np.round(z[ptr[f]:ptr[f + 1]]).astype(np.int64)
+        zf = np.round(z[ptr[f] : ptr[f + 1]]).astype(np.int64)
         opens = cand.start[members] + fam.earliest[f] - fam.lo[f]
         waiting: list[tuple[int, int]] = []  # (deadline slot, shift position)
         left = np.round(x[members]).astype(np.int64)
@@ -143,8 +143,9 @@ def assign_breaks(program: ShiftProgram, fam: Families, x: FloatArray, z: FloatA
         for b in np.flatnonzero(zf).tolist():
             while nxt < members.size and opens[nxt] <= b:
                 if left[nxt] > 0:
-                    heapq.heappush(waiting, (int(opens[nxt]) + int(fam.latest[f]
-                                                                  - fam.earliest[f]), nxt))
+                    heapq.heappush(
+                        waiting, (int(opens[nxt]) + int(fam.latest[f] - fam.earliest[f]), nxt)
+                    )
                 nxt += 1
             need = int(zf[b])
             while need > 0:
@@ -182,6 +183,5 @@ def aggregate_breaks(program: ShiftProgram, fam: Families, y: FloatArray) -> Flo
             lo, hi = int(cand.g_ptr[gg]), int(cand.g_ptr[gg + 1])
             if y[lo:hi].any():
                 first = int(cand.start[s]) + int(fam.earliest[f]) - int(fam.lo[f])
-                z[ptr[f] + first: ptr[f] + first + hi - lo] += y[lo:hi]
+                z[ptr[f] + first : ptr[f] + first + hi - lo] += y[lo:hi]
     return z
-

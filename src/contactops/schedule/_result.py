@@ -92,14 +92,19 @@ class CoverageMixin:
         """
         if queue is None:
             if len(self.queues) != 1:
-                raise InvalidParameterError("queue", None, f"one of {list(self.queues)}",
-                                            "Say which queue's staffing you want.")
+                raise InvalidParameterError(
+                    "queue",
+                    None,
+                    f"one of {list(self.queues)}",
+                    "Say which queue's staffing you want.",
+                )
             q = 0
         elif queue in self.queues:
             q = self.queues.index(queue)
         else:
-            raise InvalidParameterError("queue", queue, f"one of {list(self.queues)}",
-                                        "Check the queue name.")
+            raise InvalidParameterError(
+                "queue", queue, f"one of {list(self.queues)}", "Check the queue name."
+            )
         return np.asarray(np.round(self._coverage[q]), dtype=np.int64)
 
     def coverage_table(self) -> pa.Table:
@@ -109,15 +114,18 @@ class CoverageMixin:
         need = self.req.flat()
         cov = self._coverage
         ts = timestamps(self.req, np.tile(np.arange(h, dtype=np.int64), q_n))
-        return pa.table({
-            "queue": pa.array(np.repeat(np.array(self.queues, dtype=object), h).tolist(),
-                              pa.string()),
-            "interval_start": ts,
-            "required": need.ravel(),
-            "scheduled": cov.ravel(),
-            "short": np.maximum(need - cov, 0.0).ravel(),
-            "over": np.maximum(cov - need, 0.0).ravel(),
-        })
+        return pa.table(
+            {
+                "queue": pa.array(
+                    np.repeat(np.array(self.queues, dtype=object), h).tolist(), pa.string()
+                ),
+                "interval_start": ts,
+                "required": need.ravel(),
+                "scheduled": cov.ravel(),
+                "short": np.maximum(need - cov, 0.0).ravel(),
+                "over": np.maximum(cov - need, 0.0).ravel(),
+            }
+        )
 
     def short_intervals(self) -> pa.Table:
         """The intervals left short (a subset of :meth:`coverage_table`)."""
@@ -152,9 +160,19 @@ class Schedule(CoverageMixin):
         ``lp-rounded`` (the rounded LP solution was the best found).
     """
 
-    def __init__(self, program: ShiftProgram, x: IntArray, y: IntArray, *, status: str,
-                 lower_bound: float, gap: float, parts: dict[str, float], wall_time: float,
-                 stats: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        program: ShiftProgram,
+        x: IntArray,
+        y: IntArray,
+        *,
+        status: str,
+        lower_bound: float,
+        gap: float,
+        parts: dict[str, float],
+        wall_time: float,
+        stats: dict[str, Any],
+    ) -> None:
         self.program = program
         self.req = program.req
         self.x = x
@@ -167,7 +185,8 @@ class Schedule(CoverageMixin):
         self.wall_time = wall_time
         self.stats = stats
         self._coverage = program.coverage(x.astype(float), y.astype(float)).reshape(
-            len(self.req.queues), -1)
+            len(self.req.queues), -1
+        )
         self._lines: list[dict[str, Any]] | None = None
 
     # -- totals -------------------------------------------------------------------
@@ -182,14 +201,20 @@ class Schedule(CoverageMixin):
     def summary(self) -> dict[str, Any]:
         """Totals: shifts, paid hours, short/over agent-intervals, objective, bound, gap."""
         return {
-            "queues": list(self.queues), "days": self.req.days,
-            "interval_s": self.req.interval, "shifts": self.shift_count,
-            "paid_hours": self.paid_hours, "short_agent_intervals": self.short_total,
+            "queues": list(self.queues),
+            "days": self.req.days,
+            "interval_s": self.req.interval,
+            "shifts": self.shift_count,
+            "paid_hours": self.paid_hours,
+            "short_agent_intervals": self.short_total,
             "over_agent_intervals": self.over_total,
             "short_intervals": int((self.req.flat() - self._coverage > 1e-9).sum()),
-            "objective": self.objective, "lower_bound": self.lower_bound, "gap": self.gap,
-            "status": self.status, "wall_time_s": self.wall_time, **{
-                f"{k}": v for k, v in self.cost.items() if k != "objective"},
+            "objective": self.objective,
+            "lower_bound": self.lower_bound,
+            "gap": self.gap,
+            "status": self.status,
+            "wall_time_s": self.wall_time,
+            **{f"{k}": v for k, v in self.cost.items() if k != "objective"},
         }
 
     # -- shift lines --------------------------------------------------------------
@@ -222,63 +247,85 @@ class Schedule(CoverageMixin):
         start = int(cand.start[s])
         iv = req.interval
         brks: list[dict[str, Any]] = [
-            {"break": spec.name, "start": start + off, "end": start + off + spec.length,
-             "paid": spec.paid} for spec, off in zip(specs, offsets, strict=True)]
+            {
+                "break": spec.name,
+                "start": start + off,
+                "end": start + off + spec.length,
+                "paid": spec.paid,
+            }
+            for spec, off in zip(specs, offsets, strict=True)
+        ]
         day = int(cand.day[s])
         return {
-            "queue": req.queues[int(cand.queue[s])], "template": t.name, "day": day,
-            "date": local_day(req, day), "weekday": WEEKDAYS[req.weekday(day)],
-            "start": start, "end": start + int(cand.length[s]),
+            "queue": req.queues[int(cand.queue[s])],
+            "template": t.name,
+            "day": day,
+            "date": local_day(req, day),
+            "weekday": WEEKDAYS[req.weekday(day)],
+            "start": start,
+            "end": start + int(cand.length[s]),
             "start_time": clock(int(cand.slot[s]) * iv),
             "end_time": clock((int(cand.slot[s]) + int(cand.length[s])) * iv),
-            "agents": agents, "hours": int(cand.length[s]) * iv / 3600.0,
-            "paid_hours": float(cand.paid_hours[s]), "break_list": brks,
-            "breaks": "; ".join(f"{b['break']} {clock((b['start'] % req.per_day) * iv)}-"
-                                f"{clock((b['end'] % req.per_day) * iv)}" for b in brks),
+            "agents": agents,
+            "hours": int(cand.length[s]) * iv / 3600.0,
+            "paid_hours": float(cand.paid_hours[s]),
+            "break_list": brks,
+            "breaks": "; ".join(
+                f"{b['break']} {clock((b['start'] % req.per_day) * iv)}-"
+                f"{clock((b['end'] % req.per_day) * iv)}"
+                for b in brks
+            ),
         }
 
     @property
     def shifts(self) -> pa.Table:
         """The schedule, one row per group of identical shifts (see the class doc)."""
         lines = self.lines()
-        return pa.table({
-            "shift": pa.array([ln["shift"] for ln in lines], pa.int64()),
-            "queue": pa.array([ln["queue"] for ln in lines], pa.string()),
-            "template": pa.array([ln["template"] for ln in lines], pa.string()),
-            "day": pa.array([ln["day"] for ln in lines], pa.int64()),
-            "date": pa.array([ln["date"] for ln in lines], pa.string()),
-            "weekday": pa.array([ln["weekday"] for ln in lines], pa.string()),
-            "start": timestamps(self.req, [ln["start"] for ln in lines]),
-            "end": timestamps(self.req, [ln["end"] for ln in lines]),
-            "start_time": pa.array([ln["start_time"] for ln in lines], pa.string()),
-            "end_time": pa.array([ln["end_time"] for ln in lines], pa.string()),
-            "agents": pa.array([ln["agents"] for ln in lines], pa.int64()),
-            "hours": pa.array([ln["hours"] for ln in lines], pa.float64()),
-            "paid_hours": pa.array([ln["paid_hours"] for ln in lines], pa.float64()),
-            "breaks": pa.array([ln["breaks"] for ln in lines], pa.string()),
-        })
+        return pa.table(
+            {
+                "shift": pa.array([ln["shift"] for ln in lines], pa.int64()),
+                "queue": pa.array([ln["queue"] for ln in lines], pa.string()),
+                "template": pa.array([ln["template"] for ln in lines], pa.string()),
+                "day": pa.array([ln["day"] for ln in lines], pa.int64()),
+                "date": pa.array([ln["date"] for ln in lines], pa.string()),
+                "weekday": pa.array([ln["weekday"] for ln in lines], pa.string()),
+                "start": timestamps(self.req, [ln["start"] for ln in lines]),
+                "end": timestamps(self.req, [ln["end"] for ln in lines]),
+                "start_time": pa.array([ln["start_time"] for ln in lines], pa.string()),
+                "end_time": pa.array([ln["end_time"] for ln in lines], pa.string()),
+                "agents": pa.array([ln["agents"] for ln in lines], pa.int64()),
+                "hours": pa.array([ln["hours"] for ln in lines], pa.float64()),
+                "paid_hours": pa.array([ln["paid_hours"] for ln in lines], pa.float64()),
+                "breaks": pa.array([ln["breaks"] for ln in lines], pa.string()),
+            }
+        )
 
     @property
     def breaks(self) -> pa.Table:
         """Every break of every group of shifts (see the class doc)."""
         rows = [(ln, b) for ln in self.lines() for b in ln["break_list"]]
         iv = self.req.interval
-        return pa.table({
-            "shift": pa.array([ln["shift"] for ln, _ in rows], pa.int64()),
-            "queue": pa.array([ln["queue"] for ln, _ in rows], pa.string()),
-            "template": pa.array([ln["template"] for ln, _ in rows], pa.string()),
-            "day": pa.array([ln["day"] for ln, _ in rows], pa.int64()),
-            "agents": pa.array([ln["agents"] for ln, _ in rows], pa.int64()),
-            "break": pa.array([b["break"] for _, b in rows], pa.string()),
-            "start": timestamps(self.req, [b["start"] for _, b in rows]),
-            "end": timestamps(self.req, [b["end"] for _, b in rows]),
-            "start_time": pa.array([clock((b["start"] % self.req.per_day) * iv)
-                                    for _, b in rows], pa.string()),
-            "paid": pa.array([b["paid"] for _, b in rows], pa.bool_()),
-        })
+        return pa.table(
+            {
+                "shift": pa.array([ln["shift"] for ln, _ in rows], pa.int64()),
+                "queue": pa.array([ln["queue"] for ln, _ in rows], pa.string()),
+                "template": pa.array([ln["template"] for ln, _ in rows], pa.string()),
+                "day": pa.array([ln["day"] for ln, _ in rows], pa.int64()),
+                "agents": pa.array([ln["agents"] for ln, _ in rows], pa.int64()),
+                "break": pa.array([b["break"] for _, b in rows], pa.string()),
+                "start": timestamps(self.req, [b["start"] for _, b in rows]),
+                "end": timestamps(self.req, [b["end"] for _, b in rows]),
+                "start_time": pa.array(
+                    [clock((b["start"] % self.req.per_day) * iv) for _, b in rows], pa.string()
+                ),
+                "paid": pa.array([b["paid"] for _, b in rows], pa.bool_()),
+            }
+        )
 
     def __repr__(self) -> str:
         gap = "-" if not math.isfinite(self.gap) else f"{100 * self.gap:.2f}%"
-        return (f"Schedule({self.shift_count} shifts, {self.paid_hours:,.1f} paid h, "
-                f"short {self.short_total:,.2f} / over {self.over_total:,.2f} agent-intervals, "
-                f"gap {gap}, {self.status})")
+        return (
+            f"Schedule({self.shift_count} shifts, {self.paid_hours:,.1f} paid h, "
+            f"short {self.short_total:,.2f} / over {self.over_total:,.2f} agent-intervals, "
+            f"gap {gap}, {self.status})"
+        )

@@ -113,9 +113,13 @@ class _Rows:
 
     def matrix(self, kind: str) -> tuple[sp.csr_array, FloatArray]:
         r, cc, vv, b = self.eq if kind == "eq" else self.le
-        return (sp.csr_array((np.asarray(vv, float), (np.asarray(r, np.int64),
-                                                      np.asarray(cc, np.int64))),
-                             shape=(len(b), self.n_cols)), np.asarray(b, float))
+        return (
+            sp.csr_array(
+                (np.asarray(vv, float), (np.asarray(r, np.int64), np.asarray(cc, np.int64))),
+                shape=(len(b), self.n_cols),
+            ),
+            np.asarray(b, float),
+        )
 
 
 @dataclass
@@ -144,17 +148,21 @@ def _labor_for(agent: Agent, rules: LaborRules | Mapping[str, LaborRules] | None
         return rules
     if agent.region in rules:
         return rules[agent.region]
-    raise InvalidParameterError(f"agent {agent.name!r}.region", agent.region,
-                                "a region with labor rules (" + ", ".join(rules) + ")",
-                                "Add the region's rules or fix the agent's region.")
+    raise InvalidParameterError(
+        f"agent {agent.name!r}.region",
+        agent.region,
+        "a region with labor rules (" + ", ".join(rules) + ")",
+        "Add the region's rules or fix the agent's region.",
+    )
 
 
 def _fits(agent: Agent, weekday: int, start_s: float, end_s: float) -> bool:
     """The shift ``[start_s, end_s)`` (seconds from its day's midnight) is inside a window."""
     if agent.available is None:
         return True
-    return any(a - 1e-6 <= start_s and end_s <= b + 1e-6
-               for a, b in agent.available.get(weekday, ()))
+    return any(
+        a - 1e-6 <= start_s and end_s <= b + 1e-6 for a, b in agent.available.get(weekday, ())
+    )
 
 
 def _pool(schedule: Schedule) -> IntArray:
@@ -165,8 +173,12 @@ def _pool(schedule: Schedule) -> IntArray:
     return np.flatnonzero(np.isin(key, used)).astype(np.int64)
 
 
-def _warn_inputs(agents: Sequence[Agent], queues: Sequence[str],
-                 templates: Sequence[ShiftTemplate], need: FloatArray) -> None:
+def _warn_inputs(
+    agents: Sequence[Agent],
+    queues: Sequence[str],
+    templates: Sequence[ShiftTemplate],
+    need: FloatArray,
+) -> None:
     names = [a.name for a in agents]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -174,13 +186,19 @@ def _warn_inputs(agents: Sequence[Agent], queues: Sequence[str],
     qset = set(queues)
     for a in agents:
         if not set(a.skills) & qset:
-            warnings.warn(f"agent {a.name!r}: none of their skills ({', '.join(a.skills) or '-'}) "
-                          f"is a required queue ({', '.join(queues)}); they get no shifts.",
-                          ScheduleWarning, stacklevel=3)
+            warnings.warn(
+                f"agent {a.name!r}: none of their skills ({', '.join(a.skills) or '-'}) "
+                f"is a required queue ({', '.join(queues)}); they get no shifts.",
+                ScheduleWarning,
+                stacklevel=3,
+            )
     for q, name in enumerate(queues):
         if need[q].sum() > 0 and not any(name in a.skills for a in agents):
-            warnings.warn(f"queue {name!r}: no agent has this skill; it will be short "
-                          "throughout.", ScheduleWarning, stacklevel=3)
+            warnings.warn(
+                f"queue {name!r}: no agent has this skill; it will be short throughout.",
+                ScheduleWarning,
+                stacklevel=3,
+            )
     paid = sorted({round(t.paid_length / 3600.0, 4) for t in templates})
     for a in agents:
         if a.min_hours <= 0:
@@ -194,21 +212,32 @@ def _warn_inputs(agents: Sequence[Agent], queues: Sequence[str],
                 f"agent {a.name!r}: contracted hours {a.min_hours:g}-{a.max_hours:g} cannot be "
                 f"made from the templates' paid hours ({', '.join(f'{h:g}' for h in paid)}) in at "
                 f"most {n_days} day(s); the minimum will be reported as missed.",
-                ScheduleWarning, stacklevel=3)
+                ScheduleWarning,
+                stacklevel=3,
+            )
 
 
-def roster(source: Schedule | Any, agents: Sequence[Agent],
-           rules: LaborRules | Mapping[str, LaborRules] | None = None, *,
-           templates: Sequence[ShiftTemplate] | None = None,
-           shift_rules: ShiftRules | None = None, costs: Costs | None = None,
-           weights: RosterWeights | None = None,
-           queue_model: QueueModel | Sequence[QueueModel | None]
-           | Mapping[str, QueueModel] | None = None,
-           threshold: float | Mapping[str, float] = 20.0, shrinkage: float = 0.0,
-           definition: str = DEFAULT_SL_DEFINITION, interval: float | None = None,
-           start: Any = None, timezone: str | None = None, time_limit: float = 30.0,
-           workers: int = 2, seed: int = 0,
-           progress: Callable[[Progress], None] | None = None) -> Roster:
+def roster(
+    source: Schedule | Any,
+    agents: Sequence[Agent],
+    rules: LaborRules | Mapping[str, LaborRules] | None = None,
+    *,
+    templates: Sequence[ShiftTemplate] | None = None,
+    shift_rules: ShiftRules | None = None,
+    costs: Costs | None = None,
+    weights: RosterWeights | None = None,
+    queue_model: QueueModel | Sequence[QueueModel | None] | Mapping[str, QueueModel] | None = None,
+    threshold: float | Mapping[str, float] = 20.0,
+    shrinkage: float = 0.0,
+    definition: str = DEFAULT_SL_DEFINITION,
+    interval: float | None = None,
+    start: Any = None,
+    timezone: str | None = None,
+    time_limit: float = 30.0,
+    workers: int = 2,
+    seed: int = 0,
+    progress: Callable[[Progress], None] | None = None,
+) -> Roster:
     """Named agents on shifts covering the requirement, under labor rules.
 
     Parameters
@@ -245,13 +274,28 @@ def roster(source: Schedule | Any, agents: Sequence[Agent],
         schedule = source
     else:
         if templates is None:
-            raise InvalidParameterError("templates", None, "given with a requirement",
-                                        "Pass the shift templates, or a Schedule.")
-        schedule = schedule_shifts(source, templates, shift_rules, costs=costs,
-                                   queue_model=queue_model, threshold=threshold,
-                                   shrinkage=shrinkage, definition=definition, interval=interval,
-                                   start=start, timezone=timezone, time_limit=time_limit / 3,
-                                   workers=workers, seed=seed)
+            raise InvalidParameterError(
+                "templates",
+                None,
+                "given with a requirement",
+                "Pass the shift templates, or a Schedule.",
+            )
+        schedule = schedule_shifts(
+            source,
+            templates,
+            shift_rules,
+            costs=costs,
+            queue_model=queue_model,
+            threshold=threshold,
+            shrinkage=shrinkage,
+            definition=definition,
+            interval=interval,
+            start=start,
+            timezone=timezone,
+            time_limit=time_limit / 3,
+            workers=workers,
+            seed=seed,
+        )
     base = schedule.program
     req = base.req
     _warn_inputs(agents, req.queues, base.cand.templates, req.flat())
@@ -266,32 +310,54 @@ def roster(source: Schedule | Any, agents: Sequence[Agent],
         bound = max(bound, schedule.lower_bound)
     if progress is not None:
         progress(Progress("lp", time.perf_counter() - t0, math.nan, bound))
-    first = _complete(ip, model.greedy_hint(schedule.x[pool_idx]), program.ip.n,
-                      workers=workers, seed=seed)
+    first = _complete(
+        ip, model.greedy_hint(schedule.x[pool_idx]), program.ip.n, workers=workers, seed=seed
+    )
     if first is not None and progress is not None:
         progress(Progress("greedy", time.perf_counter() - t0, float(ip.c @ first), bound))
     remaining = max(time_limit - (time.perf_counter() - t0), 1.0)
-    out = solve_cpsat(ip, hint=first, time_limit=remaining, workers=workers, seed=seed,
-                      bound=bound, report=progress, t0=time.perf_counter())
+    out = solve_cpsat(
+        ip,
+        hint=first,
+        time_limit=remaining,
+        workers=workers,
+        seed=seed,
+        bound=bound,
+        report=progress,
+        t0=time.perf_counter(),
+    )
     values = out.x if out.status in ("optimal", "feasible") else np.zeros(ip.n)
-    if first is not None and (out.status not in ("optimal", "feasible")
-                              or float(ip.c @ first) < float(ip.c @ values) - 1e-9):
+    if first is not None and (
+        out.status not in ("optimal", "feasible")
+        or float(ip.c @ first) < float(ip.c @ values) - 1e-9
+    ):
         values = first
     if math.isfinite(out.cp_bound):  # CP-SAT's proven bound, when better than the LP's
         bound = max(bound, out.cp_bound)
-    result = Roster(model, values, status=out.status, lower_bound=bound,
-                    wall_time=time.perf_counter() - t0,
-                    stats={"lp_status": lp_status, "cp_status": out.status,
-                           "cp_bound": out.cp_bound, "variables": ip.n,
-                           "constraints": int(ip.b_eq.size + ip.b_ub.size),
-                           "pool_shifts": int(pool_idx.size), "schedule": schedule.summary()})
+    result = Roster(
+        model,
+        values,
+        status=out.status,
+        lower_bound=bound,
+        wall_time=time.perf_counter() - t0,
+        stats={
+            "lp_status": lp_status,
+            "cp_status": out.status,
+            "cp_bound": out.cp_bound,
+            "variables": ip.n,
+            "constraints": int(ip.b_eq.size + ip.b_ub.size),
+            "pool_shifts": int(pool_idx.size),
+            "schedule": schedule.summary(),
+        },
+    )
     if progress is not None:
         progress(Progress("done", result.wall_time, result.objective, bound, out.solutions))
     return result
 
 
-def _complete(ip: IntegerProgram, partial: FloatArray, n_shift: int, *, workers: int,
-              seed: int) -> FloatArray | None:
+def _complete(
+    ip: IntegerProgram, partial: FloatArray, n_shift: int, *, workers: int, seed: int
+) -> FloatArray | None:
     """A full solution with the agents' shifts of ``partial`` fixed, or None.
 
     The rest (breaks, coverage, days worked, slacks of soft rules, start bands)
@@ -314,9 +380,13 @@ def _complete(ip: IntegerProgram, partial: FloatArray, n_shift: int, *, workers:
 class _RosterModel:
     """The roster's integer program on top of the pool's shift program."""
 
-    def __init__(self, program: ShiftProgram, agents: Sequence[Agent],
-                 rules: LaborRules | Mapping[str, LaborRules] | None,
-                 weights: RosterWeights) -> None:
+    def __init__(
+        self,
+        program: ShiftProgram,
+        agents: Sequence[Agent],
+        rules: LaborRules | Mapping[str, LaborRules] | None,
+        weights: RosterWeights,
+    ) -> None:
         self.program = program
         self.agents = list(agents)
         self.weights = weights
@@ -339,10 +409,13 @@ class _RosterModel:
         for agent in self.agents:
             labor = _labor_for(agent, rules)
             skills = {queue_names.index(q) for q in agent.skills if q in queue_names}
-            ok = [p for p in range(cand.n)
-                  if int(cand.queue[p]) in skills
-                  and _fits(agent, int(weekday[p]), float(self.start_s[p]), float(self.end_s[p]))
-                  and self.minutes[p] <= agent.max_hours * 60 + 1e-6]
+            ok = [
+                p
+                for p in range(cand.n)
+                if int(cand.queue[p]) in skills
+                and _fits(agent, int(weekday[p]), float(self.start_s[p]), float(self.end_s[p]))
+                and self.minutes[p] <= agent.max_hours * 60 + 1e-6
+            ]
             pool = np.asarray(ok, dtype=np.int64)
             cols = rows.new(pool.size, ub=1.0)
             av = _AgentVars(agent, labor, pool, cols)
@@ -372,9 +445,17 @@ class _RosterModel:
             rows.set_cost(col, cost)
         # one shift a day: w[i, d] = sum of the day's shifts, in {0, 1}
         off_wanted = set(agent.days_off)
-        av.day = np.array([rows.new(1, ub=1.0, cost=w.day_off * agent.weight
-                                    if req.weekday(d) in off_wanted else 0.0)[0]
-                           for d in range(days)], dtype=np.int64)
+        av.day = np.array(
+            [
+                rows.new(
+                    1,
+                    ub=1.0,
+                    cost=w.day_off * agent.weight if req.weekday(d) in off_wanted else 0.0,
+                )[0]
+                for d in range(days)
+            ],
+            dtype=np.int64,
+        )
         pday = cand.day[pool]
         for d in range(days):
             here = cols[pday == d]
@@ -413,8 +494,9 @@ class _RosterModel:
         for d0 in range(days if wrap else days - limit):
             window = [int(av.day[(d0 + k) % days]) for k in range(limit + 1)]
             slack = self._soft(av.labor, "max_consecutive_days")
-            self.rows.add("le", window + slack, [1.0] * len(window) + [-1.0] * len(slack),
-                          float(limit))
+            self.rows.add(
+                "le", window + slack, [1.0] * len(window) + [-1.0] * len(slack), float(limit)
+            )
 
     def rest_conflicts(self) -> dict[int, list[int]]:
         """Pool shifts too close after each pool shift (on later days) for the least rest."""
@@ -447,15 +529,19 @@ class _RosterModel:
         col_of = dict(zip(av.pool.tolist(), av.cols.tolist(), strict=True))
         cand = self.program.cand
         for p, col in col_of.items():
-            near = [q for q in conflicts[p] if q in col_of
-                    and self._rest_between(p, q) < av.labor.min_rest - 1e-6]
+            near = [
+                q
+                for q in conflicts[p]
+                if q in col_of and self._rest_between(p, q) < av.labor.min_rest - 1e-6
+            ]
             by_day: dict[int, list[int]] = {}
             for q in near:
                 by_day.setdefault(int(cand.day[q]), []).append(col_of[q])
             for qs in by_day.values():
                 slack = self._soft(av.labor, "min_rest")
-                self.rows.add("le", [col, *qs, *slack],
-                              [1.0] * (1 + len(qs)) + [-1.0] * len(slack), 1.0)
+                self.rows.add(
+                    "le", [col, *qs, *slack], [1.0] * (1 + len(qs)) + [-1.0] * len(slack), 1.0
+                )
 
     def _rest_between(self, p: int, q: int) -> float:
         gap = float(self._start_abs[q] - self._end_abs[p])
@@ -481,8 +567,9 @@ class _RosterModel:
                 self.rows.add("le", [col, int(av.day[d1])], [1.0, 1.0], 1.0)
                 self.rows.add("le", [col, int(av.day[d2])], [1.0, 1.0], 1.0)
             slack = self._soft(av.labor, "paired_days_off")
-            self.rows.add("le", both.tolist() + slack, [-1.0] * len(pairs) + [-1.0] * len(slack),
-                          -1.0)
+            self.rows.add(
+                "le", both.tolist() + slack, [-1.0] * len(pairs) + [-1.0] * len(slack), -1.0
+            )
 
     def _stable(self, av: _AgentVars) -> None:
         band = av.labor.stable_start
@@ -520,8 +607,11 @@ class _RosterModel:
                     st = state[i]
                     deficit = av.agent.min_hours * 60 - st.minutes
                     wants_off = req.weekday(int(cand.day[p])) in set(av.agent.days_off)
-                    pref = 0.0 if av.agent.prefer_start is None else abs(
-                        float(self.start_s[p]) - av.agent.prefer_start)
+                    pref = (
+                        0.0
+                        if av.agent.prefer_start is None
+                        else abs(float(self.start_s[p]) - av.agent.prefer_start)
+                    )
                     k = (wants_off, -max(deficit, 0.0), pref, st.minutes, i)
                     if key is None or k < key:
                         best, key = i, k
@@ -558,17 +648,24 @@ class _RosterModel:
             return False
         days = sorted(st.days | {day})
         wrap = self.program.rules.wrap
-        if not labor.is_soft("max_consecutive_days") and _longest_run(
-                days, req.days, wrap=wrap) > labor.max_consecutive_days:
+        if (
+            not labor.is_soft("max_consecutive_days")
+            and _longest_run(days, req.days, wrap=wrap) > labor.max_consecutive_days
+        ):
             return False
         if not labor.is_soft("min_rest"):
             for q in st.shifts:
                 first, second = (q, p) if cand.start[q] <= cand.start[p] else (p, q)
                 if self._rest_between(first, second) < labor.min_rest - 1e-6 or (
-                        wrap and self._rest_between(second, first) < labor.min_rest - 1e-6):
+                    wrap and self._rest_between(second, first) < labor.min_rest - 1e-6
+                ):
                     return False
-        if labor.paired_days_off and not labor.is_soft("paired_days_off") and \
-                _paired_off(days, req.days, wrap=wrap) is None and req.days >= 2:
+        if (
+            labor.paired_days_off
+            and not labor.is_soft("paired_days_off")
+            and _paired_off(days, req.days, wrap=wrap) is None
+            and req.days >= 2
+        ):
             return False
         if labor.stable_start is not None and not labor.is_soft("stable_start") and st.slots:
             slots = [*st.slots, int(cand.slot[p])]
@@ -590,10 +687,15 @@ class _RosterModel:
         c = np.concatenate([base.c, np.asarray(rows.c)])
         lb = np.concatenate([base.lb, np.asarray(rows.lb)])
         ub = np.concatenate([base.ub, np.asarray(rows.ub)])
-        return IntegerProgram(c, lb, ub, sp.vstack([widen(base.a_eq), extra_eq], format="csr"),
-                              np.concatenate([base.b_eq, b_eq]),
-                              sp.vstack([widen(base.a_ub), extra_le], format="csr"),
-                              np.concatenate([base.b_ub, b_le]))
+        return IntegerProgram(
+            c,
+            lb,
+            ub,
+            sp.vstack([widen(base.a_eq), extra_eq], format="csr"),
+            np.concatenate([base.b_eq, b_eq]),
+            sp.vstack([widen(base.a_ub), extra_le], format="csr"),
+            np.concatenate([base.b_ub, b_le]),
+        )
 
 
 class Roster(CoverageMixin):
@@ -617,8 +719,16 @@ class Roster(CoverageMixin):
         LP bound of the roster program, this roster's cost, relative gap.
     """
 
-    def __init__(self, model: _RosterModel, values: FloatArray, *, status: str,
-                 lower_bound: float, wall_time: float, stats: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        model: _RosterModel,
+        values: FloatArray,
+        *,
+        status: str,
+        lower_bound: float,
+        wall_time: float,
+        stats: dict[str, Any],
+    ) -> None:
         self.model = model
         self.req = model.req
         program = model.program
@@ -627,10 +737,14 @@ class Roster(CoverageMixin):
         self.x, self.y = x.astype(np.int64), y.astype(np.int64)
         self.status = status
         self.lower_bound = lower_bound
-        self.objective = float(model.ip.c @ v) if status in ("optimal", "feasible") else \
-            program.objective(x, y)["objective"]
-        self.gap = relative_gap(self.objective, lower_bound) if math.isfinite(lower_bound) \
-            else math.nan
+        self.objective = (
+            float(model.ip.c @ v)
+            if status in ("optimal", "feasible")
+            else program.objective(x, y)["objective"]
+        )
+        self.gap = (
+            relative_gap(self.objective, lower_bound) if math.isfinite(lower_bound) else math.nan
+        )
         if self.gap <= 1e-9:
             self.status = "optimal"  # it meets a proven bound
         self.wall_time = wall_time
@@ -639,8 +753,7 @@ class Roster(CoverageMixin):
         self.work: dict[str, list[int]] = {}
         for av in model.vars:
             on = av.pool[v[av.cols] > 0.5]
-            self.work[av.agent.name] = sorted(on.tolist(), key=lambda p: int(
-                program.cand.start[p]))
+            self.work[av.agent.name] = sorted(on.tolist(), key=lambda p: int(program.cand.start[p]))
         self._breaks = self._hand_out_breaks()
 
     def _hand_out_breaks(self) -> dict[tuple[str, int], list[int]]:
@@ -673,17 +786,27 @@ class Roster(CoverageMixin):
             g = int(cand.b_group[o])
             spec = cand.breaks[int(cand.template[p])][int(cand.g_break[g])]
             b0 = start + int(cand.b_offset[o])
-            brks.append({"break": spec.name, "start": b0, "end": b0 + spec.length,
-                         "paid": spec.paid})
+            brks.append(
+                {"break": spec.name, "start": b0, "end": b0 + spec.length, "paid": spec.paid}
+            )
         return {
-            "agent": name, "queue": req.queues[int(cand.queue[p])], "template": t.name,
-            "day": day, "date": local_day(req, day), "weekday": WEEKDAYS[req.weekday(day)],
-            "start": start, "end": start + int(cand.length[p]),
+            "agent": name,
+            "queue": req.queues[int(cand.queue[p])],
+            "template": t.name,
+            "day": day,
+            "date": local_day(req, day),
+            "weekday": WEEKDAYS[req.weekday(day)],
+            "start": start,
+            "end": start + int(cand.length[p]),
             "start_time": clock(int(cand.slot[p]) * iv),
             "end_time": clock((int(cand.slot[p]) + int(cand.length[p])) * iv),
-            "paid_hours": float(cand.paid_hours[p]), "break_list": brks,
-            "breaks": "; ".join(f"{b['break']} {clock((b['start'] % req.per_day) * iv)}-"
-                                f"{clock((b['end'] % req.per_day) * iv)}" for b in brks),
+            "paid_hours": float(cand.paid_hours[p]),
+            "break_list": brks,
+            "breaks": "; ".join(
+                f"{b['break']} {clock((b['start'] % req.per_day) * iv)}-"
+                f"{clock((b['end'] % req.per_day) * iv)}"
+                for b in brks
+            ),
         }
 
     def shift_rows(self) -> list[dict[str, Any]]:
@@ -697,46 +820,58 @@ class Roster(CoverageMixin):
         def col(key: str, typ: pa.DataType) -> pa.Array:
             return pa.array([r[key] for r in rows], typ)
 
-        return pa.table({
-            "agent": col("agent", pa.string()), "queue": col("queue", pa.string()),
-            "template": col("template", pa.string()), "day": col("day", pa.int64()),
-            "date": col("date", pa.string()), "weekday": col("weekday", pa.string()),
-            "start": timestamps(self.req, [r["start"] for r in rows]),
-            "end": timestamps(self.req, [r["end"] for r in rows]),
-            "start_time": col("start_time", pa.string()),
-            "end_time": col("end_time", pa.string()),
-            "paid_hours": col("paid_hours", pa.float64()), "breaks": col("breaks", pa.string()),
-        })
+        return pa.table(
+            {
+                "agent": col("agent", pa.string()),
+                "queue": col("queue", pa.string()),
+                "template": col("template", pa.string()),
+                "day": col("day", pa.int64()),
+                "date": col("date", pa.string()),
+                "weekday": col("weekday", pa.string()),
+                "start": timestamps(self.req, [r["start"] for r in rows]),
+                "end": timestamps(self.req, [r["end"] for r in rows]),
+                "start_time": col("start_time", pa.string()),
+                "end_time": col("end_time", pa.string()),
+                "paid_hours": col("paid_hours", pa.float64()),
+                "breaks": col("breaks", pa.string()),
+            }
+        )
 
     @property
     def breaks(self) -> pa.Table:
         rows = [(r, b) for r in self.shift_rows() for b in r["break_list"]]
         per_day = self.req.per_day
         iv = self.req.interval
-        return pa.table({
-            "agent": pa.array([r["agent"] for r, _ in rows], pa.string()),
-            "day": pa.array([r["day"] for r, _ in rows], pa.int64()),
-            "break": pa.array([b["break"] for _, b in rows], pa.string()),
-            "start": timestamps(self.req, [b["start"] for _, b in rows]),
-            "end": timestamps(self.req, [b["end"] for _, b in rows]),
-            "start_time": pa.array([clock((b["start"] % per_day) * iv) for _, b in rows],
-                                   pa.string()),
-            "paid": pa.array([b["paid"] for _, b in rows], pa.bool_()),
-        })
+        return pa.table(
+            {
+                "agent": pa.array([r["agent"] for r, _ in rows], pa.string()),
+                "day": pa.array([r["day"] for r, _ in rows], pa.int64()),
+                "break": pa.array([b["break"] for _, b in rows], pa.string()),
+                "start": timestamps(self.req, [b["start"] for _, b in rows]),
+                "end": timestamps(self.req, [b["end"] for _, b in rows]),
+                "start_time": pa.array(
+                    [clock((b["start"] % per_day) * iv) for _, b in rows], pa.string()
+                ),
+                "paid": pa.array([b["paid"] for _, b in rows], pa.bool_()),
+            }
+        )
 
     def agent_summary(self) -> pa.Table:
         """Per agent: days worked, paid hours, contract."""
         cand = self.model.program.cand
         agents = [av.agent for av in self.model.vars]
-        return pa.table({
-            "agent": [a.name for a in agents],
-            "days": [len(self.work[a.name]) for a in agents],
-            "paid_hours": [float(sum(cand.paid_hours[p] for p in self.work[a.name]))
-                           for a in agents],
-            "min_hours": [float(a.min_hours) for a in agents],
-            "max_hours": [float(a.max_hours) for a in agents],
-            "region": [a.region for a in agents],
-        })
+        return pa.table(
+            {
+                "agent": [a.name for a in agents],
+                "days": [len(self.work[a.name]) for a in agents],
+                "paid_hours": [
+                    float(sum(cand.paid_hours[p] for p in self.work[a.name])) for a in agents
+                ],
+                "min_hours": [float(a.min_hours) for a in agents],
+                "max_hours": [float(a.max_hours) for a in agents],
+                "region": [a.region for a in agents],
+            }
+        )
 
     def agent_staffing(self) -> dict[str, IntArray]:
         """Per agent, 1 in every interval of the horizon they are on shift and not on break."""
@@ -755,8 +890,7 @@ class Roster(CoverageMixin):
             for p in shifts:
                 mark(arr, int(cand.start[p]), int(cand.length[p]), 1)
                 for o in self._breaks.get((name, p), []):
-                    mark(arr, int(cand.start[p]) + int(cand.b_offset[o]),
-                         int(cand.b_length[o]), 0)
+                    mark(arr, int(cand.start[p]) + int(cand.b_offset[o]), int(cand.b_length[o]), 0)
             out[name] = arr
         return out
 
@@ -768,15 +902,22 @@ class Roster(CoverageMixin):
     def summary(self) -> dict[str, Any]:
         rules = self.rules.to_pylist()
         return {
-            "agents": len(self.work), "working": sum(1 for v in self.work.values() if v),
-            "shifts": sum(len(v) for v in self.work.values()), "paid_hours": self.paid_hours,
+            "agents": len(self.work),
+            "working": sum(1 for v in self.work.values() if v),
+            "shifts": sum(len(v) for v in self.work.values()),
+            "paid_hours": self.paid_hours,
             "short_agent_intervals": self.short_total,
-            "over_agent_intervals": self.over_total, "objective": self.objective,
-            "lower_bound": self.lower_bound, "gap": self.gap, "status": self.status,
-            "hard_rules_broken": sum(1 for r in rules if r["kind"] == "hard"
-                                     and not r["satisfied"]),
-            "soft_rules_broken": sum(1 for r in rules if r["kind"] != "hard"
-                                     and not r["satisfied"]),
+            "over_agent_intervals": self.over_total,
+            "objective": self.objective,
+            "lower_bound": self.lower_bound,
+            "gap": self.gap,
+            "status": self.status,
+            "hard_rules_broken": sum(
+                1 for r in rules if r["kind"] == "hard" and not r["satisfied"]
+            ),
+            "soft_rules_broken": sum(
+                1 for r in rules if r["kind"] != "hard" and not r["satisfied"]
+            ),
             "wall_time_s": self.wall_time,
         }
 
@@ -785,9 +926,19 @@ class Roster(CoverageMixin):
     def rules(self) -> pa.Table:
         """Each agent's rules: satisfied, or broken with the reason (see the class doc)."""
         if not hasattr(self, "_rules"):
-            self._rules = pa.Table.from_pylist(self._check_rules(), schema=pa.schema([
-                ("agent", pa.string()), ("rule", pa.string()), ("kind", pa.string()),
-                ("satisfied", pa.bool_()), ("detail", pa.string()), ("reason", pa.string())]))
+            self._rules = pa.Table.from_pylist(
+                self._check_rules(),
+                schema=pa.schema(
+                    [
+                        ("agent", pa.string()),
+                        ("rule", pa.string()),
+                        ("kind", pa.string()),
+                        ("satisfied", pa.bool_()),
+                        ("detail", pa.string()),
+                        ("reason", pa.string()),
+                    ]
+                ),
+            )
         return self._rules
 
     def _check_rules(self) -> list[dict[str, Any]]:
@@ -800,70 +951,138 @@ class Roster(CoverageMixin):
             days = sorted(int(cand.day[p]) for p in shifts)
             hours = float(sum(cand.paid_hours[p] for p in shifts))
 
-            def add(rule: str, ok: bool, detail: str, reason: str = "", *,
-                    kind: str | None = None, name: str = a.name, lab: LaborRules = labor) -> None:
+            def add(
+                rule: str,
+                ok: bool,
+                detail: str,
+                reason: str = "",
+                *,
+                kind: str | None = None,
+                name: str = a.name,
+                lab: LaborRules = labor,
+            ) -> None:
                 k = kind or ("soft" if lab.is_soft(rule) else "hard")
-                out.append({"agent": name, "rule": rule, "kind": k, "satisfied": ok,
-                            "detail": detail, "reason": "" if ok else reason})
+                out.append(
+                    {
+                        "agent": name,
+                        "rule": rule,
+                        "kind": k,
+                        "satisfied": ok,
+                        "detail": detail,
+                        "reason": "" if ok else reason,
+                    }
+                )
 
             run = _longest_run(days, req.days, wrap=m.program.rules.wrap)
-            add("max_consecutive_days", run <= labor.max_consecutive_days,
+            add(
+                "max_consecutive_days",
+                run <= labor.max_consecutive_days,
                 f"longest run {run} day(s) (max {labor.max_consecutive_days})",
-                "soft rule: covering the requirement with this agent's availability")
+                "soft rule: covering the requirement with this agent's availability",
+            )
             rest = _least_rest(shifts, m)
-            add("min_rest", rest >= labor.min_rest - 1e-6,
+            add(
+                "min_rest",
+                rest >= labor.min_rest - 1e-6,
                 f"least rest {rest / 3600:.1f} h (min {labor.min_rest / 3600:g} h)"
-                if math.isfinite(rest) else "one shift or none",
-                "soft rule: the next shift covers intervals that would be short")
-            worst_week = max((sum(float(cand.paid_hours[p]) for p in shifts
-                                  if w0 <= int(cand.day[p]) < w0 + 7)
-                              for w0 in range(0, req.days, 7)), default=0.0)
-            add("max_weekly_hours", worst_week <= labor.max_weekly_hours + 1e-6,
+                if math.isfinite(rest)
+                else "one shift or none",
+                "soft rule: the next shift covers intervals that would be short",
+            )
+            worst_week = max(
+                (
+                    sum(
+                        float(cand.paid_hours[p]) for p in shifts if w0 <= int(cand.day[p]) < w0 + 7
+                    )
+                    for w0 in range(0, req.days, 7)
+                ),
+                default=0.0,
+            )
+            add(
+                "max_weekly_hours",
+                worst_week <= labor.max_weekly_hours + 1e-6,
                 f"{worst_week:g} h in the busiest week (max {labor.max_weekly_hours:g} h)",
-                "soft rule: extra hours cover intervals that would be short")
+                "soft rule: extra hours cover intervals that would be short",
+            )
             if labor.paired_days_off:
                 pair = _paired_off(days, req.days, wrap=m.program.rules.wrap)
-                add("paired_days_off", pair is not None,
+                add(
+                    "paired_days_off",
+                    pair is not None,
                     f"{WEEKDAYS[req.weekday(pair[0])]} and {WEEKDAYS[req.weekday(pair[1])]} off"
-                    if pair else "no two consecutive days off",
-                    "soft rule: every pair of days off would leave intervals short")
+                    if pair
+                    else "no two consecutive days off",
+                    "soft rule: every pair of days off would leave intervals short",
+                )
             if labor.stable_start is not None and shifts:
                 starts = [int(cand.slot[p]) for p in shifts]
                 spread = (max(starts) - min(starts)) * iv
-                add("stable_start", spread <= labor.stable_start + 1e-6,
+                add(
+                    "stable_start",
+                    spread <= labor.stable_start + 1e-6,
                     f"starts within {spread / 3600:g} h (band {labor.stable_start / 3600:g} h)",
-                    "soft rule: the days need different start times to be covered")
-            add("contract_max_hours", hours <= a.max_hours + 1e-6,
-                f"{hours:g} h (max {a.max_hours:g} h)", kind="hard")
+                    "soft rule: the days need different start times to be covered",
+                )
+            add(
+                "contract_max_hours",
+                hours <= a.max_hours + 1e-6,
+                f"{hours:g} h (max {a.max_hours:g} h)",
+                kind="hard",
+            )
             target = a.min_hours * req.days / 7.0
             if a.min_hours > 0:
-                add("contract_min_hours", hours >= target - 1e-6,
+                add(
+                    "contract_min_hours",
+                    hours >= target - 1e-6,
                     f"{hours:g} h (contract {a.min_hours:g}-{a.max_hours:g} h"
-                    + (f", {target:g} h pro rata" if req.days < 7 else "") + ")",
-                    self._why_short_hours(av, hours, target), kind="contract")
-            available_ok = all(_fits(a, req.weekday(int(cand.day[p])), float(m.start_s[p]),
-                                     float(m.end_s[p])) for p in shifts)
-            add("availability", available_ok, "every shift inside the agent's availability",
-                kind="hard")
+                    + (f", {target:g} h pro rata" if req.days < 7 else "")
+                    + ")",
+                    self._why_short_hours(av, hours, target),
+                    kind="contract",
+                )
+            available_ok = all(
+                _fits(a, req.weekday(int(cand.day[p])), float(m.start_s[p]), float(m.end_s[p]))
+                for p in shifts
+            )
+            add(
+                "availability",
+                available_ok,
+                "every shift inside the agent's availability",
+                kind="hard",
+            )
             skills_ok = all(req.queues[int(cand.queue[p])] in a.skills for p in shifts)
-            add("skills", skills_ok, "every shift on a queue the agent is skilled for",
-                kind="hard")
+            add("skills", skills_ok, "every shift on a queue the agent is skilled for", kind="hard")
             one_a_day = len(days) == len(set(days))
-            add("one_shift_a_day", one_a_day, f"{len(days)} shift(s) on {len(set(days))} day(s)",
-                kind="hard")
+            add(
+                "one_shift_a_day",
+                one_a_day,
+                f"{len(days)} shift(s) on {len(set(days))} day(s)",
+                kind="hard",
+            )
             for d in sorted(a.days_off):
                 worked = [p for p in shifts if req.weekday(int(cand.day[p])) == d]
-                add(f"day_off_{WEEKDAYS[d]}", not worked,
+                add(
+                    f"day_off_{WEEKDAYS[d]}",
+                    not worked,
                     f"{WEEKDAYS[d]} off as asked" if not worked else f"works {WEEKDAYS[d]}",
-                    self._why_worked(worked[0]) if worked else "", kind="preference")
+                    self._why_worked(worked[0]) if worked else "",
+                    kind="preference",
+                )
             if a.prefer_start is not None and shifts:
-                far = max(min(abs(float(m.start_s[p]) - a.prefer_start) % DAY,
-                              DAY - abs(float(m.start_s[p]) - a.prefer_start) % DAY)
-                          for p in shifts)
-                add("prefer_start", far <= 3600 + 1e-6,
+                far = max(
+                    min(
+                        abs(float(m.start_s[p]) - a.prefer_start) % DAY,
+                        DAY - abs(float(m.start_s[p]) - a.prefer_start) % DAY,
+                    )
+                    for p in shifts
+                )
+                add(
+                    "prefer_start",
+                    far <= 3600 + 1e-6,
                     f"starts within {far / 3600:g} h of {clock(a.prefer_start)}",
-                    "other start times cover intervals that would be short"
-                    if far > 3600 else "", kind="preference")
+                    "other start times cover intervals that would be short" if far > 3600 else "",
+                    kind="preference",
+                )
         return out
 
     def _why_worked(self, p: int) -> str:
@@ -875,11 +1094,12 @@ class Roster(CoverageMixin):
         tight = np.flatnonzero(rows & (cov - 1 < need - 1e-9))
         if tight.size:
             q, h = divmod(int(tight[0]), self.req.horizon)
-            return (f"without it {self.req.queues[q]} would be short in {tight.size} "
-                    f"interval(s) from {day_clock(self.req, h)} (required "
-                    f"{need[tight[0]]:g}, scheduled {cov[tight[0]]:g})")
-        return ("no other agent could take the shift within their rules and contracts at "
-                "lower cost")
+            return (
+                f"without it {self.req.queues[q]} would be short in {tight.size} "
+                f"interval(s) from {day_clock(self.req, h)} (required "
+                f"{need[tight[0]]:g}, scheduled {cov[tight[0]]:g})"
+            )
+        return "no other agent could take the shift within their rules and contracts at lower cost"
 
     def _why_short_hours(self, av: _AgentVars, hours: float, target: float) -> str:
         cand = self.model.program.cand
@@ -889,13 +1109,18 @@ class Roster(CoverageMixin):
         if not av.pool.size:
             return "no shift fits the agent's skills and availability"
         if reach < target - 1e-6:
-            return (f"availability and rules allow at most about {reach:g} h "
-                    f"({days_possible} day(s) with a fitting shift)")
+            return (
+                f"availability and rules allow at most about {reach:g} h "
+                f"({days_possible} day(s) with a fitting shift)"
+            )
         if self.short_total <= 1e-9:
-            return (f"{target - hours:g} h more would only add over-staffing: the requirement "
-                    "is covered without them")
-        return ("the shifts that would cover short intervals break this agent's rules or "
-                "availability")
+            return (
+                f"{target - hours:g} h more would only add over-staffing: the requirement "
+                "is covered without them"
+            )
+        return (
+            "the shifts that would cover short intervals break this agent's rules or availability"
+        )
 
 
 def _longest_run(days: list[int], horizon: int, *, wrap: bool) -> int:
@@ -929,4 +1154,3 @@ def _paired_off(days: list[int], horizon: int, *, wrap: bool) -> tuple[int, int]
         if nxt is not None and nxt in off:
             return d, nxt
     return None
-

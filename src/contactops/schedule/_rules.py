@@ -39,8 +39,9 @@ class ScheduleWarning(UserWarning):
     """Input that is allowed but probably not what was meant (names the item and rule)."""
 
 
-def _finite(name: str, value: object, *, low: float = 0.0, strict: bool = False,
-            fix: str = "") -> float:
+def _finite(
+    name: str, value: object, *, low: float = 0.0, strict: bool = False, fix: str = ""
+) -> float:
     try:
         v = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -61,8 +62,9 @@ def start_times(first: float, last: float, every: float) -> tuple[float, ...]:
     last = _finite("last", last, fix="Give a time of day in seconds from midnight.")
     every = _finite("every", every, strict=True, fix="Give the step in seconds, e.g. 1800.")
     if last < first:
-        raise InvalidParameterError("last", last, f">= first ({first:g})",
-                                    "The last start cannot come before the first.")
+        raise InvalidParameterError(
+            "last", last, f">= first ({first:g})", "The last start cannot come before the first."
+        )
     n = math.floor((last - first) / every + 1e-9)
     return tuple(first + k * every for k in range(n + 1))
 
@@ -86,27 +88,46 @@ class Break:
     count: int = 1
 
     def __post_init__(self) -> None:
-        _finite(f"break {self.name!r}.length", self.length, strict=True,
-                fix="Give the break length in seconds, e.g. 900.")
-        _finite(f"break {self.name!r}.earliest", self.earliest,
-                fix="Seconds after the shift start, e.g. 3600.")
-        _finite(f"break {self.name!r}.latest", self.latest,
-                fix="Seconds after the shift start, e.g. 7200.")
+        _finite(
+            f"break {self.name!r}.length",
+            self.length,
+            strict=True,
+            fix="Give the break length in seconds, e.g. 900.",
+        )
+        _finite(
+            f"break {self.name!r}.earliest",
+            self.earliest,
+            fix="Seconds after the shift start, e.g. 3600.",
+        )
+        _finite(
+            f"break {self.name!r}.latest",
+            self.latest,
+            fix="Seconds after the shift start, e.g. 7200.",
+        )
         if self.latest < self.earliest:
-            raise InvalidParameterError(f"break {self.name!r}.latest", self.latest,
-                                        f">= earliest ({self.earliest:g})",
-                                        "The window's end must not come before its start.")
+            raise InvalidParameterError(
+                f"break {self.name!r}.latest",
+                self.latest,
+                f">= earliest ({self.earliest:g})",
+                "The window's end must not come before its start.",
+            )
         if not isinstance(self.count, int) or isinstance(self.count, bool) or self.count < 1:
-            raise InvalidParameterError(f"break {self.name!r}.count", self.count,
-                                        "a whole number >= 1", "How many such breaks.")
+            raise InvalidParameterError(
+                f"break {self.name!r}.count",
+                self.count,
+                "a whole number >= 1",
+                "How many such breaks.",
+            )
 
     def windows(self) -> list[tuple[float, float]]:
         """``(earliest, latest)`` start window of each of the ``count`` breaks."""
         if self.count == 1:
             return [(float(self.earliest), float(self.latest))]
         span = (self.latest + self.length - self.earliest) / self.count
-        return [(self.earliest + k * span, self.earliest + (k + 1) * span - self.length)
-                for k in range(self.count)]
+        return [
+            (self.earliest + k * span, self.earliest + (k + 1) * span - self.length)
+            for k in range(self.count)
+        ]
 
 
 @dataclass(frozen=True)
@@ -133,52 +154,84 @@ class ShiftTemplate:
     def __post_init__(self) -> None:
         p = f"template {self.name!r}"
         if not isinstance(self.name, str) or not self.name:
-            raise InvalidParameterError("template.name", self.name, "a non-empty string",
-                                        "Name every template.")
-        length = _finite(f"{p}.length", self.length, strict=True,
-                         fix="Give the shift length in seconds, e.g. 28800 for 8 hours.")
+            raise InvalidParameterError(
+                "template.name", self.name, "a non-empty string", "Name every template."
+            )
+        length = _finite(
+            f"{p}.length",
+            self.length,
+            strict=True,
+            fix="Give the shift length in seconds, e.g. 28800 for 8 hours.",
+        )
         if length > DAY:
-            raise InvalidParameterError(f"{p}.length", self.length, "at most a day (86400 s)",
-                                        "Split longer duties into several shifts.")
+            raise InvalidParameterError(
+                f"{p}.length",
+                self.length,
+                "at most a day (86400 s)",
+                "Split longer duties into several shifts.",
+            )
         starts = tuple(self.starts)
         if not starts:
-            raise InvalidParameterError(f"{p}.starts", list(starts), "at least one start time",
-                                        "e.g. starts=start_times(6*3600, 14*3600, 1800).")
+            raise InvalidParameterError(
+                f"{p}.starts",
+                list(starts),
+                "at least one start time",
+                "e.g. starts=start_times(6*3600, 14*3600, 1800).",
+            )
         for i, s in enumerate(starts):
             v = _finite(f"{p}.starts[{i}]", s, fix="Times of day in seconds from midnight.")
             if v >= DAY:
-                raise InvalidParameterError(f"{p}.starts[{i}]", s, "before midnight (< 86400)",
-                                            "A shift starting after midnight belongs to the "
-                                            "next day; give its time of day.")
+                raise InvalidParameterError(
+                    f"{p}.starts[{i}]",
+                    s,
+                    "before midnight (< 86400)",
+                    "A shift starting after midnight belongs to the "
+                    "next day; give its time of day.",
+                )
         days = tuple(self.days)
         if not days:
-            raise InvalidParameterError(f"{p}.days", list(days), "at least one weekday",
-                                        "0 = Monday ... 6 = Sunday.")
+            raise InvalidParameterError(
+                f"{p}.days", list(days), "at least one weekday", "0 = Monday ... 6 = Sunday."
+            )
         for d in days:
             if not isinstance(d, int) or isinstance(d, bool) or not 0 <= d <= 6:
-                raise InvalidParameterError(f"{p}.days", d, "weekdays 0 (Monday) to 6 (Sunday)",
-                                            "Use 0-6 or day names in the YAML file.")
+                raise InvalidParameterError(
+                    f"{p}.days",
+                    d,
+                    "weekdays 0 (Monday) to 6 (Sunday)",
+                    "Use 0-6 or day names in the YAML file.",
+                )
         _finite(f"{p}.cost", self.cost, fix="A multiplier of the paid-hour cost, e.g. 1.0.")
-        if self.max_per_day is not None and (not isinstance(self.max_per_day, int)
-                                             or self.max_per_day < 0):
-            raise InvalidParameterError(f"{p}.max_per_day", self.max_per_day,
-                                        "a whole number >= 0 or None", "Leave it out for no cap.")
+        if self.max_per_day is not None and (
+            not isinstance(self.max_per_day, int) or self.max_per_day < 0
+        ):
+            raise InvalidParameterError(
+                f"{p}.max_per_day",
+                self.max_per_day,
+                "a whole number >= 0 or None",
+                "Leave it out for no cap.",
+            )
         # windows of all breaks, in order: each must fit in the shift and not overlap the next
         windows = sorted((w0, w1, b) for b in self.breaks for (w0, w1) in b.windows())
         for w0, w1, b in windows:
             if w1 + b.length > length + 1e-9:
                 raise InvalidParameterError(
-                    f"{p}.breaks[{b.name!r}]", (w0, w1),
+                    f"{p}.breaks[{b.name!r}]",
+                    (w0, w1),
                     f"a window ending with the break inside the shift (latest + length <= "
-                    f"{length:g} s)", "Move the window earlier or shorten the break.")
+                    f"{length:g} s)",
+                    "Move the window earlier or shorten the break.",
+                )
         for (a0, a1, ba), (b0, _b1, bb) in itertools.pairwise(windows):
             if a1 + ba.length > b0 + 1e-9:
                 raise InvalidParameterError(
-                    f"{p}.breaks", f"{ba.name!r} window {a0:g}-{a1 + ba.length:g} s and "
+                    f"{p}.breaks",
+                    f"{ba.name!r} window {a0:g}-{a1 + ba.length:g} s and "
                     f"{bb.name!r} window from {b0:g} s",
                     "break windows that do not overlap (a break's latest start plus its length "
                     "at or before the next break's earliest start)",
-                    "Narrow or move the windows so each break has its own stretch of the shift.")
+                    "Narrow or move the windows so each break has its own stretch of the shift.",
+                )
 
     @property
     def paid_length(self) -> float:
@@ -207,18 +260,30 @@ class ShiftRules:
     max_paid_hours: float | None = None
 
     def __post_init__(self) -> None:
-        v = _finite("rules.break_coverage", self.break_coverage,
-                    fix="A share, e.g. 0.8 keeps 80% of the agents on shift available.")
+        v = _finite(
+            "rules.break_coverage",
+            self.break_coverage,
+            fix="A share, e.g. 0.8 keeps 80% of the agents on shift available.",
+        )
         if v > 1.0:
-            raise InvalidParameterError("rules.break_coverage", self.break_coverage,
-                                        "a share in [0, 1]", "e.g. 0.8.")
+            raise InvalidParameterError(
+                "rules.break_coverage", self.break_coverage, "a share in [0, 1]", "e.g. 0.8."
+            )
         if self.max_agents_per_day is not None and (
-                not isinstance(self.max_agents_per_day, int) or self.max_agents_per_day < 0):
-            raise InvalidParameterError("rules.max_agents_per_day", self.max_agents_per_day,
-                                        "a whole number >= 0 or None", "The daily head count.")
+            not isinstance(self.max_agents_per_day, int) or self.max_agents_per_day < 0
+        ):
+            raise InvalidParameterError(
+                "rules.max_agents_per_day",
+                self.max_agents_per_day,
+                "a whole number >= 0 or None",
+                "The daily head count.",
+            )
         if self.max_paid_hours is not None:
-            _finite("rules.max_paid_hours", self.max_paid_hours,
-                    fix="The budget in paid hours over the horizon.")
+            _finite(
+                "rules.max_paid_hours",
+                self.max_paid_hours,
+                fix="The budget in paid hours over the horizon.",
+            )
 
 
 @dataclass(frozen=True)
@@ -240,8 +305,11 @@ class Costs:
 
     def __post_init__(self) -> None:
         for name in ("paid_hour", "short", "over", "min_short_weight"):
-            _finite(f"costs.{name}", getattr(self, name),
-                    fix="Costs are finite and >= 0, in paid agent-hours.")
+            _finite(
+                f"costs.{name}",
+                getattr(self, name),
+                fix="Costs are finite and >= 0, in paid agent-hours.",
+            )
 
 
 @dataclass(frozen=True)
@@ -267,25 +335,43 @@ class LaborRules:
     soft: Sequence[str] = ()
     soft_weight: float = 8.0
 
-    RULES = ("max_consecutive_days", "min_rest", "max_weekly_hours", "paired_days_off",
-             "stable_start")
+    RULES = (
+        "max_consecutive_days",
+        "min_rest",
+        "max_weekly_hours",
+        "paired_days_off",
+        "stable_start",
+    )
 
     def __post_init__(self) -> None:
-        if (not isinstance(self.max_consecutive_days, int)
-                or isinstance(self.max_consecutive_days, bool) or self.max_consecutive_days < 1):
-            raise InvalidParameterError("labor.max_consecutive_days", self.max_consecutive_days,
-                                        "a whole number >= 1", "e.g. 6.")
+        if (
+            not isinstance(self.max_consecutive_days, int)
+            or isinstance(self.max_consecutive_days, bool)
+            or self.max_consecutive_days < 1
+        ):
+            raise InvalidParameterError(
+                "labor.max_consecutive_days",
+                self.max_consecutive_days,
+                "a whole number >= 1",
+                "e.g. 6.",
+            )
         _finite("labor.min_rest", self.min_rest, fix="Seconds, e.g. 39600 for 11 hours.")
-        _finite("labor.max_weekly_hours", self.max_weekly_hours, strict=True,
-                fix="Hours, e.g. 48.")
+        _finite("labor.max_weekly_hours", self.max_weekly_hours, strict=True, fix="Hours, e.g. 48.")
         if self.stable_start is not None:
-            _finite("labor.stable_start", self.stable_start,
-                    fix="Seconds, e.g. 7200: starts within two hours of each other.")
+            _finite(
+                "labor.stable_start",
+                self.stable_start,
+                fix="Seconds, e.g. 7200: starts within two hours of each other.",
+            )
         _finite("labor.soft_weight", self.soft_weight, fix="Paid hours per broken soft rule.")
         for name in self.soft:
             if name not in self.RULES:
-                raise InvalidParameterError("labor.soft", name, "one of " + ", ".join(self.RULES),
-                                            "Name the rules that may be broken.")
+                raise InvalidParameterError(
+                    "labor.soft",
+                    name,
+                    "one of " + ", ".join(self.RULES),
+                    "Name the rules that may be broken.",
+                )
 
     def is_soft(self, rule: str) -> bool:
         return rule in self.soft
@@ -321,32 +407,42 @@ class Agent:
     def __post_init__(self) -> None:
         p = f"agent {self.name!r}"
         if not isinstance(self.name, str) or not self.name:
-            raise InvalidParameterError("agent.name", self.name, "a non-empty string",
-                                        "Give every agent an id.")
+            raise InvalidParameterError(
+                "agent.name", self.name, "a non-empty string", "Give every agent an id."
+            )
         if isinstance(self.skills, str):
-            raise InvalidParameterError(f"{p}.skills", self.skills, "a list of queue names",
-                                        "e.g. ['billing', 'sales'].")
+            raise InvalidParameterError(
+                f"{p}.skills", self.skills, "a list of queue names", "e.g. ['billing', 'sales']."
+            )
         lo = _finite(f"{p}.min_hours", self.min_hours, fix="Contracted weekly hours, e.g. 32.")
         hi = _finite(f"{p}.max_hours", self.max_hours, fix="Contracted weekly hours, e.g. 40.")
         if hi < lo:
-            raise InvalidParameterError(f"{p}.max_hours", self.max_hours,
-                                        f">= min_hours ({lo:g})", "Swap or fix the contract.")
+            raise InvalidParameterError(
+                f"{p}.max_hours",
+                self.max_hours,
+                f">= min_hours ({lo:g})",
+                "Swap or fix the contract.",
+            )
         for d in self.days_off:
             if not isinstance(d, int) or not 0 <= d <= 6:
-                raise InvalidParameterError(f"{p}.days_off", d, "weekdays 0-6",
-                                            "0 = Monday ... 6 = Sunday.")
+                raise InvalidParameterError(
+                    f"{p}.days_off", d, "weekdays 0-6", "0 = Monday ... 6 = Sunday."
+                )
         if self.available is not None:
             for d, wins in self.available.items():
                 if not isinstance(d, int) or not 0 <= d <= 6:
-                    raise InvalidParameterError(f"{p}.available", d, "weekdays 0-6",
-                                                "Key the windows by weekday.")
+                    raise InvalidParameterError(
+                        f"{p}.available", d, "weekdays 0-6", "Key the windows by weekday."
+                    )
                 for w in wins:
                     a, b = w
                     if not (0 <= a < DAY and a < b <= a + DAY):
                         raise InvalidParameterError(
-                            f"{p}.available[{WEEKDAYS[d]}]", w,
+                            f"{p}.available[{WEEKDAYS[d]}]",
+                            w,
                             "(from, to) with 0 <= from < 86400 and from < to <= from + 86400",
-                            "Seconds from midnight; a night window ends after 86400.")
+                            "Seconds from midnight; a night window ends after 86400.",
+                        )
         if self.prefer_start is not None:
             _finite(f"{p}.prefer_start", self.prefer_start, fix="Seconds from midnight.")
         _finite(f"{p}.weight", self.weight, fix="Weight of this agent's preferences.")

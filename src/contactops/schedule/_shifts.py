@@ -65,8 +65,9 @@ UNIT = 100  # short and over are counted in hundredths of an agent
 class ShiftProgram:
     """The integer program of a shift schedule and the maps back to shifts and breaks."""
 
-    def __init__(self, req: Requirement, cand: Candidates, seg: Segments, costs: Costs,
-                 rules: ShiftRules) -> None:
+    def __init__(
+        self, req: Requirement, cand: Candidates, seg: Segments, costs: Costs, rules: ShiftRules
+    ) -> None:
         self.req = req
         self.cand = cand
         self.seg = seg
@@ -89,7 +90,7 @@ class ShiftProgram:
         return self.cand.n_options
 
     def split(self, v: FloatArray) -> tuple[FloatArray, FloatArray]:
-        return v[: self.n_x], v[self.n_x: self.n_x + self.n_y]
+        return v[: self.n_x], v[self.n_x : self.n_x + self.n_y]
 
     def shift_cost(self) -> FloatArray:
         """Paid cost of one agent on each candidate."""
@@ -119,15 +120,23 @@ class ShiftProgram:
         n = n_x + n_y + n_u + n_rows
         self.u_slice = slice(n_x + n_y, n_x + n_y + n_u)
         self.o_slice = slice(n_x + n_y + n_u, n)
-        c = np.concatenate([self.shift_cost(), np.zeros(n_y), seg.slopes[u_row, u_k] / UNIT,
-                            np.full(n_rows, self.over_cost() / UNIT)])
+        c = np.concatenate(
+            [
+                self.shift_cost(),
+                np.zeros(n_y),
+                seg.slopes[u_row, u_k] / UNIT,
+                np.full(n_rows, self.over_cost() / UNIT),
+            ]
+        )
         reach = self.on @ cap  # most agents that can be on shift per row
         lb = np.zeros(n)
         ub = np.concatenate([cap, cap[cand.b_shift], widths[u_row, u_k], reach * UNIT])
         # coverage rows: UNIT*(on - break) + short - over = UNIT*need
         u_mat = sp.csr_array((np.ones(n_u), (u_row, np.arange(n_u))), shape=(n_rows, n_u))
-        cover = sp.hstack([self.on * UNIT, -self.brk * UNIT, u_mat,
-                           -sp.eye_array(n_rows, format="csr")], format="csr")
+        cover = sp.hstack(
+            [self.on * UNIT, -self.brk * UNIT, u_mat, -sp.eye_array(n_rows, format="csr")],
+            format="csr",
+        )
         # each break of each shift: its options sum to the shift's agents
         groups = cand.group_matrix()
         n_g = groups.shape[0]
@@ -140,8 +149,14 @@ class ShiftProgram:
         share = round(self.rules.break_coverage * 100)
         if share > 0 and n_y:
             rows = np.flatnonzero(np.asarray(self.brk.sum(axis=1)).ravel() > 0)
-            block = sp.hstack([-self.on[rows] * (100 - share), self.brk[rows] * 100,
-                               sp.csr_array((rows.size, n_u + n_rows))], format="csr")
+            block = sp.hstack(
+                [
+                    -self.on[rows] * (100 - share),
+                    self.brk[rows] * 100,
+                    sp.csr_array((rows.size, n_u + n_rows)),
+                ],
+                format="csr",
+            )
             ub_rows.append(block)
             b_ub.append(np.full(rows.size, 100.0))
         days = self.req.days
@@ -161,12 +176,14 @@ class ShiftProgram:
             per_day(np.ones(n_x, bool), self.rules.max_agents_per_day)
         if self.rules.max_paid_hours is not None:
             minutes = np.round(cand.paid_hours * 60.0)
-            ub_rows.append(sp.csr_array((minutes, (np.zeros(n_x, np.int64), np.arange(n_x))),
-                                        shape=(1, n)))
+            ub_rows.append(
+                sp.csr_array((minutes, (np.zeros(n_x, np.int64), np.arange(n_x))), shape=(1, n))
+            )
             b_ub.append(np.array([math.floor(self.rules.max_paid_hours * 60.0 + 1e-9)]))
         a_ub = sp.vstack(ub_rows, format="csr") if ub_rows else sp.csr_array((0, n))
-        return IntegerProgram(c, lb, ub, a_eq, b_eq, a_ub,
-                              np.concatenate(b_ub) if b_ub else np.zeros(0))
+        return IntegerProgram(
+            c, lb, ub, a_eq, b_eq, a_ub, np.concatenate(b_ub) if b_ub else np.zeros(0)
+        )
 
     # -- from x and y to everything else ---------------------------------------------
     def coverage(self, x: FloatArray, y: FloatArray) -> FloatArray:
@@ -180,8 +197,12 @@ class ShiftProgram:
         paid = float(self.shift_cost() @ x)
         short_cost = float(self.seg.cost(short).sum())
         over_cost = float(over.sum() * self.over_cost())
-        return {"objective": paid + short_cost + over_cost, "paid_cost": paid,
-                "short_cost": short_cost, "over_cost": over_cost}
+        return {
+            "objective": paid + short_cost + over_cost,
+            "paid_cost": paid,
+            "short_cost": short_cost,
+            "over_cost": over_cost,
+        }
 
     def complete(self, x: FloatArray, y: FloatArray) -> FloatArray:
         """The full variable vector for ``x`` and ``y`` (short and over at their best)."""
@@ -224,13 +245,24 @@ class ShiftProgram:
 
     def _cost_curve(self, cov: FloatArray, delta: float) -> FloatArray:
         """Per interval: cost at ``cov + delta`` minus cost at ``cov``."""
+
         def at(c: FloatArray) -> FloatArray:
-            return (self.seg.cost(np.maximum(self.need - c, 0.0))
-                    + np.maximum(c - self.need, 0.0) * self.over_cost())
+            return (
+                self.seg.cost(np.maximum(self.need - c, 0.0))
+                + np.maximum(c - self.need, 0.0) * self.over_cost()
+            )
+
         return at(cov + delta) - at(cov)
 
-    def polish(self, x: FloatArray, y: FloatArray, *, max_moves: int = 20_000,
-               swaps: int = 40, tries: int = 12) -> tuple[FloatArray, FloatArray]:
+    def polish(
+        self,
+        x: FloatArray,
+        y: FloatArray,
+        *,
+        max_moves: int = 20_000,
+        swaps: int = 40,
+        tries: int = 12,
+    ) -> tuple[FloatArray, FloatArray]:
         """Local search from an integer schedule, while it lowers the cost.
 
         Moves: add one agent to a shift, remove one, or both at once (one
@@ -281,8 +313,11 @@ class _LocalSearch:
         self.side = ip.b_ub.size > 0
         n_xy = program.n_x + program.n_y
         self.ub_c = sp.csc_array(ip.a_ub[:, :n_xy]) if self.side else None
-        self.slack = (ip.b_ub - ip.a_ub[:, :n_xy] @ np.concatenate([self.x, self.y])
-                      if self.side else np.zeros(0))
+        self.slack = (
+            ip.b_ub - ip.a_ub[:, :n_xy] @ np.concatenate([self.x, self.y])
+            if self.side
+            else np.zeros(0)
+        )
 
     # -- side rules -------------------------------------------------------------------
     def _fits(self, cols: list[int], sign: float) -> bool:
@@ -293,8 +328,9 @@ class _LocalSearch:
         change: dict[int, float] = {}
         for j in cols:
             lo, hi = self.ub_c.indptr[j], self.ub_c.indptr[j + 1]
-            for r, v in zip(self.ub_c.indices[lo:hi].tolist(), self.ub_c.data[lo:hi].tolist(),
-                            strict=True):
+            for r, v in zip(
+                self.ub_c.indices[lo:hi].tolist(), self.ub_c.data[lo:hi].tolist(), strict=True
+            ):
                 change[r] = change.get(r, 0.0) + sign * v
         return all(self.slack[r] - d >= -1e-9 for r, d in change.items())
 
@@ -339,11 +375,16 @@ class _LocalSearch:
                     break
             if not fixed:
                 # remove an agent of a shift on this row (caps, budget, or stuck breaks)
-                shifts = [j for j, v in zip(a_row.col.tolist(), a_row.data.tolist(), strict=True)
-                          if j < n_x and v > 0 and self.x[j] > 0]
-                shifts += [int(self.cand.b_shift[j - n_x]) for j, v in
-                           zip(a_row.col.tolist(), a_row.data.tolist(), strict=True)
-                           if j >= n_x and v > 0 and self.y[j - n_x] > 0]
+                shifts = [
+                    j
+                    for j, v in zip(a_row.col.tolist(), a_row.data.tolist(), strict=True)
+                    if j < n_x and v > 0 and self.x[j] > 0
+                ]
+                shifts += [
+                    int(self.cand.b_shift[j - n_x])
+                    for j, v in zip(a_row.col.tolist(), a_row.data.tolist(), strict=True)
+                    if j >= n_x and v > 0 and self.y[j - n_x] > 0
+                ]
                 if not shifts:
                     return False
                 self.deltas()
@@ -366,8 +407,9 @@ class _LocalSearch:
         add = self.cost - self.on_t @ gain
         g_gain = self.brk_t @ gain if self.has_groups else np.zeros(0)
         if self.has_groups:
-            add += np.bincount(self.cand.g_shift, np.minimum.reduceat(g_gain, self.starts),
-                               minlength=self.p.n_x)
+            add += np.bincount(
+                self.cand.g_shift, np.minimum.reduceat(g_gain, self.starts), minlength=self.p.n_x
+            )
         add[self.x >= self.cap] = np.inf
         return add, g_gain
 
@@ -378,8 +420,9 @@ class _LocalSearch:
         if self.has_groups:
             self.g_loss = np.where(self.y > 0, self.brk_t @ loss, -np.inf)
             best = np.maximum.reduceat(self.g_loss, self.starts)
-            rem -= np.bincount(self.cand.g_shift, np.where(np.isfinite(best), best, 0.0),
-                               minlength=self.p.n_x)
+            rem -= np.bincount(
+                self.cand.g_shift, np.where(np.isfinite(best), best, 0.0), minlength=self.p.n_x
+            )
         rem[self.x <= 0] = np.inf
         return add, rem
 
@@ -390,8 +433,9 @@ class _LocalSearch:
         for kind, d in (("add", add), ("rem", rem)):
             if not d.size:
                 continue
-            top = np.argpartition(d, min(k, d.size - 1))[: k + 1] if d.size > k else \
-                np.arange(d.size)
+            top = (
+                np.argpartition(d, min(k, d.size - 1))[: k + 1] if d.size > k else np.arange(d.size)
+            )
             out += [(float(d[s]), kind, int(s)) for s in top.tolist() if np.isfinite(d[s])]
         return sorted(out)
 
@@ -405,10 +449,13 @@ class _LocalSearch:
     def _pick_remove(self, a: int, b: int) -> int:
         return a + int(np.argmax(self.g_loss[a:b]))
 
-    def _apply(self, s: int, sign: float, pick: Callable[[int, int], int], *,
-               check: bool = True) -> list[int] | None:
-        chosen = [pick(int(self.cand.g_ptr[g]), int(self.cand.g_ptr[g + 1]))
-                  for g in range(int(self.groups_of[s]), int(self.groups_of[s + 1]))]
+    def _apply(
+        self, s: int, sign: float, pick: Callable[[int, int], int], *, check: bool = True
+    ) -> list[int] | None:
+        chosen = [
+            pick(int(self.cand.g_ptr[g]), int(self.cand.g_ptr[g + 1]))
+            for g in range(int(self.groups_of[s]), int(self.groups_of[s + 1]))
+        ]
         cols = [s] + [self.p.n_x + o for o in chosen]
         if check and not self._fits(cols, sign):
             return None
@@ -457,36 +504,60 @@ class _LocalSearch:
             self._undo_remove(s, options)
         return False
 
-def build_program(requirement: Any, templates: Sequence[ShiftTemplate],
-                  rules: ShiftRules | None = None, *, costs: Costs | None = None,
-                  queue_model: QueueModel | Sequence[QueueModel | None]
-                  | Mapping[str, QueueModel] | None = None,
-                  threshold: float | Mapping[str, float] = 20.0, shrinkage: float = 0.0,
-                  definition: str = DEFAULT_SL_DEFINITION, interval: float | None = None,
-                  start: Any = None, timezone: str | None = None) -> ShiftProgram:
+
+def build_program(
+    requirement: Any,
+    templates: Sequence[ShiftTemplate],
+    rules: ShiftRules | None = None,
+    *,
+    costs: Costs | None = None,
+    queue_model: QueueModel | Sequence[QueueModel | None] | Mapping[str, QueueModel] | None = None,
+    threshold: float | Mapping[str, float] = 20.0,
+    shrinkage: float = 0.0,
+    definition: str = DEFAULT_SL_DEFINITION,
+    interval: float | None = None,
+    start: Any = None,
+    timezone: str | None = None,
+) -> ShiftProgram:
     """The integer program :func:`schedule_shifts` solves (for inspection and benchmarks)."""
     rules = ShiftRules() if rules is None else rules
     costs = Costs() if costs is None else costs
     if not isinstance(rules, ShiftRules):
-        raise InvalidParameterError("rules", type(rules).__name__, "a ShiftRules",
-                                    "e.g. ShiftRules(wrap=True).")
+        raise InvalidParameterError(
+            "rules", type(rules).__name__, "a ShiftRules", "e.g. ShiftRules(wrap=True)."
+        )
     req = as_requirement(requirement, interval=interval, start=start, timezone=timezone)
     cand = expand(req, templates, wrap=rules.wrap)
-    seg = short_segments(req, costs, models=queue_model, threshold=threshold,
-                         shrinkage=shrinkage, definition=definition)
+    seg = short_segments(
+        req,
+        costs,
+        models=queue_model,
+        threshold=threshold,
+        shrinkage=shrinkage,
+        definition=definition,
+    )
     return ShiftProgram(req, cand, seg, costs, rules)
 
 
-def schedule_shifts(requirement: Any, templates: Sequence[ShiftTemplate],
-                    rules: ShiftRules | None = None, *, costs: Costs | None = None,
-                    queue_model: QueueModel | Sequence[QueueModel | None]
-                    | Mapping[str, QueueModel] | None = None,
-                    threshold: float | Mapping[str, float] = 20.0, shrinkage: float = 0.0,
-                    definition: str = DEFAULT_SL_DEFINITION, interval: float | None = None,
-                    start: Any = None, timezone: str | None = None,
-                    time_limit: float = 30.0, workers: int = 2, seed: int = 0,
-                    gap_limit: float = 0.0,
-                    progress: Callable[[Progress], None] | None = None) -> Schedule:
+def schedule_shifts(
+    requirement: Any,
+    templates: Sequence[ShiftTemplate],
+    rules: ShiftRules | None = None,
+    *,
+    costs: Costs | None = None,
+    queue_model: QueueModel | Sequence[QueueModel | None] | Mapping[str, QueueModel] | None = None,
+    threshold: float | Mapping[str, float] = 20.0,
+    shrinkage: float = 0.0,
+    definition: str = DEFAULT_SL_DEFINITION,
+    interval: float | None = None,
+    start: Any = None,
+    timezone: str | None = None,
+    time_limit: float = 30.0,
+    workers: int = 2,
+    seed: int = 0,
+    gap_limit: float = 0.0,
+    progress: Callable[[Progress], None] | None = None,
+) -> Schedule:
     """Shifts and breaks covering ``requirement`` at least cost.
 
     Parameters
@@ -525,18 +596,41 @@ def schedule_shifts(requirement: Any, templates: Sequence[ShiftTemplate],
         ``.lower_bound``, ``.gap`` and more; never "infeasible".
     """
     t0 = time.perf_counter()
-    for name, value, rule in (("time_limit", time_limit, "> 0 seconds"),
-                              ("workers", workers, "a whole number >= 1"),
-                              ("gap_limit", gap_limit, ">= 0")):
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0 or (
-                name != "gap_limit" and value <= 0) or (name == "workers"
-                                                        and not isinstance(value, int)):
+    for name, value, rule in (
+        ("time_limit", time_limit, "> 0 seconds"),
+        ("workers", workers, "a whole number >= 1"),
+        ("gap_limit", gap_limit, ">= 0"),
+    ):
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or value < 0
+            or (name != "gap_limit" and value <= 0)
+            or (name == "workers" and not isinstance(value, int))
+        ):
             raise InvalidParameterError(name, value, rule, "See schedule_shifts' parameters.")
-    program = build_program(requirement, templates, rules, costs=costs, queue_model=queue_model,
-                            threshold=threshold, shrinkage=shrinkage, definition=definition,
-                            interval=interval, start=start, timezone=timezone)
-    return solve_program(program, time_limit=time_limit, workers=workers, seed=seed,
-                         gap_limit=gap_limit, progress=progress, t0=t0)
+    program = build_program(
+        requirement,
+        templates,
+        rules,
+        costs=costs,
+        queue_model=queue_model,
+        threshold=threshold,
+        shrinkage=shrinkage,
+        definition=definition,
+        interval=interval,
+        start=start,
+        timezone=timezone,
+    )
+    return solve_program(
+        program,
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        gap_limit=gap_limit,
+        progress=progress,
+        t0=t0,
+    )
 
 
 FULL_MODEL_LIMIT = 8_000  # variables: up to this, CP-SAT takes the whole program at once
@@ -544,9 +638,16 @@ LNS_WIDTH = 1 / 3  # a window frees the shifts starting within this share of the
 LNS_EFFORT = 0.5  # CP-SAT's deterministic time per window
 
 
-def solve_program(program: ShiftProgram, *, time_limit: float, workers: int, seed: int,
-                  gap_limit: float = 0.0, progress: Callable[[Progress], None] | None = None,
-                  t0: float | None = None) -> Schedule:
+def solve_program(
+    program: ShiftProgram,
+    *,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    gap_limit: float = 0.0,
+    progress: Callable[[Progress], None] | None = None,
+    t0: float | None = None,
+) -> Schedule:
     """LP bound, rounded warm start, then CP-SAT; the best schedule found.
 
     Programs up to ``FULL_MODEL_LIMIT`` variables go to CP-SAT whole (it can
@@ -579,14 +680,33 @@ def solve_program(program: ShiftProgram, *, time_limit: float, workers: int, see
     stats: dict[str, Any] = {"lns_windows": 0, "lns_improved": 0}
     out = None
     if ip.n > FULL_MODEL_LIMIT:
-        best = _lns(program, best, bound=bound, time_limit=time_limit, workers=workers,
-                    seed=seed, gap_limit=gap_limit, progress=progress, t0=t0, stats=stats)
+        best = _lns(
+            program,
+            best,
+            bound=bound,
+            time_limit=time_limit,
+            workers=workers,
+            seed=seed,
+            gap_limit=gap_limit,
+            progress=progress,
+            t0=t0,
+            stats=stats,
+        )
     elapsed = time.perf_counter() - t0
     done = math.isfinite(bound) and relative_gap(value(best), bound) <= gap_limit
     if not done and (ip.n <= FULL_MODEL_LIMIT or time_limit - elapsed > 2.0):
         hint = program.complete(best[1], best[2])
-        out = solve_cpsat(ip, hint=hint, time_limit=time_limit, workers=workers, seed=seed,
-                          bound=bound, gap_limit=gap_limit, report=progress, t0=t0)
+        out = solve_cpsat(
+            ip,
+            hint=hint,
+            time_limit=time_limit,
+            workers=workers,
+            seed=seed,
+            bound=bound,
+            gap_limit=gap_limit,
+            report=progress,
+            t0=t0,
+        )
         if out.status in ("optimal", "feasible"):
             x, y = program.split(out.x)
             candidates = [best, (out.status, x, y)]
@@ -597,27 +717,51 @@ def solve_program(program: ShiftProgram, *, time_limit: float, workers: int, see
         status = "optimal"  # it meets the LP bound: nothing can be cheaper
     wall = time.perf_counter() - t0
     if progress is not None:
-        progress(Progress("done", wall, parts["objective"], bound,
-                          out.solutions if out else 0))
-    stats.update({
-        "candidates": program.n_x, "break_options": program.n_y, "variables": ip.n,
-        "constraints": int(ip.b_eq.size + ip.b_ub.size), "lp_status": lp_status,
-        "cp_status": out.status if out else "not run",
-        "cp_objective": out.cp_objective if out else math.nan,
-        "cp_bound": out.cp_bound if out else math.nan,
-        "cp_solutions": out.solutions if out else 0, "build_s": t_build, "lp_s": t_lp,
-        "time_limit": time_limit, "workers": workers, "seed": seed,
-    })
-    return Schedule(program, np.round(x).astype(np.int64), np.round(y).astype(np.int64),
-                    status=status, lower_bound=bound,
-                    gap=relative_gap(parts["objective"], bound) if math.isfinite(bound)
-                    else math.nan, parts=parts, wall_time=wall, stats=stats)
+        progress(Progress("done", wall, parts["objective"], bound, out.solutions if out else 0))
+    stats.update(
+        {
+            "candidates": program.n_x,
+            "break_options": program.n_y,
+            "variables": ip.n,
+            "constraints": int(ip.b_eq.size + ip.b_ub.size),
+            "lp_status": lp_status,
+            "cp_status": out.status if out else "not run",
+            "cp_objective": out.cp_objective if out else math.nan,
+            "cp_bound": out.cp_bound if out else math.nan,
+            "cp_solutions": out.solutions if out else 0,
+            "build_s": t_build,
+            "lp_s": t_lp,
+            "time_limit": time_limit,
+            "workers": workers,
+            "seed": seed,
+        }
+    )
+    return Schedule(
+        program,
+        np.round(x).astype(np.int64),
+        np.round(y).astype(np.int64),
+        status=status,
+        lower_bound=bound,
+        gap=relative_gap(parts["objective"], bound) if math.isfinite(bound) else math.nan,
+        parts=parts,
+        wall_time=wall,
+        stats=stats,
+    )
 
 
-def _lns(program: ShiftProgram, best: tuple[str, FloatArray, FloatArray], *, bound: float,
-         time_limit: float, workers: int, seed: int, gap_limit: float,
-         progress: Callable[[Progress], None] | None, t0: float, stats: dict[str, Any]
-         ) -> tuple[str, FloatArray, FloatArray]:
+def _lns(
+    program: ShiftProgram,
+    best: tuple[str, FloatArray, FloatArray],
+    *,
+    bound: float,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    gap_limit: float,
+    progress: Callable[[Progress], None] | None,
+    t0: float,
+    stats: dict[str, Any],
+) -> tuple[str, FloatArray, FloatArray]:
     """Re-solve windows of the horizon with CP-SAT while it pays and time is left."""
     ip, cand = program.ip, program.cand
     horizon = program.req.horizon
@@ -627,9 +771,10 @@ def _lns(program: ShiftProgram, best: tuple[str, FloatArray, FloatArray], *, bou
     current = program.complete(x, y)
     cost = program.objective(x, y)["objective"]
     on_rows = program.on.T.tocsr()  # candidate -> rows it covers
-    u_of_row = sp.csr_array((np.ones(program.u_row.size), (program.u_row,
-                                                           np.arange(program.u_row.size))),
-                            shape=(program.n_rows, program.u_row.size))
+    u_of_row = sp.csr_array(
+        (np.ones(program.u_row.size), (program.u_row, np.arange(program.u_row.size))),
+        shape=(program.n_rows, program.u_row.size),
+    )
     offsets = [0, width // 4, width // 2, 3 * width // 4]
     stale = 0
     it = 0
@@ -645,13 +790,20 @@ def _lns(program: ShiftProgram, best: tuple[str, FloatArray, FloatArray], *, bou
                 continue
             rows = np.zeros(program.n_rows, bool)
             rows[on_rows[np.flatnonzero(pick)].indices] = True
-            free = np.concatenate([pick, pick[cand.b_shift],
-                                   (u_of_row[rows].sum(axis=0) > 0), rows])
+            free = np.concatenate(
+                [pick, pick[cand.b_shift], (u_of_row[rows].sum(axis=0) > 0), rows]
+            )
             sub = restrict(ip, free, current)
             it += 1
-            out = solve_cpsat(sub, hint=current[free], workers=workers, seed=seed + it,
-                              time_limit=max(time_limit - (time.perf_counter() - t0), 0.5),
-                              t0=time.perf_counter(), deterministic_limit=LNS_EFFORT)
+            out = solve_cpsat(
+                sub,
+                hint=current[free],
+                workers=workers,
+                seed=seed + it,
+                time_limit=max(time_limit - (time.perf_counter() - t0), 0.5),
+                t0=time.perf_counter(),
+                deterministic_limit=LNS_EFFORT,
+            )
             stats["lns_windows"] = it
             if out.status not in ("optimal", "feasible"):
                 continue

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 __all__ = ["to_center"]
 
 
-def to_center(plan: Schedule | Roster, queues: Sequence[Queue], *,
-              shrinkage: float = 0.0) -> Center:
+def to_center(
+    plan: Schedule | Roster, queues: Sequence[Queue], *, shrinkage: float = 0.0
+) -> Center:
     """A simulator :class:`~contactops.simulate.Center` staffed by ``plan``.
 
     Parameters
@@ -46,12 +47,20 @@ def to_center(plan: Schedule | Roster, queues: Sequence[Queue], *,
     names = [q.name for q in queues]
     missing = [q for q in plan.queues if q not in names]
     if missing:
-        raise InvalidParameterError("queues", names, "a definition for every scheduled queue",
-                                    f"Add simulate.Queue definitions for {missing}.")
+        raise InvalidParameterError(
+            "queues",
+            names,
+            "a definition for every scheduled queue",
+            f"Add simulate.Queue definitions for {missing}.",
+        )
     groups: list[AgentGroup] = []
     if isinstance(plan, Schedule):
-        groups += [AgentGroup(name=f"{q} agents", staffing=plan.staffing(q), skills=[q],
-                              shrinkage=shrinkage) for q in plan.queues]
+        groups += [
+            AgentGroup(
+                name=f"{q} agents", staffing=plan.staffing(q), skills=[q], shrinkage=shrinkage
+            )
+            for q in plan.queues
+        ]
     else:
         by_skills: dict[tuple[str, ...], np.ndarray] = {}
         on_duty = plan.agent_staffing()
@@ -63,11 +72,21 @@ def to_center(plan: Schedule | Roster, queues: Sequence[Queue], *,
             arr = on_duty[av.agent.name]
             by_skills[skills] = arr.copy() if cur is None else cur + arr
         for k, (skills, staffing) in enumerate(sorted(by_skills.items())):
-            groups.append(AgentGroup(name=f"group {k + 1}: " + "+".join(skills),
-                                     staffing=staffing, skills=list(skills),
-                                     shrinkage=shrinkage))
+            groups.append(
+                AgentGroup(
+                    name=f"group {k + 1}: " + "+".join(skills),
+                    staffing=staffing,
+                    skills=list(skills),
+                    shrinkage=shrinkage,
+                )
+            )
     if not groups:
-        raise InvalidParameterError("plan", repr(plan), "agents on at least one queue",
-                                    "Nobody is scheduled on these queues.")
-    return Center(queues=list(queues), groups=groups, interval=plan.interval,
-                  start=plan.req.start.isoformat())
+        raise InvalidParameterError(
+            "plan",
+            repr(plan),
+            "agents on at least one queue",
+            "Nobody is scheduled on these queues.",
+        )
+    return Center(
+        queues=list(queues), groups=groups, interval=plan.interval, start=plan.req.start.isoformat()
+    )

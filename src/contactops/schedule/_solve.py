@@ -98,8 +98,7 @@ class SolveOutcome:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-def restrict(ip: IntegerProgram, free: npt.NDArray[np.bool_], values: FloatArray
-             ) -> IntegerProgram:
+def restrict(ip: IntegerProgram, free: npt.NDArray[np.bool_], values: FloatArray) -> IntegerProgram:
     """The program over the ``free`` columns, every other column fixed at ``values``.
 
     Rows that touch no free column are dropped; the fixed columns' part of the
@@ -119,8 +118,9 @@ def restrict(ip: IntegerProgram, free: npt.NDArray[np.bool_], values: FloatArray
     return IntegerProgram(ip.c[free], ip.lb[free], ip.ub[free], a_eq, b_eq, a_ub, b_ub)
 
 
-def solve_lp(ip: IntegerProgram, *, time_limit: float | None = None
-             ) -> tuple[float, FloatArray | None, str]:
+def solve_lp(
+    ip: IntegerProgram, *, time_limit: float | None = None
+) -> tuple[float, FloatArray | None, str]:
     """The LP relaxation by HiGHS: ``(optimum, solution, status)``.
 
     The optimum is a valid lower bound only when HiGHS proves optimality;
@@ -131,11 +131,16 @@ def solve_lp(ip: IntegerProgram, *, time_limit: float | None = None
         options["time_limit"] = max(float(time_limit), 0.1)
     ub = np.where(np.isfinite(ip.ub), ip.ub, np.inf)
     # scipy-stubs list dense arrays only; HiGHS takes the sparse matrices as they are
-    res = linprog(ip.c, A_ub=ip.a_ub if ip.b_ub.size else None,  # type: ignore[call-overload]
-                  b_ub=ip.b_ub if ip.b_ub.size else None,
-                  A_eq=ip.a_eq if ip.b_eq.size else None,
-                  b_eq=ip.b_eq if ip.b_eq.size else None,
-                  bounds=np.column_stack([ip.lb, ub]), method="highs", options=options)
+    res = linprog(
+        ip.c,
+        A_ub=ip.a_ub if ip.b_ub.size else None,  # type: ignore[call-overload]
+        b_ub=ip.b_ub if ip.b_ub.size else None,
+        A_eq=ip.a_eq if ip.b_eq.size else None,
+        b_eq=ip.b_eq if ip.b_eq.size else None,
+        bounds=np.column_stack([ip.lb, ub]),
+        method="highs",
+        options=options,
+    )
     if res.status == 0:
         return float(res.fun), np.asarray(res.x, dtype=np.float64), "optimal"
     x = np.asarray(res.x, dtype=np.float64) if res.x is not None else None
@@ -145,8 +150,15 @@ def solve_lp(ip: IntegerProgram, *, time_limit: float | None = None
 class _Watcher(cp_model.CpSolverSolutionCallback):
     """Counts solutions, reports progress, stops at the gap limit."""
 
-    def __init__(self, scale: float, offset: float, bound: float, gap_limit: float,
-                 report: Callable[[Progress], None] | None, t0: float) -> None:
+    def __init__(
+        self,
+        scale: float,
+        offset: float,
+        bound: float,
+        gap_limit: float,
+        report: Callable[[Progress], None] | None,
+        t0: float,
+    ) -> None:
         super().__init__()
         self.scale = scale
         self.offset = offset
@@ -164,8 +176,11 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
             obj = self.objective_value / self.scale + self.offset
             self.best = min(self.best, obj)
             if self.report is not None:
-                self.report(Progress("cp-sat", time.perf_counter() - self.t0, self.best,
-                                     self.bound, self.count))
+                self.report(
+                    Progress(
+                        "cp-sat", time.perf_counter() - self.t0, self.best, self.bound, self.count
+                    )
+                )
             if math.isfinite(self.bound) and relative_gap(self.best, self.bound) <= self.gap_limit:
                 self.stop_search()
 
@@ -180,19 +195,31 @@ def _int_costs(c: FloatArray) -> tuple[IntArray, float]:
     return np.round(c * scale).astype(np.int64), scale
 
 
-def solve_cpsat(ip: IntegerProgram, *, hint: FloatArray | None, time_limit: float,
-                workers: int, seed: int, bound: float = -math.inf, gap_limit: float = 0.0,
-                report: Callable[[Progress], None] | None = None, t0: float | None = None,
-                log: bool = False, deterministic_limit: float | None = None,
-                offset: float = 0.0) -> SolveOutcome:
+def solve_cpsat(
+    ip: IntegerProgram,
+    *,
+    hint: FloatArray | None,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    bound: float = -math.inf,
+    gap_limit: float = 0.0,
+    report: Callable[[Progress], None] | None = None,
+    t0: float | None = None,
+    log: bool = False,
+    deterministic_limit: float | None = None,
+    offset: float = 0.0,
+) -> SolveOutcome:
     """Solve ``ip`` with CP-SAT within ``time_limit`` seconds on ``workers`` threads."""
     t0 = time.perf_counter() if t0 is None else t0
     model = cp_model.CpModel()
     lb = np.ceil(ip.lb - 1e-9).astype(np.int64)
     big = int(4e12)
     ub = np.where(np.isfinite(ip.ub), np.floor(ip.ub + 1e-9), big).astype(np.int64)
-    xs = [model.new_int_var(int(lo), int(hi), "") for lo, hi in zip(lb.tolist(), ub.tolist(),
-                                                                   strict=True)]
+    xs = [
+        model.new_int_var(int(lo), int(hi), "")
+        for lo, hi in zip(lb.tolist(), ub.tolist(), strict=True)
+    ]
     for a, b, sense in ((ip.a_eq, ip.b_eq, "eq"), (ip.a_ub, ip.b_ub, "ub")):
         if not b.size:
             continue
@@ -204,8 +231,9 @@ def solve_cpsat(ip: IntegerProgram, *, hint: FloatArray | None, time_limit: floa
         rhs = b.tolist()
         for r in range(b.size):
             lo_, hi_ = int(indptr[r]), int(indptr[r + 1])
-            expr = cp_model.LinearExpr.weighted_sum([xs[j] for j in indices[lo_:hi_].tolist()],
-                                                    coef[lo_:hi_].tolist())
+            expr = cp_model.LinearExpr.weighted_sum(
+                [xs[j] for j in indices[lo_:hi_].tolist()], coef[lo_:hi_].tolist()
+            )
             value = rhs[r]
             if sense == "eq":
                 model.add(expr == round(value))
@@ -213,12 +241,14 @@ def solve_cpsat(ip: IntegerProgram, *, hint: FloatArray | None, time_limit: floa
                 model.add(expr <= math.floor(value + 1e-9))
     cint, scale = _int_costs(ip.c)
     nz = np.flatnonzero(cint)
-    model.minimize(cp_model.LinearExpr.weighted_sum([xs[j] for j in nz.tolist()],
-                                                    cint[nz].tolist()))
+    model.minimize(
+        cp_model.LinearExpr.weighted_sum([xs[j] for j in nz.tolist()], cint[nz].tolist())
+    )
     if hint is not None:  # NaN: no hint for that variable
         known = np.flatnonzero(np.isfinite(hint))
-        for j, h in zip(known.tolist(), np.round(hint[known]).astype(np.int64).tolist(),
-                        strict=True):
+        for j, h in zip(
+            known.tolist(), np.round(hint[known]).astype(np.int64).tolist(), strict=True
+        ):
             model.add_hint(xs[j], h)
     solver = cp_model.CpSolver()
     remaining = max(time_limit - (time.perf_counter() - t0), 0.5)
@@ -233,8 +263,15 @@ def solve_cpsat(ip: IntegerProgram, *, hint: FloatArray | None, time_limit: floa
     name = solver.status_name(status).lower()
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         values = np.array([solver.value(v) for v in xs], dtype=np.float64)
-        return SolveOutcome(values, name, solver.objective_value / scale,
-                            solver.best_objective_bound / scale, solver.wall_time,
-                            watcher.count, {"scale": scale})
-    return SolveOutcome(np.zeros(ip.n), name, math.nan, math.nan, solver.wall_time, 0,
-                        {"scale": scale})
+        return SolveOutcome(
+            values,
+            name,
+            solver.objective_value / scale,
+            solver.best_objective_bound / scale,
+            solver.wall_time,
+            watcher.count,
+            {"scale": scale},
+        )
+    return SolveOutcome(
+        np.zeros(ip.n), name, math.nan, math.nan, solver.wall_time, 0, {"scale": scale}
+    )

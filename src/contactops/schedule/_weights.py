@@ -66,11 +66,15 @@ def _breakpoints(need: FloatArray) -> FloatArray:
     return np.asarray(np.minimum(grid[None, :], need[:, None]), dtype=np.float64)
 
 
-def short_segments(req: Requirement, costs: Costs, *,
-                   models: QueueModel | Sequence[QueueModel | None]
-                   | Mapping[str, QueueModel] | None = None,
-                   threshold: float | Mapping[str, float] = 20.0, shrinkage: float = 0.0,
-                   definition: str = DEFAULT_SL_DEFINITION) -> Segments:
+def short_segments(
+    req: Requirement,
+    costs: Costs,
+    *,
+    models: QueueModel | Sequence[QueueModel | None] | Mapping[str, QueueModel] | None = None,
+    threshold: float | Mapping[str, float] = 20.0,
+    shrinkage: float = 0.0,
+    definition: str = DEFAULT_SL_DEFINITION,
+) -> Segments:
     """Short-cost segments for every queue and interval of ``req``.
 
     ``threshold`` is the service-level threshold in seconds, one for all
@@ -80,30 +84,45 @@ def short_segments(req: Requirement, costs: Costs, *,
     per_hour = costs.short * req.interval / 3600.0
     n_q, horizon = len(req.queues), req.horizon
     if not 0.0 <= shrinkage < 1.0:
-        raise InvalidParameterError("shrinkage", shrinkage, "a share in [0, 1)",
-                                    "The share of scheduled agents not taking contacts.")
+        raise InvalidParameterError(
+            "shrinkage",
+            shrinkage,
+            "a share in [0, 1)",
+            "The share of scheduled agents not taking contacts.",
+        )
     per_queue: list[QueueModel | None]
     if models is None:
         per_queue = [None] * n_q
     elif isinstance(models, QueueModel):
         if n_q != 1:
-            raise InvalidParameterError("queue_model", repr(models), "one model per queue",
-                                        f"Give {{queue: model}} for {list(req.queues)}.")
+            raise InvalidParameterError(
+                "queue_model",
+                repr(models),
+                "one model per queue",
+                f"Give {{queue: model}} for {list(req.queues)}.",
+            )
         per_queue = [models]
     elif isinstance(models, Mapping):
         unknown = [k for k in models if k not in req.queues]
         if unknown:
-            raise InvalidParameterError("queue_model", unknown, "names of required queues",
-                                        f"Known queues: {list(req.queues)}.")
+            raise InvalidParameterError(
+                "queue_model",
+                unknown,
+                "names of required queues",
+                f"Known queues: {list(req.queues)}.",
+            )
         per_queue = [models.get(q) for q in req.queues]
     else:
         per_queue = list(models)
         if len(per_queue) != n_q:
-            raise InvalidParameterError("queue_model", f"{len(per_queue)} models",
-                                        f"one per queue ({n_q})", "Or give {queue: model}.")
+            raise InvalidParameterError(
+                "queue_model",
+                f"{len(per_queue)} models",
+                f"one per queue ({n_q})",
+                "Or give {queue: model}.",
+            )
     if all(m is None for m in per_queue):
-        return Segments(need[:, None].copy(), np.full((need.size, 1), per_hour),
-                        np.ones(need.size))
+        return Segments(need[:, None].copy(), np.full((need.size, 1), per_hour), np.ones(need.size))
     pts = _breakpoints(need)
     widths = np.diff(pts, axis=1)
     rel = np.ones_like(widths)
@@ -111,40 +130,62 @@ def short_segments(req: Requirement, costs: Costs, *,
         if model is None:
             continue
         rows = slice(q * horizon, (q + 1) * horizon)
-        rel[rows] = _relative_slopes(req, q, model, need[rows], pts[rows], widths[rows],
-                                     threshold, shrinkage, definition)
+        rel[rows] = _relative_slopes(
+            req, q, model, need[rows], pts[rows], widths[rows], threshold, shrinkage, definition
+        )
     rel = np.maximum(rel, costs.min_short_weight)
     rel = np.maximum.accumulate(rel, axis=1)  # convex: each further agent costs at least as much
     return Segments(widths, rel * per_hour, rel[:, 0].copy())
 
 
-def _relative_slopes(req: Requirement, q: int, model: QueueModel, n: FloatArray,
-                     pts: FloatArray, widths: FloatArray,
-                     threshold: float | Mapping[str, float], shrinkage: float,
-                     definition: str) -> FloatArray:
+def _relative_slopes(
+    req: Requirement,
+    q: int,
+    model: QueueModel,
+    n: FloatArray,
+    pts: FloatArray,
+    widths: FloatArray,
+    threshold: float | Mapping[str, float],
+    shrinkage: float,
+    definition: str,
+) -> FloatArray:
     """Lost within-threshold contacts per agent short, relative to the queue's average."""
     horizon = req.horizon
     name = req.queues[q]
-    rate = np.broadcast_to(np.asarray(getattr(model, "arrival_rate", np.nan), float),
-                           (horizon,))
+    rate = np.broadcast_to(np.asarray(getattr(model, "arrival_rate", np.nan), float), (horizon,))
     if not np.all(np.isfinite(rate)):
-        raise InvalidParameterError(f"queue_model[{name!r}]", repr(model),
-                                    "a model with an arrival_rate per interval",
-                                    "Use ErlangC, ErlangA or ErlangX.")
+        raise InvalidParameterError(
+            f"queue_model[{name!r}]",
+            repr(model),
+            "a model with an arrival_rate per interval",
+            "Use ErlangC, ErlangA or ErlangX.",
+        )
     thr = threshold.get(name, 20.0) if isinstance(threshold, Mapping) else threshold
     try:
-        sl = np.stack([np.broadcast_to(model.service_level(
-            (n - pts[:, j]) * (1.0 - shrinkage), thr, definition=definition), (horizon,))
-            for j in range(pts.shape[1])], axis=1)
+        sl = np.stack(
+            [
+                np.broadcast_to(
+                    model.service_level(
+                        (n - pts[:, j]) * (1.0 - shrinkage), thr, definition=definition
+                    ),
+                    (horizon,),
+                )
+                for j in range(pts.shape[1])
+            ],
+            axis=1,
+        )
     except ValueError as exc:
         raise InvalidParameterError(
-            f"queue_model[{name!r}]", repr(model),
+            f"queue_model[{name!r}]",
+            repr(model),
             f"arrays with one value per interval of the horizon ({horizon})",
-            "Build the model from the same days and intervals as the requirement.") from exc
+            "Build the model from the same days and intervals as the requirement.",
+        ) from exc
     loss = (rate * req.interval)[:, None] * (sl[:, :1] - sl)
     with np.errstate(invalid="ignore", divide="ignore"):
-        slopes = np.where(widths > 0, np.diff(loss, axis=1) / np.where(widths > 0, widths, 1.0),
-                          0.0)
+        slopes = np.where(
+            widths > 0, np.diff(loss, axis=1) / np.where(widths > 0, widths, 1.0), 0.0
+        )
     demand = n > 0
     mean = float(np.nanmean(slopes[demand, 0])) if demand.any() else 0.0
     if not mean > 0:

@@ -51,9 +51,12 @@ class BodyLimit:
         self.app = app
         self.limit = limit
 
-    async def __call__(self, scope: MutableMapping[str, Any],
-                       receive: Callable[[], Awaitable[Message]],
-                       send: Callable[[Message], Awaitable[None]]) -> None:
+    async def __call__(
+        self,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -89,13 +92,25 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Callable[[Message], Awaitable[None]]) -> None:
-        payload = json.dumps({
-            "detail": f"request body is larger than {self.limit} bytes",
-            "field": "body", "value": None, "rule": f"at most {self.limit} bytes",
-            "fix": "Send less (the limit is CONTACTOPS_MAX_BODY_BYTES)."}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(payload)).encode())]})
+        payload = json.dumps(
+            {
+                "detail": f"request body is larger than {self.limit} bytes",
+                "field": "body",
+                "value": None,
+                "rule": f"at most {self.limit} bytes",
+                "fix": "Send less (the limit is CONTACTOPS_MAX_BODY_BYTES).",
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})
 
 
@@ -103,8 +118,11 @@ def _safe(value: Any, depth: int = 0) -> Any:
     """``value`` as JSON a response can carry: lone surrogates escaped (``\\ud800``),
     non-finite floats as text, anything else ``repr``-ed (error bodies echo client input)."""
     if isinstance(value, str):
-        return value if bad_text(value) is None else (
-            value.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode())
+        return (
+            value
+            if bad_text(value) is None
+            else (value.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode())
+        )
     if isinstance(value, bool | int | None):
         return value
     if isinstance(value, float):
@@ -121,20 +139,23 @@ def _error(status_code: int, detail: str, **extra: Any) -> JSONResponse:
     ``errors`` for request validation)."""
     body = {"detail": detail, "field": None, "value": None, "rule": None, "fix": None}
     body.update(extra)
-    return JSONResponse(_safe(jsonable_encoder(body, custom_encoder={bytes: repr})),
-                        status_code=status_code)
+    return JSONResponse(
+        _safe(jsonable_encoder(body, custom_encoder={bytes: repr})), status_code=status_code
+    )
 
 
 def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidParameterError)
     async def _invalid(_r: Request, exc: InvalidParameterError) -> JSONResponse:
-        return _error(422, str(exc), field=exc.name, value=exc.value, rule=exc.rule,
-                      fix=exc.fix or None)
+        return _error(
+            422, str(exc), field=exc.name, value=exc.value, rule=exc.rule, fix=exc.fix or None
+        )
 
     @app.exception_handler(InvalidTransitionError)
     async def _transition(_r: Request, exc: InvalidTransitionError) -> JSONResponse:
-        return _error(409, str(exc), field="status", value=exc.state, rule=exc.rule,
-                      fix=exc.fix or None)
+        return _error(
+            409, str(exc), field="status", value=exc.state, rule=exc.rule, fix=exc.fix or None
+        )
 
     @app.exception_handler(UnknownCaseError)
     async def _unknown(_r: Request, exc: UnknownCaseError) -> JSONResponse:
@@ -142,24 +163,40 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(VersionConflictError)
     async def _conflict(_r: Request, exc: VersionConflictError) -> JSONResponse:
-        return _error(409, str(exc), field="expected_version", value=exc.expected,
-                      rule=f"equal to the case's version ({exc.actual})",
-                      fix="Read the case again and repeat your change.")
+        return _error(
+            409,
+            str(exc),
+            field="expected_version",
+            value=exc.expected,
+            rule=f"equal to the case's version ({exc.actual})",
+            fix="Read the case again and repeat your change.",
+        )
 
     @app.exception_handler(StaleDataError)
     async def _stale(_r: Request, _exc: StaleDataError) -> JSONResponse:
-        return _error(409, "the record was changed by another request at the same time; "
-                      "nothing of yours was saved", fix="Read it again and repeat the change.")
+        return _error(
+            409,
+            "the record was changed by another request at the same time; "
+            "nothing of yours was saved",
+            fix="Read it again and repeat the change.",
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         # a duplicate name or a race on one: the client's conflict, but logged, since a
         # broken foreign key would land here too
-        log.warning("%s %s conflicts with stored data: %s", request.method, request.url.path,
-                    str(exc.orig).splitlines()[0][:200] if exc.orig else exc)
-        return _error(409, "the change conflicts with stored data (a duplicate name or a "
-                      "concurrent change); nothing was saved",
-                      rule=str(exc.orig).splitlines()[0][:200] if exc.orig else None)
+        log.warning(
+            "%s %s conflicts with stored data: %s",
+            request.method,
+            request.url.path,
+            str(exc.orig).splitlines()[0][:200] if exc.orig else exc,
+        )
+        return _error(
+            409,
+            "the change conflicts with stored data (a duplicate name or a "
+            "concurrent change); nothing was saved",
+            rule=str(exc.orig).splitlines()[0][:200] if exc.orig else None,
+        )
 
     @app.exception_handler(ContactopsError)
     async def _other(_r: Request, exc: ContactopsError) -> JSONResponse:
@@ -181,34 +218,55 @@ def _install_handlers(app: FastAPI) -> None:
         value = first.get("input")
         if isinstance(value, bytes | bytearray):
             value = value[:200].decode("utf-8", "replace")
-        return _error(422, "; ".join(parts) or "invalid request",
-                      field=".".join(str(x) for x in first.get("loc", ())) or None,
-                      value=value if isinstance(value, str | int | float | bool | None)
-                      else repr(value)[:200],
-                      rule=first.get("msg"),
-                      fix="Check the request against the OpenAPI schema at /openapi.json.",
-                      errors=[{"loc": [str(x) for x in e.get("loc", ())], "msg": e.get("msg"),
-                               "type": e.get("type")} for e in errors[:20]])
+        return _error(
+            422,
+            "; ".join(parts) or "invalid request",
+            field=".".join(str(x) for x in first.get("loc", ())) or None,
+            value=value
+            if isinstance(value, str | int | float | bool | None)
+            else repr(value)[:200],
+            rule=first.get("msg"),
+            fix="Check the request against the OpenAPI schema at /openapi.json.",
+            errors=[
+                {
+                    "loc": [str(x) for x in e.get("loc", ())],
+                    "msg": e.get("msg"),
+                    "type": e.get("type"),
+                }
+                for e in errors[:20]
+            ],
+        )
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError) -> JSONResponse:
         # The database refused a value the request carried (out of range, not storable):
         # the client's value, so 422, but also a gap in the request schemas: logged loudly.
-        log.error("the database refused a value of %s %s (the request schemas should have): "
-                  "%s", request.method, request.url.path, exc.orig, exc_info=exc)
-        return _error(422, "a value of the request does not fit the database; nothing was "
-                      "saved", rule=str(exc.orig).splitlines()[0][:200] if exc.orig else None,
-                      fix="Check lengths and ranges against the OpenAPI schema at "
-                      "/openapi.json.")
+        log.error(
+            "the database refused a value of %s %s (the request schemas should have): %s",
+            request.method,
+            request.url.path,
+            exc.orig,
+            exc_info=exc,
+        )
+        return _error(
+            422,
+            "a value of the request does not fit the database; nothing was saved",
+            rule=str(exc.orig).splitlines()[0][:200] if exc.orig else None,
+            fix="Check lengths and ranges against the OpenAPI schema at /openapi.json.",
+        )
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         # A server bug: 500 with the usual body and an id to find the traceback in the log.
         incident = uuid.uuid4().hex[:12]
-        log.error("incident %s: %s %s failed", incident, request.method, request.url.path,
-                  exc_info=exc)
-        return _error(500, f"internal error (incident {incident}); it is logged, and not "
-                      "your request's fault", fix="Retry later or report the incident id.")
+        log.error(
+            "incident %s: %s %s failed", incident, request.method, request.url.path, exc_info=exc
+        )
+        return _error(
+            500,
+            f"internal error (incident {incident}); it is logged, and not your request's fault",
+            fix="Retry later or report the incident id.",
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -225,28 +283,67 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 def _allowed(request: Request) -> set[str]:
     """The methods some route takes at the request's path (asked the way the router does)."""
-    return {method for method in _METHODS
-            if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
-                   for route in request.app.router.routes)}
+    return {
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    }
 
 
 _CASE = "/api/v1/cases/{case_id}"
 _LINKS: tuple[tuple[str, str, str, str, tuple[tuple[str, str], ...]], ...] = (
     # (method, path, status) of the operation that creates a resource, the path parameter
     # and the response field that names it, then the operations that take it
-    ("post", "/api/v1/cases", "201", "case_id",
-     (("get", _CASE), ("patch", _CASE), ("post", _CASE + "/transitions"),
-      ("post", _CASE + "/handoffs"), ("get", _CASE + "/handoffs"),
-      ("post", _CASE + "/disputes"), ("get", _CASE + "/events"))),
-    ("post", "/api/v1/users", "201", "user_id",
-     (("get", "/api/v1/users/{user_id}"), ("patch", "/api/v1/users/{user_id}"),
-      ("delete", "/api/v1/users/{user_id}/tokens"))),
-    ("post", "/api/v1/calendars", "201", "name",
-     (("get", "/api/v1/calendars/{name}"), ("patch", "/api/v1/calendars/{name}"))),
-    ("post", "/api/v1/policies", "201", "name",
-     (("get", "/api/v1/policies/{name}"), ("patch", "/api/v1/policies/{name}"))),
-    ("post", "/api/v1/departments", "201", "name",
-     (("get", "/api/v1/departments/{name}"), ("patch", "/api/v1/departments/{name}"))),
+    (
+        "post",
+        "/api/v1/cases",
+        "201",
+        "case_id",
+        (
+            ("get", _CASE),
+            ("patch", _CASE),
+            ("post", _CASE + "/transitions"),
+            ("post", _CASE + "/handoffs"),
+            ("get", _CASE + "/handoffs"),
+            ("post", _CASE + "/disputes"),
+            ("get", _CASE + "/events"),
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/users",
+        "201",
+        "user_id",
+        (
+            ("get", "/api/v1/users/{user_id}"),
+            ("patch", "/api/v1/users/{user_id}"),
+            ("delete", "/api/v1/users/{user_id}/tokens"),
+        ),
+    ),
+    (
+        "post",
+        "/api/v1/calendars",
+        "201",
+        "name",
+        (("get", "/api/v1/calendars/{name}"), ("patch", "/api/v1/calendars/{name}")),
+    ),
+    (
+        "post",
+        "/api/v1/policies",
+        "201",
+        "name",
+        (("get", "/api/v1/policies/{name}"), ("patch", "/api/v1/policies/{name}")),
+    ),
+    (
+        "post",
+        "/api/v1/departments",
+        "201",
+        "name",
+        (("get", "/api/v1/departments/{name}"), ("patch", "/api/v1/departments/{name}")),
+    ),
 )
 """OpenAPI links from each create to the operations on what it created (clients and
 schemathesis' stateful tests follow them)."""
@@ -263,8 +360,10 @@ def _add_links(spec: dict[str, Any]) -> dict[str, Any]:
             operation = paths[target_path][target_method]
             function = operation["operationId"].split("_api_v1_")[0]  # the route's function
             name = "".join(w.capitalize() for w in function.split("_"))
-            links[name] = {"operationId": operation["operationId"],
-                           "parameters": {parameter: f"$response.body#/{field}"}}
+            links[name] = {
+                "operationId": operation["operationId"],
+                "parameters": {parameter: f"$response.body#/{field}"},
+            }
     return spec
 
 
@@ -323,16 +422,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "requests only. Users see and change the cases of the departments they belong "
             "to; superusers see all. Bodies are strict JSON in UTF-8, nested at most 32 "
             "levels, without NaN; no text may hold U+0000 or a lone surrogate; ids are at "
-            "most 2147483647. Errors are JSON with detail, field, value, rule and fix."),
-        lifespan=lifespan, docs_url=None, redoc_url=None)
+            "most 2147483647. Errors are JSON with detail, field, value, rule and fix."
+        ),
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.context = context
     app.state.engine = engine
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _add_links(get_openapi(
-                title=app.title, version=app.version, description=app.description,
-                routes=app.routes))
+            app.openapi_schema = _add_links(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -364,7 +472,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             except StarletteHTTPException:
                 return RedirectResponse("/login", status_code=303)
         html = page("board.html").replace(
-            "{{REFRESH_MS}}", str(int(settings.board_refresh_seconds * 1000)))
+            "{{REFRESH_MS}}", str(int(settings.board_refresh_seconds * 1000))
+        )
         return HTMLResponse(html)
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -15,8 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-__all__ = ["MIGRATIONS", "WRITE_INTENT", "alembic_config", "make_engine", "make_sessionmaker",
-           "migrate"]
+__all__ = [
+    "MIGRATIONS",
+    "WRITE_INTENT",
+    "alembic_config",
+    "make_engine",
+    "make_sessionmaker",
+    "migrate",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -37,8 +43,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     changed.
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               **kwargs)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+        )
         writers = threading.Lock()
 
         @event.listens_for(engine, "connect")

@@ -23,17 +23,26 @@ if TYPE_CHECKING:
     from contactops.service._settings import Settings
     from contactops.service._store import CaseStore
 
-__all__ = ["BEARER", "COOKIE", "AppContext", "Principal", "get_context", "get_principal",
-           "get_session"]
+__all__ = [
+    "BEARER",
+    "COOKIE",
+    "AppContext",
+    "Principal",
+    "get_context",
+    "get_principal",
+    "get_session",
+]
 
 COOKIE = "contactops_token"
 READS = frozenset({"GET", "HEAD"})
 """The methods the board's cookie authenticates; every other method needs the header."""
 BEARER = HTTPBearer(
-    auto_error=False, scheme_name="bearer",
+    auto_error=False,
+    scheme_name="bearer",
     description="`Authorization: Bearer <token>` (the scheme name in any case, RFC 7235); "
     "tokens from POST /api/v1/login/access-token. The board's sign-in cookie also "
-    "authenticates GET requests, never writes.")
+    "authenticates GET requests, never writes.",
+)
 ROLE_RANK = {"agent": 1, "lead": 2, "admin": 3}
 
 
@@ -103,8 +112,9 @@ class Principal:
 
 
 def _unauthorized(message: str) -> HTTPException:
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, message,
-                         headers={"WWW-Authenticate": "Bearer"})
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 def request_token(request: Request) -> str | None:
@@ -125,18 +135,21 @@ def request_token(request: Request) -> str | None:
     if header is not None:
         scheme, _, value = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
-            raise _unauthorized("Authorization must be 'Bearer <token>'. Get a token from "
-                                "POST /api/v1/login/access-token.")
+            raise _unauthorized(
+                "Authorization must be 'Bearer <token>'. Get a token from "
+                "POST /api/v1/login/access-token."
+            )
         return value.strip()
     if request.method in READS:
         return request.cookies.get(COOKIE) or None
     return None
 
 
-def get_principal(request: Request,
-                  session: Annotated[Session, Depends(get_session)],
-                  _bearer: Annotated[HTTPAuthorizationCredentials | None,
-                                     Security(BEARER)] = None) -> Principal:
+def get_principal(
+    request: Request,
+    session: Annotated[Session, Depends(get_session)],
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+) -> Principal:
     """The user behind the request's token (see :func:`request_token` for the rule);
     401 for no token, an unknown, expired or revoked one, or a deactivated user."""
     token = request_token(request)
@@ -145,12 +158,15 @@ def get_principal(request: Request,
         raise _unauthorized(
             "Not authenticated: send 'Authorization: Bearer <token>' "
             "(POST /api/v1/login/access-token gives one)."
-            + (" The sign-in cookie authenticates GET requests only, never a change."
-               if cookie_only else ""))
+            + (
+                " The sign-in cookie authenticates GET requests only, never a change."
+                if cookie_only
+                else ""
+            )
+        )
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None or row.expires_at <= datetime.now(UTC):
-        raise _unauthorized("The token is unknown, expired or revoked. Log in again for a "
-                            "new one.")
+        raise _unauthorized("The token is unknown, expired or revoked. Log in again for a new one.")
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise _unauthorized("The token's user is deactivated.")

@@ -54,8 +54,9 @@ _DEPTH_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 class BodyRefused(ValueError):  # noqa: N818 - a refusal, named for what the client reads
     """A request body that is not strict JSON, or holds text the service cannot store."""
 
-    def __init__(self, kind: str, message: str, loc: tuple[str | int, ...] = (),
-                 value: Any = None) -> None:
+    def __init__(
+        self, kind: str, message: str, loc: tuple[str | int, ...] = (), value: Any = None
+    ) -> None:
         super().__init__(message)
         self.kind, self.message, self.loc, self.value = kind, message, loc, value
 
@@ -65,8 +66,12 @@ class BodyRefused(ValueError):  # noqa: N818 - a refusal, named for what the cli
 
     def as_error(self) -> dict[str, Any]:
         """One entry of a :class:`RequestValidationError`."""
-        return {"type": self.kind, "loc": ("body", *self.loc), "msg": self.message,
-                "input": self.value}
+        return {
+            "type": self.kind,
+            "loc": ("body", *self.loc),
+            "msg": self.message,
+            "input": self.value,
+        }
 
 
 def bad_text(text: str) -> str | None:
@@ -76,8 +81,10 @@ def bad_text(text: str) -> str | None:
         return None
     if match.group() == "\x00":
         return "text must not contain the NUL character (U+0000)"
-    return (f"text must be valid Unicode; it holds a lone surrogate "
-            f"(\\u{ord(match.group()):04x}) at position {match.start()}")
+    return (
+        f"text must be valid Unicode; it holds a lone surrogate "
+        f"(\\u{ord(match.group()):04x}) at position {match.start()}"
+    )
 
 
 def _constant(name: str) -> Any:
@@ -93,8 +100,9 @@ def _float(text: str) -> float:
 
 def _int(text: str) -> int:
     if len(text.lstrip("-")) > _MAX_INT_DIGITS:
-        raise BodyRefused("json_invalid",
-                          f"an integer of {len(text)} digits is too large; no field takes one")
+        raise BodyRefused(
+            "json_invalid", f"an integer of {len(text)} digits is too large; no field takes one"
+        )
     return int(text)
 
 
@@ -105,9 +113,11 @@ def _check_depth(text: str) -> None:
         if bracket in "[{":
             depth += 1
             if depth > MAX_JSON_DEPTH:
-                raise BodyRefused("json_too_deep",
-                                  f"JSON nested deeper than {MAX_JSON_DEPTH} levels "
-                                  f"(at character {match.start()}); no field needs that")
+                raise BodyRefused(
+                    "json_too_deep",
+                    f"JSON nested deeper than {MAX_JSON_DEPTH} levels "
+                    f"(at character {match.start()}); no field needs that",
+                )
         elif bracket in "]}":
             depth -= 1
 
@@ -139,15 +149,19 @@ def strict_json(body: bytes) -> Any:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BodyRefused("json_invalid",
-                          f"the body is not valid UTF-8 (byte 0x{body[exc.start]:02x} at "
-                          f"position {exc.start}); send JSON encoded as UTF-8") from None
+        raise BodyRefused(
+            "json_invalid",
+            f"the body is not valid UTF-8 (byte 0x{body[exc.start]:02x} at "
+            f"position {exc.start}); send JSON encoded as UTF-8",
+        ) from None
     _check_depth(text)
     try:
         value = json.loads(text, parse_constant=_constant, parse_float=_float, parse_int=_int)
     except json.JSONDecodeError as exc:
-        raise BodyRefused("json_invalid", f"the body is not valid JSON: {exc.msg} (line "
-                          f"{exc.lineno}, column {exc.colno})") from None
+        raise BodyRefused(
+            "json_invalid",
+            f"the body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+        ) from None
     except RecursionError:  # the bracket count above makes this unreachable; kept as a net
         raise BodyRefused("json_too_deep", "JSON nested too deeply") from None
     _check_text(value, ())
@@ -170,26 +184,36 @@ def _refuse(errors: list[dict[str, Any]]) -> RequestValidationError:
     return RequestValidationError(errors)
 
 
-async def check_request(request: Request, *, takes_body: bool = True,
-                        query: frozenset[str] | None = None) -> None:
+async def check_request(
+    request: Request, *, takes_body: bool = True, query: frozenset[str] | None = None
+) -> None:
     """Refuse (with :class:`RequestValidationError`) what this module rules out, before
     FastAPI parses the request (the body only for routes that take one; query parameters
     not in ``query``, when given, as unknown, like unknown body fields)."""
     for name, value in request.path_params.items():
         reason = bad_text(value) if isinstance(value, str) else None
         if reason is not None:
-            raise _refuse([{"type": "string_invalid", "loc": ("path", name), "msg": reason,
-                            "input": value}])
+            raise _refuse(
+                [{"type": "string_invalid", "loc": ("path", name), "msg": reason, "input": value}]
+            )
     for name, value in request.query_params.multi_items():
         reason = bad_text(name) or bad_text(value)
         if reason is not None:
-            raise _refuse([{"type": "string_invalid", "loc": ("query", name), "msg": reason,
-                            "input": value}])
+            raise _refuse(
+                [{"type": "string_invalid", "loc": ("query", name), "msg": reason, "input": value}]
+            )
         if query is not None and name not in query:
             takes = ", ".join(sorted(query)) or "none"
-            raise _refuse([{"type": "extra_forbidden", "loc": ("query", name),
-                            "msg": f"unknown query parameter (this operation takes: {takes})",
-                            "input": value}])
+            raise _refuse(
+                [
+                    {
+                        "type": "extra_forbidden",
+                        "loc": ("query", name),
+                        "msg": f"unknown query parameter (this operation takes: {takes})",
+                        "input": value,
+                    }
+                ]
+            )
     if not takes_body:
         return
     body = await request.body()

@@ -50,8 +50,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None,
-                             dialect: Any) -> datetime | None:  # noqa: ARG002 - SQLAlchemy API
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:  # noqa: ARG002 - SQLAlchemy API
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -78,7 +77,8 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     memberships: Mapped[list[Membership]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
 
 
 class ApiToken(Base):
@@ -179,11 +179,11 @@ class CaseRow(Base):
     evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     next_seq: Mapped[int] = mapped_column(Integer, default=1)
-    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True,
-                                                           index=True)
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     clocks: Mapped[list[ClockRow]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="ClockRow.clock_no")
+        cascade="all, delete-orphan", lazy="selectin", order_by="ClockRow.clock_no"
+    )
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's idiom
 
 
@@ -191,8 +191,9 @@ class ClockRow(Base):
     """One SLA clock of a case."""
 
     __tablename__ = "sla_clocks"
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
     clock_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     department: Mapped[str] = mapped_column(String(64))

@@ -151,10 +151,12 @@ class CalendarCreate(_In):
     timezone: str = Field(default="UTC", max_length=64)
     hours: str | dict[str, str] = Field(
         default="mon-fri 09:00-17:00",
-        description='"mon-fri 09:00-17:00; sat 10:00-14:00", "24x7", or {"mon-fri": "09:00-17:00"}')
+        description='"mon-fri 09:00-17:00; sat 10:00-14:00", "24x7", or {"mon-fri": "09:00-17:00"}',
+    )
     holidays: list[date] = Field(default_factory=list, max_length=1000)
-    country: str | None = Field(default=None, max_length=8,
-                                description="public holidays of this ISO country code")
+    country: str | None = Field(
+        default=None, max_length=8, description="public holidays of this ISO country code"
+    )
     subdivision: str | None = Field(default=None, max_length=16)
 
 
@@ -167,13 +169,17 @@ class CalendarUpdate(_In):
     cannot be null, ``country`` and ``subdivision`` can)."""
 
     # None is only the "left out" default, never a value a client may send: not in the schema
-    timezone: str | SkipJsonSchema[None] = Field(default=None, max_length=64,
-                                                 json_schema_extra=_no_default)
+    timezone: str | SkipJsonSchema[None] = Field(
+        default=None, max_length=64, json_schema_extra=_no_default
+    )
     hours: str | dict[str, str] | SkipJsonSchema[None] = Field(
-        default=None, description=CalendarCreate.model_fields["hours"].description,
-        json_schema_extra=_no_default)
-    holidays: list[date] | SkipJsonSchema[None] = Field(default=None, max_length=1000,
-                                                        json_schema_extra=_no_default)
+        default=None,
+        description=CalendarCreate.model_fields["hours"].description,
+        json_schema_extra=_no_default,
+    )
+    holidays: list[date] | SkipJsonSchema[None] = Field(
+        default=None, max_length=1000, json_schema_extra=_no_default
+    )
     country: str | None = Field(default=None, max_length=8)
     subdivision: str | None = Field(default=None, max_length=16)
 
@@ -215,7 +221,8 @@ class StepIn(_In):
     action: Literal["warn", "notify_lead", "raise_priority", "reassign"]
     to: str | None = Field(default=None, min_length=1, max_length=64)
     clocks: list[Literal["response", "resolution", "case"]] = Field(
-        default_factory=lambda: ["response", "resolution", "case"], min_length=1)
+        default_factory=lambda: ["response", "resolution", "case"], min_length=1
+    )
 
 
 class PolicyCreate(_In):
@@ -288,8 +295,7 @@ class RoutingConfig(_In):
     end-to-end case policy."""
 
     routes: dict[str, str] = Field(default_factory=dict)
-    priority_matrix: list[MatrixRow] | None = Field(default=None, min_length=1,
-                                                    max_length=100)
+    priority_matrix: list[MatrixRow] | None = Field(default=None, min_length=1, max_length=100)
     case_policy: str | None = Field(default=None, max_length=64)
 
 
@@ -329,8 +335,7 @@ class CaseUpdate(_In):
 class TransitionIn(_In):
     """A state change of a case."""
 
-    action: Literal["respond", "wait_on_customer", "customer_replied", "resolve", "reopen",
-                    "close"]
+    action: Literal["respond", "wait_on_customer", "customer_replied", "resolve", "reopen", "close"]
     note: str | None = Field(default=None, max_length=2000)
     expected_version: int | None = Field(default=None, ge=1, le=MAX_ID)
 

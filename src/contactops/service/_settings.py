@@ -51,9 +51,12 @@ class Settings:
 
     def __post_init__(self) -> None:
         if not (0 < self.token_hours <= MAX_TOKEN_HOURS):  # also refuses NaN
-            raise InvalidParameterError("token_hours", self.token_hours,
-                                        f"more than 0 and at most {MAX_TOKEN_HOURS:g} hours",
-                                        "Set CONTACTOPS_TOKEN_HOURS, e.g. 12.")
+            raise InvalidParameterError(
+                "token_hours",
+                self.token_hours,
+                f"more than 0 and at most {MAX_TOKEN_HOURS:g} hours",
+                "Set CONTACTOPS_TOKEN_HOURS, e.g. 12.",
+            )
 
     @property
     def token_days(self) -> float:
@@ -71,18 +74,22 @@ class Settings:
                 continue
             kind = type(getattr(cls(), f.name))
             try:
-                values[f.name] = (raw.lower() in {"1", "true", "yes"} if kind is bool
-                                  else kind(raw))
+                values[f.name] = raw.lower() in {"1", "true", "yes"} if kind is bool else kind(raw)
             except ValueError:
-                raise InvalidParameterError(f"CONTACTOPS_{f.name.upper()}", raw,
-                                            f"a {kind.__name__}") from None
+                raise InvalidParameterError(
+                    f"CONTACTOPS_{f.name.upper()}", raw, f"a {kind.__name__}"
+                ) from None
         legacy = env.get("CONTACTOPS_TOKEN_DAYS")  # the setting's name before token_hours
         if legacy is not None and "token_hours" not in values:
             try:
                 values["token_hours"] = float(legacy) * 24
             except ValueError:
-                raise InvalidParameterError("CONTACTOPS_TOKEN_DAYS", legacy, "a number of "
-                                            "days", "Prefer CONTACTOPS_TOKEN_HOURS.") from None
+                raise InvalidParameterError(
+                    "CONTACTOPS_TOKEN_DAYS",
+                    legacy,
+                    "a number of days",
+                    "Prefer CONTACTOPS_TOKEN_HOURS.",
+                ) from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
@@ -92,5 +99,5 @@ class Settings:
         url = self.database_url
         for prefix in ("postgresql://", "postgres://"):
             if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix):]
+                return "postgresql+psycopg://" + url[len(prefix) :]
         return url

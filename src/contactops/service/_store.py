@@ -80,14 +80,24 @@ class VersionConflictError(ContactopsError):
         self.case_id, self.expected, self.actual = case_id, expected, actual
         super().__init__(
             f"case {case_id} is at version {actual}, not the expected_version {expected}: "
-            "someone changed it since you read it. Read it again and repeat your change.")
+            "someone changed it since you read it. Read it again and repeat your change."
+        )
 
 
-def audit(session: Session, actor: str, action: str, entity: str, entity_id: object,
-          **detail: Any) -> None:
+def audit(
+    session: Session, actor: str, action: str, entity: str, entity_id: object, **detail: Any
+) -> None:
     """Append an audit entry (flushed with the caller's transaction)."""
-    session.add(AuditEntry(at=datetime.now(UTC), actor=actor, action=action, entity=entity,
-                           entity_id=str(entity_id), detail=_jsonable(detail)))
+    session.add(
+        AuditEntry(
+            at=datetime.now(UTC),
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=str(entity_id),
+            detail=_jsonable(detail),
+        )
+    )
 
 
 def _jsonable(value: Any) -> Any:
@@ -127,14 +137,14 @@ def set_config_value(session: Session, key: str, value: Any) -> None:
 
 def calendar_of(row: CalendarRow) -> BusinessCalendar:
     """The domain calendar of a row."""
-    return BusinessCalendar(row.timezone, row.hours, tuple(row.holidays or ()), row.country,
-                            row.subdivision)
+    return BusinessCalendar(
+        row.timezone, row.hours, tuple(row.holidays or ()), row.country, row.subdivision
+    )
 
 
 def policy_of(row: PolicyRow) -> SlaPolicy:
     """The domain policy of a row."""
-    return SlaPolicy.from_dict({"name": row.name, "targets": row.targets,
-                                "ladder": row.ladder})
+    return SlaPolicy.from_dict({"name": row.name, "targets": row.targets, "ladder": row.ladder})
 
 
 class CaseStore:
@@ -160,14 +170,22 @@ class CaseStore:
         departments = {}
         exceptions = None
         for row in session.scalars(select(DepartmentRow)):
-            dept = Department(row.name, calendar_of(row.calendar), policy_of(row.policy),
-                              row.lead, tuple(row.stages or ()))
+            dept = Department(
+                row.name,
+                calendar_of(row.calendar),
+                policy_of(row.policy),
+                row.lead,
+                tuple(row.stages or ()),
+            )
             if row.name == EXCEPTIONS:
                 exceptions = dept
             else:
                 departments[row.name] = dept
-        routes = {k: v for k, v in (_config_value(session, "routes", {}) or {}).items()
-                  if v in departments or any(v in d.stages for d in departments.values())}
+        routes = {
+            k: v
+            for k, v in (_config_value(session, "routes", {}) or {}).items()
+            if v in departments or any(v in d.stages for d in departments.values())
+        }
         rows = _config_value(session, "priority_matrix")
         matrix = PriorityMatrix.from_rows(rows) if rows else PriorityMatrix.itil()
         case_policy = None
@@ -184,27 +202,68 @@ class CaseStore:
     @staticmethod
     def to_domain(row: CaseRow) -> Case:
         """The domain case of a row (history not loaded: the engine only appends)."""
-        clocks = [SlaClock(id=c.clock_no, kind=c.kind, department=c.department, stage=c.stage,
-                           target_s=c.target_s, started_at=c.started_at,
-                           handoff_from=c.handoff_from, elapsed_s=c.elapsed_s,
-                           running_since=c.running_since, state=c.state,
-                           stopped_at=c.stopped_at, outcome=c.outcome,
-                           breached_at=c.breached_at, fired=list(c.fired or ()),
-                           next_check_at=c.next_check_at) for c in row.clocks]
-        return Case(id=str(row.id), title=row.title, category=row.category, tier=row.tier,
-                    impact=row.impact, urgency=row.urgency, priority=row.priority,
-                    department=row.department, stage=row.stage, opened_at=row.opened_at,
-                    updated_at=row.updated_at, evaluated_at=row.evaluated_at,
-                    status=row.status, assignee=row.assignee,
-                    exception_reason=row.exception_reason, resolved_at=row.resolved_at,
-                    clocks=clocks, next_seq=row.next_seq)
+        clocks = [
+            SlaClock(
+                id=c.clock_no,
+                kind=c.kind,
+                department=c.department,
+                stage=c.stage,
+                target_s=c.target_s,
+                started_at=c.started_at,
+                handoff_from=c.handoff_from,
+                elapsed_s=c.elapsed_s,
+                running_since=c.running_since,
+                state=c.state,
+                stopped_at=c.stopped_at,
+                outcome=c.outcome,
+                breached_at=c.breached_at,
+                fired=list(c.fired or ()),
+                next_check_at=c.next_check_at,
+            )
+            for c in row.clocks
+        ]
+        return Case(
+            id=str(row.id),
+            title=row.title,
+            category=row.category,
+            tier=row.tier,
+            impact=row.impact,
+            urgency=row.urgency,
+            priority=row.priority,
+            department=row.department,
+            stage=row.stage,
+            opened_at=row.opened_at,
+            updated_at=row.updated_at,
+            evaluated_at=row.evaluated_at,
+            status=row.status,
+            assignee=row.assignee,
+            exception_reason=row.exception_reason,
+            resolved_at=row.resolved_at,
+            clocks=clocks,
+            next_seq=row.next_seq,
+        )
 
     @staticmethod
     def write(session: Session, row: CaseRow, case: Case, events: list[CaseEvent]) -> None:
         """Copy the domain case onto its row and clocks, and insert its new events."""
-        for name in ("title", "category", "tier", "impact", "urgency", "priority",
-                     "department", "stage", "status", "assignee", "exception_reason",
-                     "opened_at", "updated_at", "evaluated_at", "resolved_at", "next_seq"):
+        for name in (
+            "title",
+            "category",
+            "tier",
+            "impact",
+            "urgency",
+            "priority",
+            "department",
+            "stage",
+            "status",
+            "assignee",
+            "exception_reason",
+            "opened_at",
+            "updated_at",
+            "evaluated_at",
+            "resolved_at",
+            "next_seq",
+        ):
             value = getattr(case, name)
             if getattr(row, name) != value:
                 setattr(row, name, value)
@@ -214,9 +273,21 @@ class CaseStore:
             if target is None:
                 target = ClockRow(clock_no=clock.id)
                 row.clocks.append(target)
-            for name in ("kind", "department", "stage", "target_s", "started_at",
-                         "handoff_from", "elapsed_s", "running_since", "state", "stopped_at",
-                         "outcome", "breached_at", "next_check_at"):
+            for name in (
+                "kind",
+                "department",
+                "stage",
+                "target_s",
+                "started_at",
+                "handoff_from",
+                "elapsed_s",
+                "running_since",
+                "state",
+                "stopped_at",
+                "outcome",
+                "breached_at",
+                "next_check_at",
+            ):
                 value = getattr(clock, name)
                 if getattr(target, name, None) != value:
                     setattr(target, name, value)
@@ -227,17 +298,32 @@ class CaseStore:
         if row.id is None:
             session.flush()
         for event in events:
-            session.add(CaseEventRow(case_id=row.id, seq=event.seq, at=event.at,
-                                     recorded_at=datetime.now(UTC), actor=event.actor,
-                                     kind=event.kind, data=_jsonable(dict(event.data))))
+            session.add(
+                CaseEventRow(
+                    case_id=row.id,
+                    seq=event.seq,
+                    at=event.at,
+                    recorded_at=datetime.now(UTC),
+                    actor=event.actor,
+                    kind=event.kind,
+                    data=_jsonable(dict(event.data)),
+                )
+            )
             if event.kind in ("handoff", "stage_changed"):
                 d = event.data
-                session.add(HandoffRow(
-                    case_id=row.id, event_seq=event.seq, at=event.at, actor=event.actor,
-                    from_department=d.get("from_department", d.get("department")),
-                    to_department=d.get("to_department", d.get("department")),
-                    from_stage=d["from_stage"], to_stage=d["to_stage"],
-                    reason=d.get("reason")))
+                session.add(
+                    HandoffRow(
+                        case_id=row.id,
+                        event_seq=event.seq,
+                        at=event.at,
+                        actor=event.actor,
+                        from_department=d.get("from_department", d.get("department")),
+                        to_department=d.get("to_department", d.get("department")),
+                        from_stage=d["from_stage"],
+                        to_stage=d["to_stage"],
+                        reason=d.get("reason"),
+                    )
+                )
 
     def load(self, session: Session, case_id: int, *, lock: bool) -> CaseRow:
         """The case row (row-locked on PostgreSQL when ``lock``)."""
@@ -249,24 +335,49 @@ class CaseStore:
             raise UnknownCaseError(str(case_id))
         return row
 
-    def create(self, session: Session, actor: str, at: datetime,
-               **fields: Any) -> tuple[CaseRow, Case]:
+    def create(
+        self, session: Session, actor: str, at: datetime, **fields: Any
+    ) -> tuple[CaseRow, Case]:
         """Open a case in one transaction step (the caller commits)."""
         engine = self.engine(session)
-        row = CaseRow(title="", impact="", urgency="", priority=0, department="", stage="",
-                      status="open", opened_at=at, updated_at=at, evaluated_at=at)
+        row = CaseRow(
+            title="",
+            impact="",
+            urgency="",
+            priority=0,
+            department="",
+            stage="",
+            status="open",
+            opened_at=at,
+            updated_at=at,
+            evaluated_at=at,
+        )
         session.add(row)
         session.flush()
         case = engine.open_case(str(row.id), at=at, actor=actor, **fields)
         self.write(session, row, case, case.events)
-        audit(session, actor, "case.open", "case", row.id, department=case.department,
-              priority=case.priority, title=case.title)
+        audit(
+            session,
+            actor,
+            "case.open",
+            "case",
+            row.id,
+            department=case.department,
+            priority=case.priority,
+            title=case.title,
+        )
         return row, case
 
-    def apply(self, session: Session, case_id: int, actor: str, action: str,
-              change: Callable[[CaseEngine, Case], list[CaseEvent]],
-              expected_version: int | None = None,
-              check: Callable[[CaseRow], None] | None = None) -> tuple[CaseRow, list[CaseEvent]]:
+    def apply(
+        self,
+        session: Session,
+        case_id: int,
+        actor: str,
+        action: str,
+        change: Callable[[CaseEngine, Case], list[CaseEvent]],
+        expected_version: int | None = None,
+        check: Callable[[CaseRow], None] | None = None,
+    ) -> tuple[CaseRow, list[CaseEvent]]:
         """Load, check, change through the engine, write (the caller commits)."""
         row = self.load(session, case_id, lock=True)
         if check is not None:
@@ -277,14 +388,25 @@ class CaseStore:
         case = self.to_domain(row)
         events = change(engine, case)
         self.write(session, row, case, events)
-        audit(session, actor, action, "case", row.id,
-              events=[e.kind for e in events], version_before=row.version)
+        audit(
+            session,
+            actor,
+            action,
+            "case",
+            row.id,
+            events=[e.kind for e in events],
+            version_before=row.version,
+        )
         session.flush()
         return row, events
 
 
-def tick_all(sessions: sessionmaker[Session], store: CaseStore,
-             now: datetime | None = None, limit: int = 10_000) -> dict[str, int]:
+def tick_all(
+    sessions: sessionmaker[Session],
+    store: CaseStore,
+    now: datetime | None = None,
+    limit: int = 10_000,
+) -> dict[str, int]:
     """Run the SLA clocks of every case with something due by ``now``.
 
     Idempotent: a second run at the same ``now`` finds nothing due (steps and
@@ -293,10 +415,14 @@ def tick_all(sessions: sessionmaker[Session], store: CaseStore,
     """
     now = now or datetime.now(UTC)
     with sessions() as session:
-        due = list(session.scalars(
-            select(CaseRow.id).where(CaseRow.next_check_at.is_not(None),
-                                     CaseRow.next_check_at <= now)
-            .order_by(CaseRow.next_check_at).limit(limit)))
+        due = list(
+            session.scalars(
+                select(CaseRow.id)
+                .where(CaseRow.next_check_at.is_not(None), CaseRow.next_check_at <= now)
+                .order_by(CaseRow.next_check_at)
+                .limit(limit)
+            )
+        )
     cases = events = 0
     for case_id in due:
         with sessions() as session, session.begin():
@@ -308,8 +434,9 @@ def tick_all(sessions: sessionmaker[Session], store: CaseStore,
             new = engine.tick(case, now)
             store.write(session, row, case, new)
             if new:
-                audit(session, "sla-clock", "case.tick", "case", row.id,
-                      events=[e.kind for e in new])
+                audit(
+                    session, "sla-clock", "case.tick", "case", row.id, events=[e.kind for e in new]
+                )
             cases += 1
             events += len(new)
     return {"due": len(due), "cases": cases, "events": events}
@@ -322,39 +449,46 @@ def ensure_bootstrap(session: Session) -> None:
         return
     cal = session.scalar(select(CalendarRow).where(CalendarRow.name == "24x7"))
     if cal is None:
-        cal = CalendarRow(name="24x7", timezone="UTC", hours={"mon-sun": "00:00-24:00"},
-                          holidays=[])
+        cal = CalendarRow(
+            name="24x7", timezone="UTC", hours={"mon-sun": "00:00-24:00"}, holidays=[]
+        )
         session.add(cal)
-    pol = PolicyRow(name="exceptions",
-                    targets=[{"priority": p, "tier": "*", "response": 3600.0,
-                              "resolution": 4 * 3600.0} for p in range(1, 6)],
-                    ladder=[s.to_dict() for s in SlaPolicy(
-                        "x", {(1, "*"): SlaTarget(1.0, 1.0)}).ladder])
+    pol = PolicyRow(
+        name="exceptions",
+        targets=[
+            {"priority": p, "tier": "*", "response": 3600.0, "resolution": 4 * 3600.0}
+            for p in range(1, 6)
+        ],
+        ladder=[s.to_dict() for s in SlaPolicy("x", {(1, "*"): SlaTarget(1.0, 1.0)}).ladder],
+    )
     session.add(pol)
     session.flush()
-    session.add(DepartmentRow(name=EXCEPTIONS, calendar_id=cal.id, policy_id=pol.id,
-                              lead=None, stages=["triage"]))
+    session.add(
+        DepartmentRow(
+            name=EXCEPTIONS, calendar_id=cal.id, policy_id=pol.id, lead=None, stages=["triage"]
+        )
+    )
     bump_generation(session)
     audit(session, "system", "bootstrap", "department", EXCEPTIONS)
 
 
-def issue_token(session: Session, user: User, days: float,
-                label: str = "") -> tuple[str, datetime]:
+def issue_token(session: Session, user: User, days: float, label: str = "") -> tuple[str, datetime]:
     """A new token for ``user``, valid for ``days`` (``Settings.token_days``); only its hash
     is stored. The user's expired tokens are deleted on the way."""
     token = new_token()
     now = datetime.now(UTC)
     expires = now + timedelta(days=days)
-    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id,
-                                           ApiToken.expires_at <= now))
-    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), label=label,
-                         expires_at=expires))
+    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.expires_at <= now))
+    session.add(
+        ApiToken(user_id=user.id, token_hash=hash_token(token), label=label, expires_at=expires)
+    )
     audit(session, user.username, "token.issue", "user", user.id, label=label)
     return token, expires
 
 
-def revoke_tokens(session: Session, user: User, actor: str, *, keep: int | None = None,
-                  only: int | None = None) -> int:
+def revoke_tokens(
+    session: Session, user: User, actor: str, *, keep: int | None = None, only: int | None = None
+) -> int:
     """Revoke (delete) ``user``'s tokens: all, all but ``keep``, or only the token ``only``;
     returns how many. Audited; the caller commits."""
     query = delete(ApiToken).where(ApiToken.user_id == user.id)
@@ -363,37 +497,67 @@ def revoke_tokens(session: Session, user: User, actor: str, *, keep: int | None 
     if only is not None:
         query = query.where(ApiToken.id == only)
     count = int(getattr(session.execute(query), "rowcount", 0) or 0)
-    audit(session, actor, "token.revoke", "user", user.id, tokens=count,
-          scope="one" if only is not None else "others" if keep is not None else "all")
+    audit(
+        session,
+        actor,
+        "token.revoke",
+        "user",
+        user.id,
+        tokens=count,
+        scope="one" if only is not None else "others" if keep is not None else "all",
+    )
     return count
 
 
 def seed_demo(session: Session, password: str) -> dict[str, str]:
     """Four departments (sales, support, billing, fulfilment) with calendars, policies,
     stages, leads and agents; returns ``{username: role@department}``."""
-    hours = {"sales": "mon-fri 08:00-20:00; sat 09:00-13:00",
-             "support": "mon-sun 00:00-24:00",
-             "billing": "mon-fri 09:00-17:00",
-             "fulfilment": "mon-fri 07:00-15:00"}
-    stages = {"sales": ["quote", "order"], "support": ["diagnose", "fix"],
-              "billing": ["invoice", "refund"], "fulfilment": ["ship", "return"]}
-    policy = PolicyRow(name="standard", targets=[
-        {"priority": 1, "tier": "*", "response": 900.0, "resolution": 4 * 3600.0},
-        {"priority": 2, "tier": "*", "response": 3600.0, "resolution": 8 * 3600.0},
-        {"priority": 3, "tier": "*", "response": 4 * 3600.0, "resolution": 24 * 3600.0},
-        {"priority": 3, "tier": "gold", "response": 2 * 3600.0, "resolution": 12 * 3600.0},
-        {"priority": 4, "tier": "*", "response": 8 * 3600.0, "resolution": 72 * 3600.0}],
-        ladder=[s.to_dict() for s in SlaPolicy("x", {(1, "*"): SlaTarget(1.0, 1.0)}).ladder])
+    hours = {
+        "sales": "mon-fri 08:00-20:00; sat 09:00-13:00",
+        "support": "mon-sun 00:00-24:00",
+        "billing": "mon-fri 09:00-17:00",
+        "fulfilment": "mon-fri 07:00-15:00",
+    }
+    stages = {
+        "sales": ["quote", "order"],
+        "support": ["diagnose", "fix"],
+        "billing": ["invoice", "refund"],
+        "fulfilment": ["ship", "return"],
+    }
+    policy = PolicyRow(
+        name="standard",
+        targets=[
+            {"priority": 1, "tier": "*", "response": 900.0, "resolution": 4 * 3600.0},
+            {"priority": 2, "tier": "*", "response": 3600.0, "resolution": 8 * 3600.0},
+            {"priority": 3, "tier": "*", "response": 4 * 3600.0, "resolution": 24 * 3600.0},
+            {"priority": 3, "tier": "gold", "response": 2 * 3600.0, "resolution": 12 * 3600.0},
+            {"priority": 4, "tier": "*", "response": 8 * 3600.0, "resolution": 72 * 3600.0},
+        ],
+        ladder=[s.to_dict() for s in SlaPolicy("x", {(1, "*"): SlaTarget(1.0, 1.0)}).ladder],
+    )
     session.add(policy)
     users: dict[str, str] = {}
     for name, spec in hours.items():
-        cal = CalendarRow(name=f"{name}-hours", timezone="Europe/London", hours=spec,
-                          holidays=[], country="GB", subdivision="ENG")
+        cal = CalendarRow(
+            name=f"{name}-hours",
+            timezone="Europe/London",
+            hours=spec,
+            holidays=[],
+            country="GB",
+            subdivision="ENG",
+        )
         calendar_of(cal)  # validates
         session.add(cal)
         session.flush()
-        session.add(DepartmentRow(name=name, calendar_id=cal.id, policy_id=policy.id,
-                                  lead=f"{name}-lead", stages=stages[name]))
+        session.add(
+            DepartmentRow(
+                name=name,
+                calendar_id=cal.id,
+                policy_id=policy.id,
+                lead=f"{name}-lead",
+                stages=stages[name],
+            )
+        )
     session.flush()
     pw = hash_password(password)
     depts = {d.name: d for d in session.scalars(select(DepartmentRow))}
@@ -403,19 +567,38 @@ def seed_demo(session: Session, password: str) -> dict[str, str]:
             user.memberships.append(Membership(department_id=depts[name].id, role=role))
             session.add(user)
             users[username] = f"{role}@{name}"
-    set_config_value(session, "routes", {"quote": "sales", "invoice": "billing",
-                                         "refund": "refund", "defect": "support",
-                                         "delivery": "fulfilment"})
+    set_config_value(
+        session,
+        "routes",
+        {
+            "quote": "sales",
+            "invoice": "billing",
+            "refund": "refund",
+            "defect": "support",
+            "delivery": "fulfilment",
+        },
+    )
     bump_generation(session)
     audit(session, "system", "seed.demo", "service", "demo", users=sorted(users))
     return users
 
 
-def create_user(session: Session, username: str, password: str, *, superuser: bool = False,
-                memberships: dict[str, str] | None = None, full_name: str = "") -> User:
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    superuser: bool = False,
+    memberships: dict[str, str] | None = None,
+    full_name: str = "",
+) -> User:
     """A user with roles ``{department: role}`` (the caller commits)."""
-    user = User(username=username, full_name=full_name, password_hash=hash_password(password),
-                is_superuser=superuser)
+    user = User(
+        username=username,
+        full_name=full_name,
+        password_hash=hash_password(password),
+        is_superuser=superuser,
+    )
     for name, role in (memberships or {}).items():
         dept = session.scalar(select(DepartmentRow).where(DepartmentRow.name == name))
         if dept is None:
@@ -434,7 +617,8 @@ def first_admin(session: Session, token_days: float) -> tuple[str, str | None, s
     password = None
     if user is None:
         password = secrets.token_urlsafe(12)
-        user = create_user(session, "admin", password, superuser=True,
-                           full_name="first administrator")
+        user = create_user(
+            session, "admin", password, superuser=True, full_name="first administrator"
+        )
     token, _expires = issue_token(session, user, token_days, "contactops serve")
     return user.username, password, token

@@ -98,15 +98,25 @@ def Exponential(mean: float, *, name: str = "mean") -> Distribution:  # noqa: N8
 def LogNormal(mean: float, sd: float, *, name: str = "") -> Distribution:  # noqa: N802
     """Log-normal with the given mean and standard deviation (of the value, not its log)."""
     pre = f"{name}." if name else ""
-    return Distribution("lognormal", (_positive(pre + "mean", mean, "mean in seconds"),
-                                      _positive(pre + "sd", sd, "standard deviation in seconds")))
+    return Distribution(
+        "lognormal",
+        (
+            _positive(pre + "mean", mean, "mean in seconds"),
+            _positive(pre + "sd", sd, "standard deviation in seconds"),
+        ),
+    )
 
 
 def Gamma(mean: float, sd: float, *, name: str = "") -> Distribution:  # noqa: N802
     """Gamma with the given mean and standard deviation."""
     pre = f"{name}." if name else ""
-    return Distribution("gamma", (_positive(pre + "mean", mean, "mean in seconds"),
-                                  _positive(pre + "sd", sd, "standard deviation in seconds")))
+    return Distribution(
+        "gamma",
+        (
+            _positive(pre + "mean", mean, "mean in seconds"),
+            _positive(pre + "sd", sd, "standard deviation in seconds"),
+        ),
+    )
 
 
 def Empirical(values: Sequence[float] | np.ndarray, *, name: str = "values") -> Distribution:  # noqa: N802
@@ -114,8 +124,12 @@ def Empirical(values: Sequence[float] | np.ndarray, *, name: str = "values") -> 
     arr = np.asarray(values, dtype=float).ravel()
     if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0):
         bad = arr[~np.isfinite(arr) | (arr < 0)][:3].tolist() if arr.size else []
-        raise InvalidParameterError(name, bad or "[]", "a non-empty list of finite values >= 0",
-                                    "Remove negative, missing or infinite samples.")
+        raise InvalidParameterError(
+            name,
+            bad or "[]",
+            "a non-empty list of finite values >= 0",
+            "Remove negative, missing or infinite samples.",
+        )
     return Distribution("empirical", (), tuple(arr.tolist()))
 
 
@@ -127,8 +141,9 @@ def Fixed(value: float, *, name: str = "value") -> Distribution:  # noqa: N802
 def Beta(a: float, b: float, *, name: str = "") -> Distribution:  # noqa: N802
     """Beta(a, b) on [0, 1]: bot intent confidence."""
     pre = f"{name}." if name else ""
-    return Distribution("beta", (_positive(pre + "a", a, "shape a"),
-                                 _positive(pre + "b", b, "shape b")))
+    return Distribution(
+        "beta", (_positive(pre + "a", a, "shape a"), _positive(pre + "b", b, "shape b"))
+    )
 
 
 def Uniform(low: float, high: float, *, name: str = "") -> Distribution:  # noqa: N802
@@ -137,13 +152,13 @@ def Uniform(low: float, high: float, *, name: str = "") -> Distribution:  # noqa
     lo = _positive(pre + "low", low, "lower bound", zero=True)
     hi = _positive(pre + "high", high, "upper bound", zero=True)
     if hi < lo:
-        raise InvalidParameterError(pre + "high", high, f">= low ({lo})",
-                                    "Swap low and high.")
+        raise InvalidParameterError(pre + "high", high, f">= low ({lo})", "Swap low and high.")
     return Distribution("uniform", (lo, hi))
 
 
-def parse_distribution(obj: Any, path: str, *, allow_none: bool = False,
-                       probability: bool = False) -> Distribution | None:
+def parse_distribution(
+    obj: Any, path: str, *, allow_none: bool = False, probability: bool = False
+) -> Distribution | None:
     """Read a distribution from scenario data.
 
     A number is an exponential with that mean; ``None`` or ``"none"`` is no
@@ -155,8 +170,9 @@ def parse_distribution(obj: Any, path: str, *, allow_none: bool = False,
     if obj is None or (isinstance(obj, str) and obj.strip().lower() == "none"):
         if allow_none:
             return None
-        raise InvalidParameterError(path, obj, "a distribution",
-                                    "Give a mean in seconds or {dist: ..., ...}.")
+        raise InvalidParameterError(
+            path, obj, "a distribution", "Give a mean in seconds or {dist: ..., ...}."
+        )
     if isinstance(obj, int | float) and not isinstance(obj, bool):
         return Exponential(obj, name=path)
     if isinstance(obj, str):
@@ -165,27 +181,43 @@ def parse_distribution(obj: Any, path: str, *, allow_none: bool = False,
         try:
             return Exponential(parse_duration(obj), name=path)
         except ValueError as exc:
-            raise InvalidParameterError(path, obj, "a duration like '300s' or a mapping",
-                                        "Give a mean, e.g. 300 or '5m'.") from exc
+            raise InvalidParameterError(
+                path, obj, "a duration like '300s' or a mapping", "Give a mean, e.g. 300 or '5m'."
+            ) from exc
     if not isinstance(obj, Mapping):
-        raise InvalidParameterError(path, obj, "a number or a mapping with 'dist'",
-                                    "e.g. {dist: lognormal, mean: 300, sd: 150}.")
+        raise InvalidParameterError(
+            path,
+            obj,
+            "a number or a mapping with 'dist'",
+            "e.g. {dist: lognormal, mean: 300, sd: 150}.",
+        )
     kind = str(obj.get("dist", "exponential")).lower()
-    known = {"exponential": ("mean",), "lognormal": ("mean", "sd"), "gamma": ("mean", "sd"),
-             "empirical": ("values",), "fixed": ("value",), "beta": ("a", "b"),
-             "uniform": ("low", "high")}
+    known = {
+        "exponential": ("mean",),
+        "lognormal": ("mean", "sd"),
+        "gamma": ("mean", "sd"),
+        "empirical": ("values",),
+        "fixed": ("value",),
+        "beta": ("a", "b"),
+        "uniform": ("low", "high"),
+    }
     if kind not in known:
-        raise InvalidParameterError(f"{path}.dist", kind, "one of " + ", ".join(known),
-                                    "Pick a supported distribution.")
+        raise InvalidParameterError(
+            f"{path}.dist", kind, "one of " + ", ".join(known), "Pick a supported distribution."
+        )
     extra = set(obj) - {"dist", *known[kind]}
     if extra:
-        raise InvalidParameterError(f"{path}.{sorted(extra)[0]}", obj[sorted(extra)[0]],
-                                    f"a parameter of {kind} ({', '.join(known[kind])})",
-                                    "Remove it or pick another distribution.")
+        raise InvalidParameterError(
+            f"{path}.{sorted(extra)[0]}",
+            obj[sorted(extra)[0]],
+            f"a parameter of {kind} ({', '.join(known[kind])})",
+            "Remove it or pick another distribution.",
+        )
     for key in known[kind]:
         if key not in obj:
-            raise InvalidParameterError(f"{path}.{key}", None, "given",
-                                        f"{kind} needs {', '.join(known[kind])}.")
+            raise InvalidParameterError(
+                f"{path}.{key}", None, "given", f"{kind} needs {', '.join(known[kind])}."
+            )
     sub = {key: obj[key] for key in known[kind]}
     if kind == "exponential":
         d = Exponential(sub["mean"], name=f"{path}.mean")
@@ -202,8 +234,12 @@ def parse_distribution(obj: Any, path: str, *, allow_none: bool = False,
     else:
         d = Uniform(sub["low"], sub["high"], name=path)
     if probability and d.kind not in ("beta", "uniform", "fixed", "empirical"):
-        raise InvalidParameterError(f"{path}.dist", kind, "beta, uniform, fixed or empirical",
-                                    "A confidence lies in [0, 1].")
+        raise InvalidParameterError(
+            f"{path}.dist",
+            kind,
+            "beta, uniform, fixed or empirical",
+            "A confidence lies in [0, 1].",
+        )
     return d
 
 

@@ -188,8 +188,9 @@ _STAMP_SHIFT = 4 + _SLOT_BITS
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def draw(rng: np.random.Generator, d: int, d_par: np.ndarray, emp_ptr: np.ndarray,
-         emp_vals: np.ndarray) -> float:
+def draw(
+    rng: np.random.Generator, d: int, d_par: np.ndarray, emp_ptr: np.ndarray, emp_vals: np.ndarray
+) -> float:
     """One draw from distribution ``d`` (``-1`` or kind none: infinity)."""
     if d < 0:
         return math.inf
@@ -214,8 +215,9 @@ def draw(rng: np.random.Generator, d: int, d_par: np.ndarray, emp_ptr: np.ndarra
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _fast(rng: np.random.Generator, d: int, d_par: np.ndarray, emp_ptr: np.ndarray,
-          emp_vals: np.ndarray) -> float:
+def _fast(
+    rng: np.random.Generator, d: int, d_par: np.ndarray, emp_ptr: np.ndarray, emp_vals: np.ndarray
+) -> float:
     """:func:`draw`, with the common cases inlined (a call costs ~15x the draw)."""
     if d < 0:
         return math.inf
@@ -423,25 +425,142 @@ def simulate_one(
         hn = _heap_push(ht, hv, hn, horizon, _pack(E_STOP, 0, 0))
 
     n_rec, n_events, status = _loop(
-        rng, max_arrivals, stat_len, n_stat, hist_per_interval, n_hist, record,
-        q_rate, rate_len, trace_ptr, trace_times, q_int, q_flt, xfer_cum, d_par, emp_ptr,
-        emp_vals, g_conc, g_stretch, qg_ptr, qg_list, qg_rank, gq_ptr, gq_list, sc_time,
-        sc_staff, sc_interval, qstats, gstats, hist, g_off, a_group, a_state, a_load, a_since,
-        a_stamp, a_chats, g_online, g_present, g_busy, g_avail, g_last, ring_cap, idle_a, idle_s,
-        idle_head, idle_n, cf, ci, free, n_free, wq_cap, wq_slot, wq_stamp, wq_head, wq_n,
-        q_len, h_cap, ht, hv, hn, r_cap, rec_f, rec_i, trace_pos)
+        rng,
+        max_arrivals,
+        stat_len,
+        n_stat,
+        hist_per_interval,
+        n_hist,
+        record,
+        q_rate,
+        rate_len,
+        trace_ptr,
+        trace_times,
+        q_int,
+        q_flt,
+        xfer_cum,
+        d_par,
+        emp_ptr,
+        emp_vals,
+        g_conc,
+        g_stretch,
+        qg_ptr,
+        qg_list,
+        qg_rank,
+        gq_ptr,
+        gq_list,
+        sc_time,
+        sc_staff,
+        sc_interval,
+        qstats,
+        gstats,
+        hist,
+        g_off,
+        a_group,
+        a_state,
+        a_load,
+        a_since,
+        a_stamp,
+        a_chats,
+        g_online,
+        g_present,
+        g_busy,
+        g_avail,
+        g_last,
+        ring_cap,
+        idle_a,
+        idle_s,
+        idle_head,
+        idle_n,
+        cf,
+        ci,
+        free,
+        n_free,
+        wq_cap,
+        wq_slot,
+        wq_stamp,
+        wq_head,
+        wq_n,
+        q_len,
+        h_cap,
+        ht,
+        hv,
+        hn,
+        r_cap,
+        rec_f,
+        rec_i,
+        trace_pos,
+    )
     return qstats, gstats, hist, rec_f, rec_i, n_rec, n_events, status
 
 
 @njit(cache=True, nogil=True, _nrt=False)  # numba types the 60-odd array parameters
 def _loop(  # type: ignore[no-untyped-def]
-        rng, max_arrivals, stat_len, n_stat, hist_per_interval, n_hist, record,
-        q_rate, rate_len, trace_ptr, trace_times, q_int, q_flt, xfer_cum, d_par, emp_ptr,
-        emp_vals, g_conc, g_stretch, qg_ptr, qg_list, qg_rank, gq_ptr, gq_list, sc_time,
-        sc_staff, sc_interval, qstats, gstats, hist, g_off, a_group, a_state, a_load, a_since,
-        a_stamp, a_chats, g_online, g_present, g_busy, g_avail, g_last, ring_cap, idle_a, idle_s,
-        idle_head, idle_n, cf, ci, free, n_free, wq_cap, wq_slot, wq_stamp, wq_head, wq_n,
-        q_len, h_cap, ht, hv, hn, r_cap, rec_f, rec_i, trace_pos,
+    rng,
+    max_arrivals,
+    stat_len,
+    n_stat,
+    hist_per_interval,
+    n_hist,
+    record,
+    q_rate,
+    rate_len,
+    trace_ptr,
+    trace_times,
+    q_int,
+    q_flt,
+    xfer_cum,
+    d_par,
+    emp_ptr,
+    emp_vals,
+    g_conc,
+    g_stretch,
+    qg_ptr,
+    qg_list,
+    qg_rank,
+    gq_ptr,
+    gq_list,
+    sc_time,
+    sc_staff,
+    sc_interval,
+    qstats,
+    gstats,
+    hist,
+    g_off,
+    a_group,
+    a_state,
+    a_load,
+    a_since,
+    a_stamp,
+    a_chats,
+    g_online,
+    g_present,
+    g_busy,
+    g_avail,
+    g_last,
+    ring_cap,
+    idle_a,
+    idle_s,
+    idle_head,
+    idle_n,
+    cf,
+    ci,
+    free,
+    n_free,
+    wq_cap,
+    wq_slot,
+    wq_stamp,
+    wq_head,
+    wq_n,
+    q_len,
+    h_cap,
+    ht,
+    hv,
+    hn,
+    r_cap,
+    rec_f,
+    rec_i,
+    trace_pos,
 ) -> tuple[int, int, int]:
     """The event loop of :func:`simulate_one`, compiled without reference counting.
 
@@ -539,18 +658,55 @@ def _loop(  # type: ignore[no-untyped-def]
                     # agents back on shift take waiting work at once
                     for a in range(a0, a1):
                         while a_state[a] == 1 and a_load[a] < m:
-                            s2 = _pop_waiting(g, gq_ptr, gq_list, q_int, cf, ci, wq_slot,
-                                              wq_stamp, wq_head, wq_n, q_len, wq_cap)
+                            s2 = _pop_waiting(
+                                g,
+                                gq_ptr,
+                                gq_list,
+                                q_int,
+                                cf,
+                                ci,
+                                wq_slot,
+                                wq_stamp,
+                                wq_head,
+                                wq_n,
+                                q_len,
+                                wq_cap,
+                            )
                             if s2 < 0:
                                 break
                             if m == 1:
                                 a_stamp[a] += 1  # its idle-line entry is void
-                            h = _fast(rng, q_int[ci[s2, CI_QUEUE], QI_HANDLE], d_par, emp_ptr,
-                                      emp_vals)
-                            hn, n_rec = _start(h, s2, a, g, t, cf, ci, q_flt, g_conc, g_stretch,
-                                               a_load, a_since, a_chats, g_busy, g_avail, g_last,
-                                               gstats, cur_int, g_present, qstats, hist, n_hist,
-                                               ht, hv, hn, n_rec)
+                            h = _fast(
+                                rng, q_int[ci[s2, CI_QUEUE], QI_HANDLE], d_par, emp_ptr, emp_vals
+                            )
+                            hn, n_rec = _start(
+                                h,
+                                s2,
+                                a,
+                                g,
+                                t,
+                                cf,
+                                ci,
+                                q_flt,
+                                g_conc,
+                                g_stretch,
+                                a_load,
+                                a_since,
+                                a_chats,
+                                g_busy,
+                                g_avail,
+                                g_last,
+                                gstats,
+                                cur_int,
+                                g_present,
+                                qstats,
+                                hist,
+                                n_hist,
+                                ht,
+                                hv,
+                                hn,
+                                n_rec,
+                            )
                 elif target < g_online[g]:
                     # idle agents leave first, then busy ones finish and leave
                     for a in range(a1 - 1, a0 - 1, -1):
@@ -729,8 +885,9 @@ def _loop(  # type: ignore[no-untyped-def]
                         a_chats[a, old_load - 1] = -1
                         break
                 if a_load[a] > 0 and g_stretch[g, old_load - 1] != g_stretch[g, old_load - 2]:
-                    hn = _reschedule(a, g, t, old_load, a_load[a], cf, ci, a_chats, g_stretch,
-                                     ht, hv, hn)
+                    hn = _reschedule(
+                        a, g, t, old_load, a_load[a], cf, ci, a_chats, g_stretch, ht, hv, hn
+                    )
             if a_state[a] == 2:
                 if a_load[a] == 0:
                     a_state[a] = 0
@@ -754,8 +911,7 @@ def _loop(  # type: ignore[no-untyped-def]
                 cf[s, CF_FACTOR] = 1.0
                 # the next leg of a measured contact is measured too, even when the
                 # transfer happens after the end (it counts in the last interval)
-                _set_interval(s, t, ci, stat_len, n_stat, hist_per_interval,
-                              stopped and iv < 0)
+                _set_interval(s, t, ci, stat_len, n_stat, hist_per_interval, stopped and iv < 0)
                 if ci[s, CI_INTERVAL] >= 0:
                     qstats[r_to, ci[s, CI_INTERVAL], QS_ARRIVED] += 1
                 to_q = s
@@ -774,14 +930,54 @@ def _loop(  # type: ignore[no-untyped-def]
             a_best = -1
             g_best = -1
             if q_len[q] == 0:
-                a_best, g_best = _find_agent(q, qg_ptr, qg_list, qg_rank, g_conc, g_off, g_avail,
-                                             a_state, a_load, a_since, a_stamp, idle_a, idle_s,
-                                             idle_head, idle_n, ring_cap)
+                a_best, g_best = _find_agent(
+                    q,
+                    qg_ptr,
+                    qg_list,
+                    qg_rank,
+                    g_conc,
+                    g_off,
+                    g_avail,
+                    a_state,
+                    a_load,
+                    a_since,
+                    a_stamp,
+                    idle_a,
+                    idle_s,
+                    idle_head,
+                    idle_n,
+                    ring_cap,
+                )
             if a_best >= 0:
                 h = _fast(rng, q_int[ci[s, CI_QUEUE], QI_HANDLE], d_par, emp_ptr, emp_vals)
-                hn, n_rec = _start(h, s, a_best, g_best, t, cf, ci, q_flt, g_conc, g_stretch,
-                                   a_load, a_since, a_chats, g_busy, g_avail, g_last, gstats,
-                                   cur_int, g_present, qstats, hist, n_hist, ht, hv, hn, n_rec)
+                hn, n_rec = _start(
+                    h,
+                    s,
+                    a_best,
+                    g_best,
+                    t,
+                    cf,
+                    ci,
+                    q_flt,
+                    g_conc,
+                    g_stretch,
+                    a_load,
+                    a_since,
+                    a_chats,
+                    g_busy,
+                    g_avail,
+                    g_last,
+                    gstats,
+                    cur_int,
+                    g_present,
+                    qstats,
+                    hist,
+                    n_hist,
+                    ht,
+                    hv,
+                    hn,
+                    n_rec,
+                )
             elif q_int[q, QI_MAX_QUEUE] >= 0 and q_len[q] >= q_int[q, QI_MAX_QUEUE]:
                 if iv >= 0:
                     qstats[q, iv, QS_BLOCKED] += 1
@@ -797,26 +993,50 @@ def _loop(  # type: ignore[no-untyped-def]
                 q_len[q] += 1
                 cf[s, CF_DEADLINE] = t + patience
                 if patience < inf:
-                    hn = _heap_push(ht, hv, hn, t + patience,
-                                    _pack(E_ABANDON, s, ci[s, CI_STAMP]))
+                    hn = _heap_push(ht, hv, hn, t + patience, _pack(E_ABANDON, s, ci[s, CI_STAMP]))
 
         # ---- an agent freed capacity: it takes the best waiting contact
         a = freed_agent
         if a >= 0:
             g = a_group[a]
-            s2 = _pop_waiting(g, gq_ptr, gq_list, q_int, cf, ci, wq_slot, wq_stamp, wq_head,
-                              wq_n, q_len, wq_cap)
+            s2 = _pop_waiting(
+                g, gq_ptr, gq_list, q_int, cf, ci, wq_slot, wq_stamp, wq_head, wq_n, q_len, wq_cap
+            )
             if s2 >= 0:
                 h = _fast(rng, q_int[ci[s2, CI_QUEUE], QI_HANDLE], d_par, emp_ptr, emp_vals)
-                hn, n_rec = _start(h, s2, a, g, t, cf, ci, q_flt, g_conc, g_stretch, a_load,
-                                   a_since, a_chats, g_busy, g_avail, g_last, gstats, cur_int,
-                                   g_present, qstats, hist, n_hist, ht, hv, hn, n_rec)
+                hn, n_rec = _start(
+                    h,
+                    s2,
+                    a,
+                    g,
+                    t,
+                    cf,
+                    ci,
+                    q_flt,
+                    g_conc,
+                    g_stretch,
+                    a_load,
+                    a_since,
+                    a_chats,
+                    g_busy,
+                    g_avail,
+                    g_last,
+                    gstats,
+                    cur_int,
+                    g_present,
+                    qstats,
+                    hist,
+                    n_hist,
+                    ht,
+                    hv,
+                    hn,
+                    n_rec,
+                )
             elif g_conc[g] == 1:
                 # idle: joins the back of its group's idle line
                 a_stamp[a] += 1
                 if idle_n[g] >= ring_cap:
-                    _compact_idle(g, idle_a, idle_s, idle_head, idle_n, ring_cap, a_state,
-                                  a_stamp)
+                    _compact_idle(g, idle_a, idle_s, idle_head, idle_n, ring_cap, a_state, a_stamp)
                 p = (idle_head[g] + idle_n[g]) % ring_cap
                 idle_a[g, p] = a
                 idle_s[g, p] = a_stamp[a]
@@ -835,16 +1055,26 @@ def _loop(  # type: ignore[no-untyped-def]
                     qstats[q, ci[s, CI_INTERVAL], QS_UNSERVED] += 1
                     if record:
                         if n_rec + 1 >= r_cap:
-                                            return n_rec, n_events, OVERFLOW_RECORDS
+                            return n_rec, n_events, OVERFLOW_RECORDS
                         n_rec = _write(s, np.nan, O_UNSERVED, -1, cf, ci, rec_f, rec_i, n_rec)
     return n_rec, n_events, 0
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _pop_waiting(g: int, gq_ptr: np.ndarray, gq_list: np.ndarray, q_int: np.ndarray,
-                 cf: np.ndarray, ci: np.ndarray, wq_slot: np.ndarray, wq_stamp: np.ndarray,
-                 wq_head: np.ndarray, wq_n: np.ndarray, q_len: np.ndarray,
-                 wq_cap: int) -> int:
+def _pop_waiting(
+    g: int,
+    gq_ptr: np.ndarray,
+    gq_list: np.ndarray,
+    q_int: np.ndarray,
+    cf: np.ndarray,
+    ci: np.ndarray,
+    wq_slot: np.ndarray,
+    wq_stamp: np.ndarray,
+    wq_head: np.ndarray,
+    wq_n: np.ndarray,
+    q_len: np.ndarray,
+    wq_cap: int,
+) -> int:
     """Pop the contact an agent of group ``g`` takes next, or ``-1``.
 
     Among the queues the group serves: highest priority, then longest waiting.
@@ -880,8 +1110,16 @@ def _pop_waiting(g: int, gq_ptr: np.ndarray, gq_list: np.ndarray, q_int: np.ndar
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _flush(g: int, t: float, cur_int: int, gstats: np.ndarray, g_present: np.ndarray,
-           g_busy: np.ndarray, g_conc: np.ndarray, g_last: np.ndarray) -> None:
+def _flush(
+    g: int,
+    t: float,
+    cur_int: int,
+    gstats: np.ndarray,
+    g_present: np.ndarray,
+    g_busy: np.ndarray,
+    g_conc: np.ndarray,
+    g_last: np.ndarray,
+) -> None:
     """Bring group ``g``'s time integrals (staffed, busy, capacity) up to ``t``."""
     if cur_int >= 0:
         dt = t - g_last[g]
@@ -912,8 +1150,15 @@ def _come_back(s: int, ci: np.ndarray, next_leg: int) -> int:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _set_interval(s: int, t: float, ci: np.ndarray, stat_len: float, n_stat: int,
-                  hist_per_interval: bool, stopped: bool) -> None:
+def _set_interval(
+    s: int,
+    t: float,
+    ci: np.ndarray,
+    stat_len: float,
+    n_stat: int,
+    hist_per_interval: bool,
+    stopped: bool,
+) -> None:
     if t < 0.0 or stopped:
         ci[s, CI_INTERVAL] = -1
         ci[s, CI_HIST] = -1
@@ -938,8 +1183,17 @@ def _hist_add(hist: np.ndarray, q: int, hb: int, which: int, w: float, n_hist: i
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _write(s: int, t: float, outcome: int, transfer: int, cf: np.ndarray, ci: np.ndarray,
-           rec_f: np.ndarray, rec_i: np.ndarray, n: int) -> int:
+def _write(
+    s: int,
+    t: float,
+    outcome: int,
+    transfer: int,
+    cf: np.ndarray,
+    ci: np.ndarray,
+    rec_f: np.ndarray,
+    rec_i: np.ndarray,
+    n: int,
+) -> int:
     rec_f[n, RF_ARRIVED] = cf[s, CF_ARRIVED]
     rec_f[n, RF_QUEUED] = cf[s, CF_QUEUED]
     rec_f[n, RF_ANSWERED] = cf[s, CF_ANSWERED]
@@ -967,9 +1221,16 @@ def _write(s: int, t: float, outcome: int, transfer: int, cf: np.ndarray, ci: np
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _compact_idle(g: int, idle_a: np.ndarray, idle_s: np.ndarray, idle_head: np.ndarray,
-                  idle_n: np.ndarray, ring_cap: int, a_state: np.ndarray,
-                  a_stamp: np.ndarray) -> None:
+def _compact_idle(
+    g: int,
+    idle_a: np.ndarray,
+    idle_s: np.ndarray,
+    idle_head: np.ndarray,
+    idle_n: np.ndarray,
+    ring_cap: int,
+    a_state: np.ndarray,
+    a_stamp: np.ndarray,
+) -> None:
     """Drop stale entries of group ``g``'s idle line, keeping the order."""
     k = 0
     for j in range(idle_n[g]):
@@ -984,11 +1245,24 @@ def _compact_idle(g: int, idle_a: np.ndarray, idle_s: np.ndarray, idle_head: np.
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _find_agent(q: int, qg_ptr: np.ndarray, qg_list: np.ndarray, qg_rank: np.ndarray,
-                g_conc: np.ndarray, g_off: np.ndarray, g_avail: np.ndarray,
-                a_state: np.ndarray, a_load: np.ndarray, a_since: np.ndarray,
-                a_stamp: np.ndarray, idle_a: np.ndarray, idle_s: np.ndarray,
-                idle_head: np.ndarray, idle_n: np.ndarray, ring_cap: int) -> tuple[int, int]:
+def _find_agent(
+    q: int,
+    qg_ptr: np.ndarray,
+    qg_list: np.ndarray,
+    qg_rank: np.ndarray,
+    g_conc: np.ndarray,
+    g_off: np.ndarray,
+    g_avail: np.ndarray,
+    a_state: np.ndarray,
+    a_load: np.ndarray,
+    a_since: np.ndarray,
+    a_stamp: np.ndarray,
+    idle_a: np.ndarray,
+    idle_s: np.ndarray,
+    idle_head: np.ndarray,
+    idle_n: np.ndarray,
+    ring_cap: int,
+) -> tuple[int, int]:
     """The agent an arrival at queue ``q`` goes to, or ``(-1, -1)``.
 
     Most preferred skill tier first; within the tier the least loaded agent,
@@ -1030,15 +1304,21 @@ def _find_agent(q: int, qg_ptr: np.ndarray, qg_list: np.ndarray, qg_rank: np.nda
                 for a in range(g_off[g], g_off[g + 1]):
                     if a_state[a] != 1 or a_load[a] >= m:
                         continue
-                    if (cand < 0 or a_load[a] < cand_load
-                            or (a_load[a] == cand_load and a_since[a] < cand_since)):
+                    if (
+                        cand < 0
+                        or a_load[a] < cand_load
+                        or (a_load[a] == cand_load and a_since[a] < cand_since)
+                    ):
                         cand = a
                         cand_load = a_load[a]
                         cand_since = a_since[a]
                 if cand < 0:
                     continue
-            if (best_a < 0 or cand_load < best_load
-                    or (cand_load == best_load and cand_since < best_since)):
+            if (
+                best_a < 0
+                or cand_load < best_load
+                or (cand_load == best_load and cand_since < best_since)
+            ):
                 best_a = cand
                 best_g = g
                 best_load = cand_load
@@ -1053,9 +1333,20 @@ def _find_agent(q: int, qg_ptr: np.ndarray, qg_list: np.ndarray, qg_rank: np.nda
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _reschedule(a: int, g: int, t: float, old_load: int, new_load: int, cf: np.ndarray,
-                ci: np.ndarray, a_chats: np.ndarray, g_stretch: np.ndarray, ht: np.ndarray,
-                hv: np.ndarray, hn: int) -> int:
+def _reschedule(
+    a: int,
+    g: int,
+    t: float,
+    old_load: int,
+    new_load: int,
+    cf: np.ndarray,
+    ci: np.ndarray,
+    a_chats: np.ndarray,
+    g_stretch: np.ndarray,
+    ht: np.ndarray,
+    hv: np.ndarray,
+    hn: int,
+) -> int:
     """Bring the agent's chats up to date after its load changed; new completions."""
     old_f = g_stretch[g, old_load - 1]
     new_f = g_stretch[g, new_load - 1]
@@ -1066,20 +1357,39 @@ def _reschedule(a: int, g: int, t: float, old_load: int, new_load: int, cf: np.n
             cf[s, CF_WORK] = max(cf[s, CF_WORK] - elapsed / old_f, 0.0)
         cf[s, CF_LAST] = t
         ci[s, CI_STAMP] += 1
-        hn = _heap_push(ht, hv, hn, t + cf[s, CF_WORK] * new_f,
-                        _pack(E_DEPART, s, ci[s, CI_STAMP]))
+        hn = _heap_push(ht, hv, hn, t + cf[s, CF_WORK] * new_f, _pack(E_DEPART, s, ci[s, CI_STAMP]))
     return hn
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _start(h: float, s: int, a: int, g: int, t: float, cf: np.ndarray,
-           ci: np.ndarray, q_flt: np.ndarray, g_conc: np.ndarray,
-           g_stretch: np.ndarray, a_load: np.ndarray,
-           a_since: np.ndarray, a_chats: np.ndarray,
-           g_busy: np.ndarray, g_avail: np.ndarray, g_last: np.ndarray, gstats: np.ndarray,
-           cur_int: int, g_present: np.ndarray, qstats: np.ndarray, hist: np.ndarray,
-           n_hist: int, ht: np.ndarray, hv: np.ndarray, hn: int, n_rec: int
-           ) -> tuple[int, int]:
+def _start(
+    h: float,
+    s: int,
+    a: int,
+    g: int,
+    t: float,
+    cf: np.ndarray,
+    ci: np.ndarray,
+    q_flt: np.ndarray,
+    g_conc: np.ndarray,
+    g_stretch: np.ndarray,
+    a_load: np.ndarray,
+    a_since: np.ndarray,
+    a_chats: np.ndarray,
+    g_busy: np.ndarray,
+    g_avail: np.ndarray,
+    g_last: np.ndarray,
+    gstats: np.ndarray,
+    cur_int: int,
+    g_present: np.ndarray,
+    qstats: np.ndarray,
+    hist: np.ndarray,
+    n_hist: int,
+    ht: np.ndarray,
+    hv: np.ndarray,
+    hn: int,
+    n_rec: int,
+) -> tuple[int, int]:
     """Agent ``a`` of group ``g`` answers contact ``s`` at time ``t``; ``h`` is the
     handle time drawn for it (before the context factor)."""
     q = ci[s, CI_QUEUE]
@@ -1111,10 +1421,10 @@ def _start(h: float, s: int, a: int, g: int, t: float, cf: np.ndarray,
     cf[s, CF_WORK] = h
     cf[s, CF_LAST] = t
     if old_load > 0 and g_stretch[g, old_load] != g_stretch[g, old_load - 1]:
-        hn = _reschedule(a, g, t, old_load, old_load + 1, cf, ci, a_chats, g_stretch,
-                         ht, hv, hn)
+        hn = _reschedule(a, g, t, old_load, old_load + 1, cf, ci, a_chats, g_stretch, ht, hv, hn)
     else:
         ci[s, CI_STAMP] += 1
-        hn = _heap_push(ht, hv, hn, t + h * g_stretch[g, old_load],
-                        _pack(E_DEPART, s, ci[s, CI_STAMP]))
+        hn = _heap_push(
+            ht, hv, hn, t + h * g_stretch[g, old_load], _pack(E_DEPART, s, ci[s, CI_STAMP])
+        )
     return hn, n_rec

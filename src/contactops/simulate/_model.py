@@ -157,9 +157,12 @@ def _check_keys(m: Any, allowed: set[str], path: str) -> Mapping[str, Any]:
         raise InvalidParameterError(path, m, "a mapping", "Write it as key: value pairs.")
     for key in m:
         if key not in allowed:
-            raise InvalidParameterError(f"{path}.{key}", m[key], "a known field ("
-                                        + ", ".join(sorted(allowed)) + ")",
-                                        "Check the spelling or remove it.")
+            raise InvalidParameterError(
+                f"{path}.{key}",
+                m[key],
+                "a known field (" + ", ".join(sorted(allowed)) + ")",
+                "Check the spelling or remove it.",
+            )
     return m
 
 
@@ -178,8 +181,12 @@ def _seconds(value: Any, path: str) -> float:
             except ValueError:
                 day = -1
             if day < 0:
-                raise InvalidParameterError(path, value, "'dN HH:MM' with N >= 1",
-                                            "e.g. 'd2 10:30' for the second day at 10:30.")
+                raise InvalidParameterError(
+                    path,
+                    value,
+                    "'dN HH:MM' with N >= 1",
+                    "e.g. 'd2 10:30' for the second day at 10:30.",
+                )
         clock = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text)
         if clock:  # a time of day: HH:MM[:SS]
             h, m, sec = (int(x or 0) for x in clock.groups())
@@ -187,10 +194,12 @@ def _seconds(value: Any, path: str) -> float:
         try:
             return day * 86400.0 + parse_duration(text)
         except ValueError as exc:
-            raise InvalidParameterError(path, value, "seconds, a duration or 'dN HH:MM'",
-                                        "e.g. 36000, '10h' or 'd1 10:00'.") from exc
-    raise InvalidParameterError(path, value, "seconds, a duration or 'dN HH:MM'",
-                                "e.g. 36000, '10h' or 'd1 10:00'.")
+            raise InvalidParameterError(
+                path, value, "seconds, a duration or 'dN HH:MM'", "e.g. 36000, '10h' or 'd1 10:00'."
+            ) from exc
+    raise InvalidParameterError(
+        path, value, "seconds, a duration or 'dN HH:MM'", "e.g. 36000, '10h' or 'd1 10:00'."
+    )
 
 
 def load_center(source: str | Path | Mapping[str, Any]) -> Center:
@@ -204,8 +213,9 @@ def load_center(source: str | Path | Mapping[str, Any]) -> Center:
 
         path = Path(source)
         if not path.exists():
-            raise InvalidParameterError("scenario", str(path), "an existing file",
-                                        "Check the path.")
+            raise InvalidParameterError(
+                "scenario", str(path), "an existing file", "Check the path."
+            )
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
@@ -218,14 +228,18 @@ def load_center(source: str | Path | Mapping[str, Any]) -> Center:
     if not isinstance(queues_raw, list) or not queues_raw:
         raise InvalidParameterError("queues", queues_raw, "a non-empty list", "Add a queue.")
     if not isinstance(groups_raw, list) or not groups_raw:
-        raise InvalidParameterError("groups", groups_raw, "a non-empty list",
-                                    "Add an agent group.")
+        raise InvalidParameterError("groups", groups_raw, "a non-empty list", "Add an agent group.")
     queues = [_read_queue(q, f"queues[{i}]") for i, q in enumerate(queues_raw)]
     groups = [_read_group(g, f"groups[{i}]") for i, g in enumerate(groups_raw)]
     interval = _seconds(top.get("interval", 1800.0), "interval")
     scenario = _read_scenario(top["scenario"], "scenario") if top.get("scenario") else None
-    center = Center(queues=queues, groups=groups, interval=interval,
-                    start=str(top.get("start", Center.start)), scenario=scenario)
+    center = Center(
+        queues=queues,
+        groups=groups,
+        interval=interval,
+        start=str(top.get("start", Center.start)),
+        scenario=scenario,
+    )
     from contactops.simulate._compile import validate  # noqa: PLC0415  (avoids a cycle)
 
     validate(center, days=None)
@@ -233,29 +247,72 @@ def load_center(source: str | Path | Mapping[str, Any]) -> Center:
 
 
 def _read_queue(raw: Any, path: str) -> Queue:
-    m = _check_keys(raw, {"name", "arrival_rate", "volume", "trace", "handle_time", "patience",
-                          "channel", "segment", "priority", "redial_probability",
-                          "redial_delay", "bot", "transfers", "service_level_threshold",
-                          "short_abandon", "max_queue"}, path)
+    m = _check_keys(
+        raw,
+        {
+            "name",
+            "arrival_rate",
+            "volume",
+            "trace",
+            "handle_time",
+            "patience",
+            "channel",
+            "segment",
+            "priority",
+            "redial_probability",
+            "redial_delay",
+            "bot",
+            "transfers",
+            "service_level_threshold",
+            "short_abandon",
+            "max_queue",
+        },
+        path,
+    )
     bot = None
     if m.get("bot") is not None:
-        b = _check_keys(m["bot"], {"share", "confidence", "threshold", "handle_time",
-                                   "context_factor", "repeat_share", "repeat_delay",
-                                   "escalate_to"}, f"{path}.bot")
+        b = _check_keys(
+            m["bot"],
+            {
+                "share",
+                "confidence",
+                "threshold",
+                "handle_time",
+                "context_factor",
+                "repeat_share",
+                "repeat_delay",
+                "escalate_to",
+            },
+            f"{path}.bot",
+        )
         bot = Bot(share=_get(b, "share", f"{path}.bot"))
         if "confidence" in b:
-            bot.confidence = parse_distribution(b["confidence"], f"{path}.bot.confidence",
-                                                probability=True)  # type: ignore[assignment]
+            bot.confidence = parse_distribution(
+                b["confidence"], f"{path}.bot.confidence", probability=True
+            )  # type: ignore[assignment]
         for key in ("threshold", "context_factor", "repeat_share", "escalate_to"):
             if key in b:
                 setattr(bot, key, b[key])
         for key in ("handle_time", "repeat_delay"):
             if key in b:
                 setattr(bot, key, parse_distribution(b[key], f"{path}.bot.{key}"))
-    kwargs = {k: m[k] for k in ("arrival_rate", "volume", "trace", "channel", "segment",
-                                "priority", "redial_probability", "transfers",
-                                "service_level_threshold", "short_abandon", "max_queue")
-              if k in m}
+    kwargs = {
+        k: m[k]
+        for k in (
+            "arrival_rate",
+            "volume",
+            "trace",
+            "channel",
+            "segment",
+            "priority",
+            "redial_probability",
+            "transfers",
+            "service_level_threshold",
+            "short_abandon",
+            "max_queue",
+        )
+        if k in m
+    }
     for key in ("service_level_threshold", "short_abandon"):
         if key in kwargs:
             kwargs[key] = _seconds(kwargs[key], f"{path}.{key}")
@@ -270,34 +327,55 @@ def _read_queue(raw: Any, path: str) -> Queue:
 
 
 def _read_group(raw: Any, path: str) -> AgentGroup:
-    m = _check_keys(raw, {"name", "staffing", "skills", "concurrency", "stretch",
-                          "shrinkage", "shifts"}, path)
+    m = _check_keys(
+        raw, {"name", "staffing", "skills", "concurrency", "stretch", "shrinkage", "shifts"}, path
+    )
     shifts = []
     raw_shifts = m.get("shifts") or []
     if not isinstance(raw_shifts, list):
-        raise InvalidParameterError(f"{path}.shifts", raw_shifts, "a list",
-                                    "e.g. [{start: '08:00', end: '16:30', agents: 10}].")
+        raise InvalidParameterError(
+            f"{path}.shifts",
+            raw_shifts,
+            "a list",
+            "e.g. [{start: '08:00', end: '16:30', agents: 10}].",
+        )
     for k, item in enumerate(raw_shifts):
         p = f"{path}.shifts[{k}]"
         it = _check_keys(item, {"start", "end", "agents"}, p)
-        shifts.append((_seconds(_get(it, "start", p), f"{p}.start"),
-                       _seconds(_get(it, "end", p), f"{p}.end"), _get(it, "agents", p)))
+        shifts.append(
+            (
+                _seconds(_get(it, "start", p), f"{p}.start"),
+                _seconds(_get(it, "end", p), f"{p}.end"),
+                _get(it, "agents", p),
+            )
+        )
     if "staffing" not in m and not shifts:
-        raise InvalidParameterError(f"{path}.staffing", None, "given (or shifts)",
-                                    "Give agents per interval, or a list of shifts.")
-    return AgentGroup(name=str(_get(m, "name", path)), staffing=m.get("staffing", 0),
-                      skills=_get(m, "skills", path), concurrency=m.get("concurrency", 1),
-                      stretch=m.get("stretch"), shrinkage=m.get("shrinkage", 0.0),
-                      shifts=shifts)
+        raise InvalidParameterError(
+            f"{path}.staffing",
+            None,
+            "given (or shifts)",
+            "Give agents per interval, or a list of shifts.",
+        )
+    return AgentGroup(
+        name=str(_get(m, "name", path)),
+        staffing=m.get("staffing", 0),
+        skills=_get(m, "skills", path),
+        concurrency=m.get("concurrency", 1),
+        stretch=m.get("stretch"),
+        shrinkage=m.get("shrinkage", 0.0),
+        shifts=shifts,
+    )
 
 
 def _read_scenario(raw: Any, path: str) -> Scenario:
     m = _check_keys(raw, {"name", "volume", "outages", "reassign", "absenteeism"}, path)
     sc = Scenario(name=str(m.get("name", "scenario")))
-    shapes = {"volume": {"queue", "start", "end", "factor"},
-              "outages": {"group", "start", "end"},
-              "reassign": {"from", "to", "agents", "start", "end"},
-              "absenteeism": {"group", "share"}}
+    shapes = {
+        "volume": {"queue", "start", "end", "factor"},
+        "outages": {"group", "start", "end"},
+        "reassign": {"from", "to", "agents", "start", "end"},
+        "absenteeism": {"group", "share"},
+    }
     for key, allowed in shapes.items():
         items = m.get(key) or []
         if not isinstance(items, list):
@@ -312,5 +390,3 @@ def _read_scenario(raw: Any, path: str) -> Scenario:
             out.append(it)
         setattr(sc, key, out)
     return sc
-
-

@@ -38,8 +38,12 @@ if TYPE_CHECKING:
 __all__ = ["OUTCOMES", "SimulationResult", "mean_ci", "service_level_from_hist"]
 
 OUTCOMES = ("answered", "abandoned", "deflected", "blocked")
-SIM_DEFINITIONS = (ANSWERED_WITHIN_T_OVER_OFFERED, ANSWERED_WITHIN_T_OVER_ANSWERED,
-                   EXCL_ABANDON_BEFORE_T, WAIT_LE_T)
+SIM_DEFINITIONS = (
+    ANSWERED_WITHIN_T_OVER_OFFERED,
+    ANSWERED_WITHIN_T_OVER_ANSWERED,
+    EXCL_ABANDON_BEFORE_T,
+    WAIT_LE_T,
+)
 N_HIST = 7200  # wait histogram: whole seconds up to two hours
 PROPORTIONS = ("service_level", "abandon_rate", "occupancy", "containment")
 
@@ -91,8 +95,9 @@ def queue_metrics(s: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def service_level_from_hist(hist: np.ndarray, counts: np.ndarray, threshold: float,
-                            definition: str) -> np.ndarray:
+def service_level_from_hist(
+    hist: np.ndarray, counts: np.ndarray, threshold: float, definition: str
+) -> np.ndarray:
     """Service level at ``threshold`` from wait histograms.
 
     ``hist[..., 0, :]`` answered waits and ``hist[..., 1, :]`` abandoned waits
@@ -102,17 +107,24 @@ def service_level_from_hist(hist: np.ndarray, counts: np.ndarray, threshold: flo
     check_definition(definition)
     if definition == VIRTUAL:
         raise InvalidParameterError(
-            "definition", definition, "observable in a simulation",
+            "definition",
+            definition,
+            "observable in a simulation",
             "The virtual wait of a contact that abandoned is never seen; use one of "
-            + ", ".join(SIM_DEFINITIONS) + ".")
+            + ", ".join(SIM_DEFINITIONS)
+            + ".",
+        )
     t = float(threshold)
     n_hist = hist.shape[-1] - 2
     if not (math.isfinite(t) and t >= 0 and t == round(t) and t <= n_hist):
-        raise InvalidParameterError("threshold", threshold,
-                                    f"a whole number of seconds from 0 to {n_hist}",
-                                    "Simulated waits are binned by the second; round the "
-                                    "threshold, or give it to the queue as "
-                                    "service_level_threshold for an exact count.")
+        raise InvalidParameterError(
+            "threshold",
+            threshold,
+            f"a whole number of seconds from 0 to {n_hist}",
+            "Simulated waits are binned by the second; round the "
+            "threshold, or give it to the queue as "
+            "service_level_threshold for an exact count.",
+        )
     k = int(t) + 1
     within = hist[..., 0, :k].sum(axis=-1)
     abn_within = hist[..., 1, :k].sum(axis=-1)
@@ -166,7 +178,7 @@ class SimulationResult:
         a = self.compiled.arrays
         mask = np.zeros((len(self.compiled.queue_names), len(self.compiled.group_names)), bool)
         for q in range(mask.shape[0]):
-            mask[q, a["qg_list"][a["qg_ptr"][q]:a["qg_ptr"][q + 1]]] = True
+            mask[q, a["qg_list"][a["qg_ptr"][q] : a["qg_ptr"][q + 1]]] = True
         return mask
 
     def _table(self, cols: dict[str, Any], metrics: dict[str, np.ndarray]) -> pa.Table:
@@ -179,8 +191,12 @@ class SimulationResult:
             if name not in ("arrived",):
                 cols[f"{name}_lo"] = lo
                 cols[f"{name}_hi"] = hi
-        return pa.table({k: pa.array(np.asarray(v).ravel() if isinstance(v, np.ndarray) else v)
-                         for k, v in cols.items()})
+        return pa.table(
+            {
+                k: pa.array(np.asarray(v).ravel() if isinstance(v, np.ndarray) else v)
+                for k, v in cols.items()
+            }
+        )
 
     def queue_summary(self) -> pa.Table:
         """One row per queue over the whole run: counts, service level under each
@@ -195,9 +211,13 @@ class SimulationResult:
         capacity = g[..., e.GS_CAPACITY] @ serve.T
         m["occupancy"] = _div(busy, capacity)
         c = self.compiled
-        cols: dict[str, Any] = {"queue": c.queue_names, "channel": c.channels,
-                                "segment": c.segments, "priority": c.priorities,
-                                "threshold_s": c.thresholds}
+        cols: dict[str, Any] = {
+            "queue": c.queue_names,
+            "channel": c.channels,
+            "segment": c.segments,
+            "priority": c.priorities,
+            "threshold_s": c.thresholds,
+        }
         return self._table(cols, m)
 
     def interval_summary(self) -> pa.Table:
@@ -230,13 +250,18 @@ class SimulationResult:
         c = self.compiled
         return self._table({"group": c.group_names, "concurrency": c.group_conc}, m)
 
-    def service_level(self, queue: str, threshold: float,
-                      definition: str = DEFAULT_SL_DEFINITION) -> tuple[float, float, float]:
+    def service_level(
+        self, queue: str, threshold: float, definition: str = DEFAULT_SL_DEFINITION
+    ) -> tuple[float, float, float]:
         """Service level of ``queue`` at any whole-second threshold: (mean, lo, hi)."""
         c = self.compiled
         if queue not in c.queue_names:
-            raise InvalidParameterError("queue", queue, "the name of a simulated queue",
-                                        "Known queues: " + ", ".join(c.queue_names) + ".")
+            raise InvalidParameterError(
+                "queue",
+                queue,
+                "the name of a simulated queue",
+                "Known queues: " + ", ".join(c.queue_names) + ".",
+            )
         i = c.queue_names.index(queue)
         hist = np.stack([r.hist[i].sum(axis=0) for r in self.replications])
         counts = np.stack([r.qstats[i].sum(axis=0) for r in self.replications])
@@ -280,44 +305,49 @@ class SimulationResult:
             dictionary = pa.array(names, type=pa.string())
             mask = idx < 0
             return pa.DictionaryArray.from_arrays(
-                pa.array(np.where(mask, 0, idx).astype(np.int32), mask=mask), dictionary)
+                pa.array(np.where(mask, 0, idx).astype(np.int32), mask=mask), dictionary
+            )
 
         queue = i[:, e.RI_QUEUE]
         # a leg nobody could take is written as abandoned with no end time
         outcome = np.where(i[:, e.RI_OUTCOME] == e.O_UNSERVED, e.O_ABANDONED, i[:, e.RI_OUTCOME])
         answered = outcome == e.O_ANSWERED
         agent = i[:, e.RI_AGENT]
-        agent_group = np.searchsorted(np.cumsum(
-            [int(x) for x in c.arrays["g_pool"]]), agent, side="right")
+        agent_group = np.searchsorted(
+            np.cumsum([int(x) for x in c.arrays["g_pool"]]), agent, side="right"
+        )
         talk = np.where(answered, f[:, e.RF_TALK], np.nan)
         zero = np.where(answered, 0.0, np.nan)
         channel = np.asarray([c.channels[q] for q in range(len(c.queue_names))])
         segments = np.asarray(c.segments, dtype=object)
-        return pa.table({
-            "contact_id": ids(i[:, e.RI_LEG], prefix),
-            "initial_contact_id": ids(i[:, e.RI_INITIAL], prefix),
-            "previous_contact_id": ids(i[:, e.RI_PREV], prefix, null=True),
-            "customer_id": ids(i[:, e.RI_CUSTOMER], f"sim{self.seed}-r{rep}-cust"),
-            "channel": pa.array(channel[queue], type=pa.string()),
-            "queue": named(queue, c.queue_names),
-            "segment": pa.array(segments[queue], type=pa.string()),
-            "priority": pa.array(np.asarray(c.priorities, dtype=np.int16)[queue]),
-            "arrived_at": self._timestamps(f[:, e.RF_ARRIVED]),
-            "queued_at": self._timestamps(f[:, e.RF_QUEUED]),
-            "answered_at": self._timestamps(f[:, e.RF_ANSWERED]),
-            "ended_at": self._timestamps(f[:, e.RF_ENDED]),
-            "wait_s": pa.array(f[:, e.RF_WAIT], from_pandas=True),
-            "talk_s": pa.array(talk, from_pandas=True),
-            "hold_s": pa.array(zero, from_pandas=True),
-            "acw_s": pa.array(zero, from_pandas=True),
-            "outcome": named(outcome, list(OUTCOMES)),
-            "agent_id": named(agent, c.agent_names),
-            "team": named(np.where(agent < 0, -1, agent_group), c.group_names),
-            "site": pa.nulls(n, pa.string()),
-            "bot_confidence": pa.array(f[:, e.RF_CONF], from_pandas=True),
-            "escalated_from_bot": pa.array(i[:, e.RI_ESCALATED] == 1),
-            "transferred_to": named(i[:, e.RI_TRANSFER], c.queue_names),
-            "source": pa.array(np.full(n, "contactops.simulate", dtype=object), pa.string()),
-            "source_ref": pa.array(np.full(n, f"seed={self.seed} replication={rep}",
-                                           dtype=object), pa.string()),
-        })
+        return pa.table(
+            {
+                "contact_id": ids(i[:, e.RI_LEG], prefix),
+                "initial_contact_id": ids(i[:, e.RI_INITIAL], prefix),
+                "previous_contact_id": ids(i[:, e.RI_PREV], prefix, null=True),
+                "customer_id": ids(i[:, e.RI_CUSTOMER], f"sim{self.seed}-r{rep}-cust"),
+                "channel": pa.array(channel[queue], type=pa.string()),
+                "queue": named(queue, c.queue_names),
+                "segment": pa.array(segments[queue], type=pa.string()),
+                "priority": pa.array(np.asarray(c.priorities, dtype=np.int16)[queue]),
+                "arrived_at": self._timestamps(f[:, e.RF_ARRIVED]),
+                "queued_at": self._timestamps(f[:, e.RF_QUEUED]),
+                "answered_at": self._timestamps(f[:, e.RF_ANSWERED]),
+                "ended_at": self._timestamps(f[:, e.RF_ENDED]),
+                "wait_s": pa.array(f[:, e.RF_WAIT], from_pandas=True),
+                "talk_s": pa.array(talk, from_pandas=True),
+                "hold_s": pa.array(zero, from_pandas=True),
+                "acw_s": pa.array(zero, from_pandas=True),
+                "outcome": named(outcome, list(OUTCOMES)),
+                "agent_id": named(agent, c.agent_names),
+                "team": named(np.where(agent < 0, -1, agent_group), c.group_names),
+                "site": pa.nulls(n, pa.string()),
+                "bot_confidence": pa.array(f[:, e.RF_CONF], from_pandas=True),
+                "escalated_from_bot": pa.array(i[:, e.RI_ESCALATED] == 1),
+                "transferred_to": named(i[:, e.RI_TRANSFER], c.queue_names),
+                "source": pa.array(np.full(n, "contactops.simulate", dtype=object), pa.string()),
+                "source_ref": pa.array(
+                    np.full(n, f"seed={self.seed} replication={rep}", dtype=object), pa.string()
+                ),
+            }
+        )

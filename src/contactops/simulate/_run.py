@@ -34,8 +34,12 @@ __all__ = ["QueueSimulation", "simulate", "simulate_queue"]
 
 def _check_seed(seed: Any) -> int:
     if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or seed < 0:
-        raise InvalidParameterError("seed", seed, "a whole number >= 0",
-                                    "Give an explicit seed; the same seed gives the same run.")
+        raise InvalidParameterError(
+            "seed",
+            seed,
+            "a whole number >= 0",
+            "Give an explicit seed; the same seed gives the same run.",
+        )
     return int(seed)
 
 
@@ -55,16 +59,28 @@ def _initial_capacities(compiled: Compiled, record: bool) -> dict[str, int]:
         else:
             expected = float(a["q_rate"].sum() * a["rate_len"]) + a["trace_times"].size
         legs = int(1.3 * expected) + 4096
-    return {"pool": pool, "heap": 2 * pool + 4 * agents + 64, "ring": pool,
-            "records": max(legs, 16)}
+    return {
+        "pool": pool,
+        "heap": 2 * pool + 4 * agents + 64,
+        "ring": pool,
+        "records": max(legs, 16),
+    }
 
 
-def _run(compiled: Compiled, *, seed: int, replications: int, record: bool,
-         hist_per_interval: bool, workers: int | None,
-         progress: Callable[[int], None] | None) -> list[Replication]:
+def _run(
+    compiled: Compiled,
+    *,
+    seed: int,
+    replications: int,
+    record: bool,
+    hist_per_interval: bool,
+    workers: int | None,
+    progress: Callable[[int], None] | None,
+) -> list[Replication]:
     if not isinstance(replications, int) or isinstance(replications, bool) or replications < 1:
-        raise InvalidParameterError("replications", replications, "a whole number >= 1",
-                                    "Run at least one replication.")
+        raise InvalidParameterError(
+            "replications", replications, "a whole number >= 1", "Run at least one replication."
+        )
     seeds = np.random.SeedSequence(seed).spawn(replications)
     a = compiled.arrays
     caps = dict(_initial_capacities(compiled, record))
@@ -74,18 +90,50 @@ def _run(compiled: Compiled, *, seed: int, replications: int, record: bool,
         while True:
             rng = np.random.Generator(np.random.PCG64(seeds[k]))
             qs, gs, hist, rf, ri, n, n_ev, status = e.simulate_one(
-                rng, a["t_start"], a["horizon"], a["max_arrivals"], a["stat_len"],
-                a["n_stat"], hist_per_interval, N_HIST, record, a["q_rate"], a["rate_len"],
-                a["trace_ptr"], a["trace_times"], a["q_int"], a["q_flt"], a["xfer_cum"],
-                a["d_par"], a["emp_ptr"], a["emp_vals"], a["g_conc"], a["g_pool"],
-                a["g_stretch"], a["qg_ptr"], a["qg_list"], a["qg_rank"], a["gq_ptr"],
-                a["gq_list"], a["sc_time"], a["sc_staff"], a["sc_interval"],
-                room["pool"], room["heap"], room["ring"], room["records"])
+                rng,
+                a["t_start"],
+                a["horizon"],
+                a["max_arrivals"],
+                a["stat_len"],
+                a["n_stat"],
+                hist_per_interval,
+                N_HIST,
+                record,
+                a["q_rate"],
+                a["rate_len"],
+                a["trace_ptr"],
+                a["trace_times"],
+                a["q_int"],
+                a["q_flt"],
+                a["xfer_cum"],
+                a["d_par"],
+                a["emp_ptr"],
+                a["emp_vals"],
+                a["g_conc"],
+                a["g_pool"],
+                a["g_stretch"],
+                a["qg_ptr"],
+                a["qg_list"],
+                a["qg_rank"],
+                a["gq_ptr"],
+                a["gq_list"],
+                a["sc_time"],
+                a["sc_staff"],
+                a["sc_interval"],
+                room["pool"],
+                room["heap"],
+                room["ring"],
+                room["records"],
+            )
             if status == 0:
                 break
             # ran out of room: run again from the same seed with twice as much
-            key = {e.OVERFLOW_HEAP: "heap", e.OVERFLOW_POOL: "pool", e.OVERFLOW_RING: "ring",
-                   e.OVERFLOW_RECORDS: "records"}[int(status)]
+            key = {
+                e.OVERFLOW_HEAP: "heap",
+                e.OVERFLOW_POOL: "pool",
+                e.OVERFLOW_RING: "ring",
+                e.OVERFLOW_RECORDS: "records",
+            }[int(status)]
             room[key] *= 2
             if key == "pool":
                 room["heap"] = max(room["heap"], 2 * room["pool"])
@@ -103,9 +151,17 @@ def _run(compiled: Compiled, *, seed: int, replications: int, record: bool,
         return list(pool.map(one, range(replications)))
 
 
-def simulate(center: Center, *, days: int | None = None, seed: int = 0, replications: int = 1,
-             warmup: float = 0.0, contacts: bool = False, workers: int | None = None,
-             progress: Callable[[int], None] | None = None) -> SimulationResult:
+def simulate(
+    center: Center,
+    *,
+    days: int | None = None,
+    seed: int = 0,
+    replications: int = 1,
+    warmup: float = 0.0,
+    contacts: bool = False,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SimulationResult:
     """Simulate ``center`` for ``days`` days, ``replications`` times.
 
     Parameters
@@ -137,8 +193,15 @@ def simulate(center: Center, *, days: int | None = None, seed: int = 0, replicat
         raise InvalidParameterError("warmup", warmup, "seconds >= 0", "Give 0 to start empty.")
     compiled = compile_center(center, days=days, warmup=float(warmup))
     t0 = time.perf_counter()
-    reps = _run(compiled, seed=seed, replications=replications, record=contacts,
-                hist_per_interval=False, workers=workers, progress=progress)
+    reps = _run(
+        compiled,
+        seed=seed,
+        replications=replications,
+        record=contacts,
+        hist_per_interval=False,
+        workers=workers,
+        progress=progress,
+    )
     return SimulationResult(compiled, reps, seed=seed, wall_seconds=time.perf_counter() - t0)
 
 
@@ -159,8 +222,9 @@ class QueueSimulation:
         h = np.concatenate([r.hist[0] for r in self.result.replications])  # (R*B, 2, H)
         return q, h
 
-    def _estimate(self, per_batch: np.ndarray, total: float, ci: bool
-                  ) -> float | tuple[float, float, float]:
+    def _estimate(
+        self, per_batch: np.ndarray, total: float, ci: bool
+    ) -> float | tuple[float, float, float]:
         if not ci:
             return total
         _mean, lo, hi = mean_ci(per_batch)
@@ -173,13 +237,13 @@ class QueueSimulation:
         total = float(queue_metrics(q.sum(axis=0))[name])
         return self._estimate(per, total, ci)
 
-    def service_level(self, threshold: float, definition: str = DEFAULT_SL_DEFINITION, *,
-                      ci: bool = False) -> float | tuple[float, float, float]:
+    def service_level(
+        self, threshold: float, definition: str = DEFAULT_SL_DEFINITION, *, ci: bool = False
+    ) -> float | tuple[float, float, float]:
         """Share of contacts served within ``threshold`` seconds (whole seconds)."""
         q, h = self._per_batch()
         per = service_level_from_hist(h, q, threshold, definition)
-        total = float(service_level_from_hist(h.sum(axis=0), q.sum(axis=0), threshold,
-                                              definition))
+        total = float(service_level_from_hist(h.sum(axis=0), q.sum(axis=0), threshold, definition))
         return self._estimate(per, total, ci)
 
     def asa(self, *, ci: bool = False) -> float | tuple[float, float, float]:
@@ -220,17 +284,31 @@ def _service_distribution(service: str | Distribution, aht: float) -> Distributi
         return Exponential(aht, name="aht")
     if service == "lognormal":
         return LogNormal(aht, aht, name="aht")  # cv 1, the common contact-center shape
-    raise InvalidParameterError("service", service, "'exponential', 'lognormal' or a "
-                                "Distribution", "e.g. service=LogNormal(300, 200).")
+    raise InvalidParameterError(
+        "service",
+        service,
+        "'exponential', 'lognormal' or a Distribution",
+        "e.g. service=LogNormal(300, 200).",
+    )
 
 
-def simulate_queue(arrival_rate: float, aht: float, agents: int,
-                   patience: float | Distribution | None = None, *,
-                   n_contacts: int = 100_000, seed: int = 0,
-                   service: str | Distribution = "exponential", concurrency: int = 1,
-                   stretch: list[float] | None = None, warmup: float | None = None,
-                   batches: int = 20, replications: int = 1, contacts: bool = False,
-                   workers: int | None = None) -> QueueSimulation:
+def simulate_queue(
+    arrival_rate: float,
+    aht: float,
+    agents: int,
+    patience: float | Distribution | None = None,
+    *,
+    n_contacts: int = 100_000,
+    seed: int = 0,
+    service: str | Distribution = "exponential",
+    concurrency: int = 1,
+    stretch: list[float] | None = None,
+    warmup: float | None = None,
+    batches: int = 20,
+    replications: int = 1,
+    contacts: bool = False,
+    workers: int | None = None,
+) -> QueueSimulation:
     """Simulate one queue with ``agents`` identical agents (M/M/n, M/M/n+M, M/G/n...).
 
     Parameters
@@ -259,29 +337,62 @@ def simulate_queue(arrival_rate: float, aht: float, agents: int,
     """
     seed = _check_seed(seed)
     if not isinstance(n_contacts, int | np.integer) or n_contacts < 1:
-        raise InvalidParameterError("n_contacts", n_contacts, "a whole number >= 1",
-                                    "Give how many contacts to simulate.")
+        raise InvalidParameterError(
+            "n_contacts", n_contacts, "a whole number >= 1", "Give how many contacts to simulate."
+        )
     if not isinstance(batches, int) or batches < 2:
-        raise InvalidParameterError("batches", batches, "a whole number >= 2",
-                                    "Batch means need at least two batches; 20 is usual.")
+        raise InvalidParameterError(
+            "batches",
+            batches,
+            "a whole number >= 2",
+            "Batch means need at least two batches; 20 is usual.",
+        )
     rate = float(arrival_rate)
     if not (math.isfinite(rate) and rate > 0):
-        raise InvalidParameterError("arrival_rate", arrival_rate, "a finite number > 0",
-                                    "Give contacts per second.")
+        raise InvalidParameterError(
+            "arrival_rate", arrival_rate, "a finite number > 0", "Give contacts per second."
+        )
     handle = _service_distribution(service, aht)
     warm = 20.0 * handle.mean if warmup is None else float(warmup)
     center = Center(
-        queues=[Queue("queue", arrival_rate=rate, handle_time=handle, patience=patience,
-                      channel="chat" if concurrency > 1 else "voice")],
-        groups=[AgentGroup("agents", staffing=agents, skills=["queue"],
-                           concurrency=concurrency, stretch=stretch)],
+        queues=[
+            Queue(
+                "queue",
+                arrival_rate=rate,
+                handle_time=handle,
+                patience=patience,
+                channel="chat" if concurrency > 1 else "voice",
+            )
+        ],
+        groups=[
+            AgentGroup(
+                "agents",
+                staffing=agents,
+                skills=["queue"],
+                concurrency=concurrency,
+                stretch=stretch,
+            )
+        ],
         interval=86400.0,
     )
     batch_len = n_contacts / rate / batches
-    compiled = compile_center(center, days=1, warmup=warm, max_arrivals=int(n_contacts),
-                              stat_len=batch_len, n_stat=batches)
+    compiled = compile_center(
+        center,
+        days=1,
+        warmup=warm,
+        max_arrivals=int(n_contacts),
+        stat_len=batch_len,
+        n_stat=batches,
+    )
     t0 = time.perf_counter()
-    reps = _run(compiled, seed=seed, replications=replications, record=contacts,
-                hist_per_interval=True, workers=workers, progress=None)
+    reps = _run(
+        compiled,
+        seed=seed,
+        replications=replications,
+        record=contacts,
+        hist_per_interval=True,
+        workers=workers,
+        progress=None,
+    )
     result = SimulationResult(compiled, reps, seed=seed, wall_seconds=time.perf_counter() - t0)
     return QueueSimulation(result, batches)

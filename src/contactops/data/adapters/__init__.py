@@ -46,8 +46,12 @@ FORMATS: dict[str, str] = {
 def get_adapter(name: str) -> Adapter:
     """The adapter for export format ``name``."""
     if name not in FORMATS:
-        raise InvalidParameterError("format", name, "one of " + ", ".join(sorted(FORMATS)),
-                                    "Name the system the file was exported from.")
+        raise InvalidParameterError(
+            "format",
+            name,
+            "one of " + ", ".join(sorted(FORMATS)),
+            "Name the system the file was exported from.",
+        )
     module = importlib.import_module(f"contactops.data.adapters.{FORMATS[name]}")
     adapter: Adapter = module.ADAPTERS[name] if hasattr(module, "ADAPTERS") else module.ADAPTER
     return adapter
@@ -59,7 +63,7 @@ def read_head(path: Path, n: int = HEAD_BYTES) -> bytes:
         head = fh.read(n)
     for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
         if head.startswith(bom):
-            return head[len(bom):]
+            return head[len(bom) :]
     return head
 
 
@@ -86,8 +90,10 @@ def guess_format(path: Path, exclude: str | None = None) -> str | None:
     return None
 
 
-def format_mismatch(path: Path, fmt: str, missing: Sequence[str],
-                    found: Sequence[str] = ()) -> FormatMismatchError:
+def format_mismatch(
+    path: Path, fmt: str, missing: Sequence[str], found: Sequence[str] = ()
+) -> FormatMismatchError:
     """The error for a file whose header lacks ``missing`` (with a guess of its format)."""
-    return FormatMismatchError(str(path), fmt, list(missing), guess_format(path, exclude=fmt),
-                               list(found))
+    return FormatMismatchError(
+        str(path), fmt, list(missing), guess_format(path, exclude=fmt), list(found)
+    )

@@ -150,8 +150,18 @@ __all__ = ["ADAPTER", "PRESETS"]
 
 NAME = "agent-states"
 TABLE = "agent_states"
-_FIELDS = ("agent_id", "team", "site", "queue", "state", "reason", "started_at", "ended_at",
-           "duration_s", "source")
+_FIELDS = (
+    "agent_id",
+    "team",
+    "site",
+    "queue",
+    "state",
+    "reason",
+    "started_at",
+    "ended_at",
+    "duration_s",
+    "source",
+)
 _REQUIRED = ("agent_id", "state", "started_at")
 _TIMES = ("started_at", "ended_at")
 _LAYOUTS = ("spans", "events")
@@ -161,15 +171,26 @@ _MAX_NAMED = 20  # distinct unknown state names per batch that get a reason of t
 _CATEGORIES = ", ".join(AGENT_STATE_CATEGORIES)
 _MAX_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z, in microseconds
 
-_BUSY_CONNECT = ("Incoming", "Inbound", "Outbound", "Connecting", "Connecting Agent",
-                 "Joining Customer", "Calling Customer", "Connected", "Busy", "On contact",
-                 "On hold", "After contact work", "ACW")
+_BUSY_CONNECT = (
+    "Incoming",
+    "Inbound",
+    "Outbound",
+    "Connecting",
+    "Connecting Agent",
+    "Joining Customer",
+    "Calling Customer",
+    "Connected",
+    "Busy",
+    "On contact",
+    "On hold",
+    "After contact work",
+    "ACW",
+)
 PRESETS: dict[str, dict[str, Any]] = {
     "genesys": {
         "columns": {
             "agent_id": ["userId", "User ID", "agentId", "Agent ID"],
-            "state": ["routingStatus", "systemPresence", "Routing Status", "Presence",
-                      "status"],
+            "state": ["routingStatus", "systemPresence", "Routing Status", "Presence", "status"],
             "started_at": ["startTime", "Start Time", "start"],
             "ended_at": ["endTime", "End Time", "end"],
             "queue": ["queueName", "queueId"],
@@ -177,37 +198,63 @@ PRESETS: dict[str, dict[str, Any]] = {
             "site": ["siteName", "Site"],
         },
         "states": {
-            "INTERACTING": "busy", "COMMUNICATING": "busy",
-            "IDLE": "available", "NOT_RESPONDING": "available", "ON_QUEUE": "available",
-            "OFF_QUEUE": "aux", "AVAILABLE": "aux", "AWAY": "aux", "BUSY": "aux",
-            "BREAK": "aux", "MEAL": "aux", "MEETING": "aux", "TRAINING": "aux",
+            "INTERACTING": "busy",
+            "COMMUNICATING": "busy",
+            "IDLE": "available",
+            "NOT_RESPONDING": "available",
+            "ON_QUEUE": "available",
+            "OFF_QUEUE": "aux",
+            "AVAILABLE": "aux",
+            "AWAY": "aux",
+            "BUSY": "aux",
+            "BREAK": "aux",
+            "MEAL": "aux",
+            "MEETING": "aux",
+            "TRAINING": "aux",
             "OFFLINE": "offline",
         },
     },
     "amazon-connect": {
         "columns": {
-            "agent_id": ["Agent", "AgentLogin", "Agent login", "Username",
-                         "CurrentAgentSnapshot.Configuration.Username", "AgentARN"],
-            "state": ["Status", "AgentStatus", "Agent status",
-                      "CurrentAgentSnapshot.AgentStatus.Name"],
-            "started_at": ["Status start time", "StartTimestamp", "Start time",
-                           "EventTimestamp"],
+            "agent_id": [
+                "Agent",
+                "AgentLogin",
+                "Agent login",
+                "Username",
+                "CurrentAgentSnapshot.Configuration.Username",
+                "AgentARN",
+            ],
+            "state": [
+                "Status",
+                "AgentStatus",
+                "Agent status",
+                "CurrentAgentSnapshot.AgentStatus.Name",
+            ],
+            "started_at": ["Status start time", "StartTimestamp", "Start time", "EventTimestamp"],
             "ended_at": ["Status end time", "EndTimestamp", "End time"],
             "duration_s": ["Duration", "Status duration"],
             "queue": ["Queue"],
-            "team": ["Routing profile", "RoutingProfile",
-                     "CurrentAgentSnapshot.Configuration.RoutingProfile.Name"],
+            "team": [
+                "Routing profile",
+                "RoutingProfile",
+                "CurrentAgentSnapshot.Configuration.RoutingProfile.Name",
+            ],
             "site": ["Hierarchy group", "HierarchyGroup"],
         },
-        "states": {"Available": "available", "Offline": "offline",
-                   **dict.fromkeys(_BUSY_CONNECT, "busy"), "*": "aux"},
+        "states": {
+            "Available": "available",
+            "Offline": "offline",
+            **dict.fromkeys(_BUSY_CONNECT, "busy"),
+            "*": "aux",
+        },
     },
 }
 
 _field = functools.partial(
-    MappedField, strip_keys=True,
-    example="For example {column: Status}, {value: Billing} or "
-            "{column: DurationMs, scale: 0.001}.")
+    MappedField,
+    strip_keys=True,
+    example="For example {column: Status}, {value: Billing} or {column: DurationMs, scale: 0.001}.",
+)
 
 
 def _states(value: Any, name: str) -> dict[str, str]:
@@ -218,8 +265,11 @@ def _states(value: Any, name: str) -> dict[str, str]:
         cat = str(category).strip().lower() if category is not None else None
         if cat not in AGENT_STATE_CATEGORIES:
             raise InvalidParameterError(
-                f"{name}.{key}", category, f"one of {_CATEGORIES}",
-                "Map each source state name to a category, e.g. {Lunch: aux}.")
+                f"{name}.{key}",
+                category,
+                f"one of {_CATEGORIES}",
+                "Map each source state name to a category, e.g. {Lunch: aux}.",
+            )
         out[str(key).strip().lower()] = cat
     return out
 
@@ -229,29 +279,40 @@ class _Spec:
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         preset = options.get("preset")
-        base = pick_preset(options, PRESETS, "Or give a mapping and a states map of your "
-                                             "own.") or {"columns": {}, "states": {}}
+        base = pick_preset(options, PRESETS, "Or give a mapping and a states map of your own.") or {
+            "columns": {},
+            "states": {},
+        }
         mapping = load_mapping(options.get("mapping"))
         mapping_states = mapping.pop("states", None)
         unknown = sorted(set(mapping) - set(_FIELDS))
         if unknown:
             raise InvalidParameterError(
-                "mapping", unknown[0], "an agent-state column: " + ", ".join(_FIELDS)
-                + " (or a states: section)",
-                "Keys are canonical names, values the source columns.")
+                "mapping",
+                unknown[0],
+                "an agent-state column: " + ", ".join(_FIELDS) + " (or a states: section)",
+                "Keys are canonical names, values the source columns.",
+            )
         layout = options.get("layout", "spans")
         if layout not in _LAYOUTS:
-            raise InvalidParameterError("layout", layout, "spans or events",
-                                        "spans: one row per state with its end or duration; "
-                                        "events: one row per state change.")
+            raise InvalidParameterError(
+                "layout",
+                layout,
+                "spans or events",
+                "spans: one row per state with its end or duration; "
+                "events: one row per state change.",
+            )
         self.layout: str = layout
         if layout == "events":
             given = sorted({"ended_at", "duration_s"} & set(mapping))
             if given:
                 raise InvalidParameterError(
-                    f"mapping.{given[0]}", mapping[given[0]], "absent with layout=events",
+                    f"mapping.{given[0]}",
+                    mapping[given[0]],
+                    "absent with layout=events",
                     "An event log's spans end at the agent's next event; leave ended_at "
-                    "and duration_s out, or say layout=spans.")
+                    "and duration_s out, or say layout=spans.",
+                )
         # preset candidates first, the user's own mapping over them
         self.columns: dict[str, Any] = {**base["columns"], **mapping}
         self.user_keys = set(mapping)
@@ -264,8 +325,12 @@ class _Spec:
         self.timestamp_format: str | None = options.get("timestamp_format")
         file_format = options.get("file_format")
         if file_format is not None and file_format not in _FILE_FORMATS:
-            raise InvalidParameterError("file_format", file_format, "csv or parquet",
-                                        "Or leave it out to go by the file's suffix.")
+            raise InvalidParameterError(
+                "file_format",
+                file_format,
+                "csv or parquet",
+                "Or leave it out to go by the file's suffix.",
+            )
         self.file_format: str | None = file_format
         self.source = str(preset or NAME)
         self.delimiter = str(options.get("delimiter", ","))
@@ -277,13 +342,18 @@ class _Spec:
         until = options.get("until")
         if until is not None:
             if layout != "events":
-                raise InvalidParameterError("until", until, "given with layout=events only",
-                                            "Spans carry their own ends.")
+                raise InvalidParameterError(
+                    "until", until, "given with layout=events only", "Spans carry their own ends."
+                )
             arr, bad, more = as_timestamp(pa.array([until]), self.tz, None)
             if bad.any() or any(rows.any() for rows, _ in more) or not arr[0].is_valid:
-                raise InvalidParameterError("until", until, "a timestamp",
-                                            "e.g. until=2024-03-05T00:00:00 (the end of the "
-                                            "exported period; naive times are in timezone).")
+                raise InvalidParameterError(
+                    "until",
+                    until,
+                    "a timestamp",
+                    "e.g. until=2024-03-05T00:00:00 (the end of the "
+                    "exported period; naive times are in timezone).",
+                )
             self.until = int(pc.cast(arr, pa.int64())[0].as_py())
 
     def resolve(self, names: list[str]) -> tuple[dict[str, MappedField], dict[str, str]]:
@@ -313,9 +383,13 @@ class _Spec:
 
 def _duration(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Seconds from numbers, numeric text or ``H:MM:SS`` text."""
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
-            or pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type)
-            or pa.types.is_dictionary(arr.type)):
+    if not (
+        pa.types.is_string(arr.type)
+        or pa.types.is_large_string(arr.type)
+        or pa.types.is_binary(arr.type)
+        or pa.types.is_large_binary(arr.type)
+        or pa.types.is_dictionary(arr.type)
+    ):
         return as_float(arr)
     text, bad = as_text(arr)
     parts = pc.extract_regex(pc.fill_null(text, ""), _HMS)
@@ -349,18 +423,27 @@ class _Converter:
             if f.is_constant:
                 arr, bad, reason, _ = self._convert(name, f, pa.array([f.constant]))
                 if bad.any() or (name in _REQUIRED and arr[0].as_py() is None):
-                    raise InvalidParameterError(f"mapping.{name}.value", f.constant,
-                                                reason or "a value")
+                    raise InvalidParameterError(
+                        f"mapping.{name}.value", f.constant, reason or "a value"
+                    )
                 self.constants[name] = arr
 
     def source_columns(self) -> list[str]:
-        return sorted({f.column for f in self.fields.values()
-                       if f.column is not None and f.column in self.names})
+        return sorted(
+            {
+                f.column
+                for f in self.fields.values()
+                if f.column is not None and f.column in self.names
+            }
+        )
 
     def missing(self) -> list[str]:
         """The columns the file lacks: mapped ones, required ones, an end (spans)."""
-        out = [f.column for f in self.fields.values()
-               if f.column is not None and f.column not in self.names]
+        out = [
+            f.column
+            for f in self.fields.values()
+            if f.column is not None and f.column not in self.names
+        ]
         out.extend(key for key in _REQUIRED if key not in self.fields)
         if self.spec.layout == "spans" and not {"ended_at", "duration_s"} & set(self.fields):
             out.append("ended_at or duration_s")
@@ -384,14 +467,24 @@ class _Converter:
             out = pc.if_else(pc.is_valid(low), pc.coalesce(out, pa.scalar(self.default)), out)
         return out
 
-    def _convert(self, name: str, f: MappedField, src: pa.Array
-                 ) -> tuple[pa.Array, np.ndarray, str, list[tuple[np.ndarray, str]]]:
+    def _convert(
+        self, name: str, f: MappedField, src: pa.Array
+    ) -> tuple[pa.Array, np.ndarray, str, list[tuple[np.ndarray, str]]]:
         if name in _TIMES:
             fmt = f.format or self.spec.timestamp_format
-            arr, bad, more = as_timestamp(src, self.spec.tz, fmt, folds=self.folds, key=name,
-                                          groups=self._groups)
-            return arr, bad, (f"a timestamp in format {fmt}" if fmt else
-                              "an ISO 8601 timestamp, e.g. 2024-01-31T08:15:00"), more
+            arr, bad, more = as_timestamp(
+                src, self.spec.tz, fmt, folds=self.folds, key=name, groups=self._groups
+            )
+            return (
+                arr,
+                bad,
+                (
+                    f"a timestamp in format {fmt}"
+                    if fmt
+                    else "an ISO 8601 timestamp, e.g. 2024-01-31T08:15:00"
+                ),
+                more,
+            )
         if name == "duration_s":
             arr, bad = _duration(src)
             if f.scale is not None:
@@ -400,13 +493,25 @@ class _Converter:
         arr, bad = as_text(src)
         if name == "state":  # unknown names get checks of their own in convert
             extra = _states(f.values, f"mapping.{name}.values") if f.values else {}
-            return self._category(arr, extra), bad, ("UTF-8 text naming a state of the states "
-                                                     f"map or a category ({_CATEGORIES})"), []
-        return arr, bad, ("UTF-8 text; for another encoding say encoding=..., "
-                          "e.g. encoding='latin-1'"), []
+            return (
+                self._category(arr, extra),
+                bad,
+                (f"UTF-8 text naming a state of the states map or a category ({_CATEGORIES})"),
+                [],
+            )
+        return (
+            arr,
+            bad,
+            ("UTF-8 text; for another encoding say encoding=..., e.g. encoding='latin-1'"),
+            [],
+        )
 
-    def _unknown_states(self, cols: dict[str, pa.Array], raws: dict[str, pa.Array],
-                        checks: list[tuple[str, np.ndarray, str]]) -> None:
+    def _unknown_states(
+        self,
+        cols: dict[str, pa.Array],
+        raws: dict[str, pa.Array],
+        checks: list[tuple[str, np.ndarray, str]],
+    ) -> None:
         """One check per unknown state name, its reason naming the entry to add."""
         raw = raws.get("state")
         if raw is None:
@@ -416,13 +521,14 @@ class _Converter:
         if not pc.any(unknown).as_py():
             return
         names = pc.unique(pc.filter(text, unknown)).to_pylist()
-        fix = ("add it to the states map (a states: section of the mapping YAML, or "
-               "states=...), e.g. states: {{{0!r}: aux}}; categories: " + _CATEGORIES)
+        fix = (
+            "add it to the states map (a states: section of the mapping YAML, or "
+            "states=...), e.g. states: {{{0!r}: aux}}; categories: " + _CATEGORIES
+        )
         if self.spec.preset:
             fix += f"; the {self.spec.preset} preset does not name it"
         if len(names) > _MAX_NAMED:
-            checks.append(("state", mask(unknown),
-                           "unknown state name: " + fix.format("<name>")))
+            checks.append(("state", mask(unknown), "unknown state name: " + fix.format("<name>")))
             return
         for value in names:
             hit = mask(pc.and_(unknown, pc.equal(text, value)))
@@ -432,32 +538,53 @@ class _Converter:
         n = batch.num_rows
         spec = self.spec
         agent = self.fields.get("agent_id")
-        self._groups = as_text(batch.column(agent.column))[0] \
-            if agent is not None and agent.column in self.names else None
-        cols, raws, checks, whole = gather(_FIELDS, self.fields, self.constants, self.names,
-                                           batch, self._convert)
+        self._groups = (
+            as_text(batch.column(agent.column))[0]
+            if agent is not None and agent.column in self.names
+            else None
+        )
+        cols, raws, checks, whole = gather(
+            _FIELDS, self.fields, self.constants, self.names, batch, self._convert
+        )
         for key, candidates in self.absent.items():
             if key in _REQUIRED:
-                whole.append((key, (f"no {key} column in the file (the {spec.preset} preset "
-                                    f"looks for {candidates}): map one, e.g. "
-                                    f"mapping={{{key}: <column>}}")))
+                whole.append(
+                    (
+                        key,
+                        (
+                            f"no {key} column in the file (the {spec.preset} preset "
+                            f"looks for {candidates}): map one, e.g. "
+                            f"mapping={{{key}: <column>}}"
+                        ),
+                    )
+                )
         self._unknown_states(cols, raws, checks)
         for name in _REQUIRED:
             if name in cols:
-                checks.append((name, mask(pc.is_null(cols[name])),
-                               f"missing: {name} is required"))
+                checks.append((name, mask(pc.is_null(cols[name])), f"missing: {name} is required"))
             elif not any(w[0] == name for w in whole):
-                whole.append((name, (f"no {name} column in the file: map one, e.g. "
-                                     f"mapping={{{name}: <column>}}")))
+                whole.append(
+                    (
+                        name,
+                        (
+                            f"no {name} column in the file: map one, e.g. "
+                            f"mapping={{{name}: <column>}}"
+                        ),
+                    )
+                )
         if spec.layout == "spans":
             self._ends(cols, checks, whole)
         if "reason" in cols and "state" in raws:
-            cols["reason"] = pc.coalesce(cols["reason"],
-                                         pc.utf8_trim_whitespace(as_text(raws["state"])[0]))
+            cols["reason"] = pc.coalesce(
+                cols["reason"], pc.utf8_trim_whitespace(as_text(raws["state"])[0])
+            )
         elif "state" in raws:
             cols["reason"] = pc.utf8_trim_whitespace(as_text(raws["state"])[0])
-        cols["source"] = pc.coalesce(cols["source"], pa.scalar(spec.source)) \
-            if "source" in cols else pa.nulls(n, pa.string()).fill_null(spec.source)
+        cols["source"] = (
+            pc.coalesce(cols["source"], pa.scalar(spec.source))
+            if "source" in cols
+            else pa.nulls(n, pa.string()).fill_null(spec.source)
+        )
         cols["source_ref"] = source_refs(self.ref, lines)
         cols["_line"] = pa.array(lines, type=pa.int64())
 
@@ -469,17 +596,26 @@ class _Converter:
                     sound &= ~bad
             known = pa.array(sound) if sound.any() else None
             if known is not None:
-                self.changes.append(pa.table({
-                    "agent_id": pc.filter(cols["agent_id"], known),
-                    "started_at": pc.filter(cols["started_at"], known)}).drop_null())
+                self.changes.append(
+                    pa.table(
+                        {
+                            "agent_id": pc.filter(cols["agent_id"], known),
+                            "started_at": pc.filter(cols["started_at"], known),
+                        }
+                    ).drop_null()
+                )
         # the good rows wait for the rest of the file (overlaps, event chaining)
         held = build_chunk(TABLE, _HELD, cols, good, [], int(good.sum()))
         if held.batch.num_rows:
             self.held.append(held.batch)
         return Chunk(TABLE, AGENT_STATES.empty_table(), rejects, len(rejects), 0)
 
-    def _ends(self, cols: dict[str, pa.Array], checks: list[tuple[str, np.ndarray, str]],
-              whole: list[tuple[str, str]]) -> None:
+    def _ends(
+        self,
+        cols: dict[str, pa.Array],
+        checks: list[tuple[str, np.ndarray, str]],
+        whole: list[tuple[str, str]],
+    ) -> None:
         """``ended_at`` from the end column, else start + duration; checked."""
         start = cols.get("started_at")
         end = cols.get("ended_at")
@@ -491,36 +627,46 @@ class _Converter:
             for _, rows, _ in rules:
                 refused |= rows
             if refused.any():  # kept out of the arithmetic below (1e300 s in microseconds)
-                duration = pc.if_else(pa.array(refused), pa.scalar(None, pa.float64()),
-                                      duration)
+                duration = pc.if_else(pa.array(refused), pa.scalar(None, pa.float64()), duration)
             if start is not None:
                 # an end past the last timestamp is refused, and kept out of the int64 cast
-                room = pc.divide(pc.cast(pc.subtract(pa.scalar(_MAX_US),
-                                                     pc.cast(start, pa.int64())),
-                                         pa.float64(), safe=False), 1e6)
+                room = pc.divide(
+                    pc.cast(
+                        pc.subtract(pa.scalar(_MAX_US), pc.cast(start, pa.int64())),
+                        pa.float64(),
+                        safe=False,
+                    ),
+                    1e6,
+                )
                 too_long = pc.fill_null(pc.greater(duration, room), False)
-                checks.append(("duration_s", mask(too_long),
-                               "too long: the span would end after 9999-12-31"))
+                checks.append(
+                    ("duration_s", mask(too_long), "too long: the span would end after 9999-12-31")
+                )
                 duration = pc.if_else(too_long, pa.scalar(None, pa.float64()), duration)
                 micros = pc.cast(pc.round(pc.multiply(duration, 1e6)), pa.int64())
                 derived = pc.add(start, pc.cast(micros, pa.duration("us")))
                 end = derived if end is None else pc.coalesce(end, derived)
         if end is None:
             if not whole:
-                looked = " or ".join(self.absent[k] for k in ("ended_at", "duration_s")
-                                     if k in self.absent)
-                whole.append(("ended_at", "no ended_at or duration_s column in the file"
-                                          + (f" (the {self.spec.preset} preset looks for "
-                                             f"{looked})" if looked else "")
-                                          + ": map one, e.g. mapping={ended_at: <column>}; or "
-                                          "say layout=events if each row is a state change"))
+                looked = " or ".join(
+                    self.absent[k] for k in ("ended_at", "duration_s") if k in self.absent
+                )
+                whole.append(
+                    (
+                        "ended_at",
+                        "no ended_at or duration_s column in the file"
+                        + (f" (the {self.spec.preset} preset looks for {looked})" if looked else "")
+                        + ": map one, e.g. mapping={ended_at: <column>}; or "
+                        "say layout=events if each row is a state change",
+                    )
+                )
             return
         cols["ended_at"] = end
-        checks.append(("ended_at", mask(pc.is_null(end)),
-                       "missing: a span needs ended_at or duration_s"))
+        checks.append(
+            ("ended_at", mask(pc.is_null(end)), "missing: a span needs ended_at or duration_s")
+        )
         if start is not None:
-            checks.append(("ended_at", mask(pc.less(end, start)),
-                           "must not be before started_at"))
+            checks.append(("ended_at", mask(pc.less(end, start)), "must not be before started_at"))
 
     # -- after the last batch ---------------------------------------------------------------
     def finish(self) -> Chunk:
@@ -531,8 +677,9 @@ class _Converter:
         self.held = []
         n = table.num_rows
         table = table.append_column("_pos", pa.array(np.arange(n, dtype=np.int64)))
-        table = table.sort_by([("agent_id", "ascending"), ("started_at", "ascending"),
-                               ("_pos", "ascending")])
+        table = table.sort_by(
+            [("agent_id", "ascending"), ("started_at", "ascending"), ("_pos", "ascending")]
+        )
         agent = table.column("agent_id").combine_chunks()
         start = _micros(table.column("started_at"))
         lines = table.column("_line").to_numpy()
@@ -541,18 +688,27 @@ class _Converter:
         if n > 1:
             same_prev[1:] = mask(pc.equal(agent.slice(1), agent.slice(0, n - 1)))
         if self.spec.layout == "events":
-            good, ends, rejects = self._chain(table, agent, start, lines, same_prev,
-                                              self._next_change(agent, start))
-            table = table.set_column(table.schema.get_field_index("ended_at"), "ended_at",
-                                     pa.array(ends, type=pa.int64()).cast(
-                                         pa.timestamp("us", tz="UTC")))
+            good, ends, rejects = self._chain(
+                table, agent, start, lines, same_prev, self._next_change(agent, start)
+            )
+            table = table.set_column(
+                table.schema.get_field_index("ended_at"),
+                "ended_at",
+                pa.array(ends, type=pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+            )
         else:
             good, rejects = self._overlaps(table, agent, start, lines, same_prev)
         cols = {name: table.column(name).combine_chunks() for name in AGENT_STATES.names}
         return build_chunk(TABLE, AGENT_STATES, cols, good, rejects, n)
 
-    def _overlaps(self, table: pa.Table, agent: pa.Array, start: np.ndarray,
-                  lines: np.ndarray, same_prev: np.ndarray) -> tuple[np.ndarray, list[Reject]]:
+    def _overlaps(
+        self,
+        table: pa.Table,
+        agent: pa.Array,
+        start: np.ndarray,
+        lines: np.ndarray,
+        same_prev: np.ndarray,
+    ) -> tuple[np.ndarray, list[Reject]]:
         """Refuse spans starting before the end of an earlier span of the same agent."""
         n = len(start)
         end = _micros(table.column("ended_at"))
@@ -583,17 +739,29 @@ class _Converter:
         rejects = []
         for i in np.flatnonzero(bad):
             j = source[i]
-            rejects.append(Reject(
-                int(lines[i]), "started_at", _iso(start[i]),
-                f"overlaps the span of agent {agent[i].as_py()!r} on line {int(lines[j])} "
-                f"(until {_iso(latest[i])}): an agent is in one state at a time; export one "
-                "status timeline (e.g. routing status or presence, not both)"))
+            rejects.append(
+                Reject(
+                    int(lines[i]),
+                    "started_at",
+                    _iso(start[i]),
+                    f"overlaps the span of agent {agent[i].as_py()!r} on line {int(lines[j])} "
+                    f"(until {_iso(latest[i])}): an agent is in one state at a time; export one "
+                    "status timeline (e.g. routing status or presence, not both)",
+                )
+            )
         return ~bad, rejects
 
     @staticmethod
-    def _walk(first: int, group: np.ndarray, start: np.ndarray, end: np.ndarray,
-              repeat: np.ndarray, bad: np.ndarray, latest: np.ndarray, source: np.ndarray
-              ) -> None:
+    def _walk(
+        first: int,
+        group: np.ndarray,
+        start: np.ndarray,
+        end: np.ndarray,
+        repeat: np.ndarray,
+        bad: np.ndarray,
+        latest: np.ndarray,
+        source: np.ndarray,
+    ) -> None:
         """Settle one agent's overlaps in order, from its first overlapping row.
 
         Rows before ``first`` are all kept, so the running max there is exact.
@@ -622,24 +790,38 @@ class _Converter:
         if changes is None or not changes.num_rows:
             return none
         m = changes.num_rows
-        codes = pc.dictionary_encode(pa.concat_arrays(
-            [agent.cast(pa.string()), changes.column("agent_id").combine_chunks()
-             .cast(pa.string())])).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = (
+            pc.dictionary_encode(
+                pa.concat_arrays(
+                    [
+                        agent.cast(pa.string()),
+                        changes.column("agent_id").combine_chunks().cast(pa.string()),
+                    ]
+                )
+            )
+            .indices.to_numpy(zero_copy_only=False)
+            .astype(np.int64)
+        )
         at = np.concatenate([start, _micros(changes.column("started_at"))])
         values, rank = np.unique(at, return_inverse=True)
         key = codes * (len(values) + 1) + rank.astype(np.int64)  # (agent, time) as one int
         kept_key, change_key, change_at = key[:-m], key[-m:], at[-m:]
         order = np.argsort(change_key, kind="stable")
-        change_key, change_at, change_code = change_key[order], change_at[order], \
-            codes[-m:][order]
+        change_key, change_at, change_code = change_key[order], change_at[order], codes[-m:][order]
         j = np.searchsorted(change_key, kept_key, side="right")
         found = j < m
         found[found] = change_code[j[found]] == codes[:-m][found]
         return np.where(found, change_at[np.minimum(j, m - 1)], none)
 
-    def _chain(self, table: pa.Table, agent: pa.Array, start: np.ndarray, lines: np.ndarray,
-               same_prev: np.ndarray, change: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, list[Reject]]:
+    def _chain(
+        self,
+        table: pa.Table,
+        agent: pa.Array,
+        start: np.ndarray,
+        lines: np.ndarray,
+        same_prev: np.ndarray,
+        change: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, list[Reject]]:
         """Each event's span ends at the agent's next event, or at a refused change of the
         agent before that (see the module docstring)."""
         n = len(start)
@@ -667,20 +849,37 @@ class _Converter:
         for i in np.flatnonzero(superseded | after | open_end):
             who = agent[i].as_py()
             if after[i]:
-                rejects.append(Reject(int(lines[i]), "started_at", _iso(start[i]),
-                                      f"after until ({_iso(until or 0)}): give a later until, "
-                                      "or leave it out"))
+                rejects.append(
+                    Reject(
+                        int(lines[i]),
+                        "started_at",
+                        _iso(start[i]),
+                        f"after until ({_iso(until or 0)}): give a later until, or leave it out",
+                    )
+                )
             elif superseded[i]:
-                rejects.append(Reject(int(lines[i]), "started_at", _iso(start[i]),
-                                      f"another state change of agent {who!r} at the same "
-                                      f"instant follows on line {int(lines[i + 1])}; the later "
-                                      "one is kept"))
+                rejects.append(
+                    Reject(
+                        int(lines[i]),
+                        "started_at",
+                        _iso(start[i]),
+                        f"another state change of agent {who!r} at the same "
+                        f"instant follows on line {int(lines[i + 1])}; the later "
+                        "one is kept",
+                    )
+                )
             else:
-                rejects.append(Reject(int(lines[i]), "ended_at", None,
-                                      f"the last state change of agent {who!r} in the file, "
-                                      "and not a logout: its end is unknown; export a period "
-                                      "that ends each shift, or close open states with "
-                                      "until=<end of the export>"))
+                rejects.append(
+                    Reject(
+                        int(lines[i]),
+                        "ended_at",
+                        None,
+                        f"the last state change of agent {who!r} in the file, "
+                        "and not a logout: its end is unknown; export a period "
+                        "that ends each shift, or close open states with "
+                        "until=<end of the export>",
+                    )
+                )
         return ~(superseded | after | open_end), ends, rejects
 
 
@@ -718,8 +917,10 @@ def _empty() -> Chunk:
 
 class AgentStates:
     name = NAME
-    description = ("Agent status logs (CSV or Parquet): state spans or state-change events, "
-                   "with presets for Genesys Cloud and Amazon Connect")
+    description = (
+        "Agent status logs (CSV or Parquet): state spans or state-change events, "
+        "with presets for Genesys Cloud and Amazon Connect"
+    )
     table = TABLE
 
     def read(self, path: Path, options: Mapping[str, Any]) -> Iterator[Chunk]:
@@ -743,10 +944,10 @@ class AgentStates:
         """A CSV header with an agent column and a state column, as this adapter or one
         of its presets names them."""
         names = {n.lower() for n in header_names(head)}
-        agents = {"agent_id"} | {c.lower() for p in PRESETS.values()
-                                 for c in p["columns"]["agent_id"]}
-        states = {"state"} | {c.lower() for p in PRESETS.values()
-                              for c in p["columns"]["state"]}
+        agents = {"agent_id"} | {
+            c.lower() for p in PRESETS.values() for c in p["columns"]["agent_id"]
+        }
+        states = {"state"} | {c.lower() for p in PRESETS.values() for c in p["columns"]["state"]}
         return bool(names & agents) and bool(names & states)
 
 

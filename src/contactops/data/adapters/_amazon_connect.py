@@ -105,16 +105,14 @@ def _team(agent: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _leg(rec: Mapping[str, Any]) -> tuple[dict[str, Any], str | None, str | None,
-                                           datetime | None]:
+def _leg(rec: Mapping[str, Any]) -> tuple[dict[str, Any], str | None, str | None, datetime | None]:
     """The canonical row (without outcome/transfer) and the cross-leg keys of one record."""
     cid = text("ContactId", rec.get("ContactId"))
     if cid is None:
         raise FieldError("ContactId", None, "is required: every contact record has a ContactId")
     arrived = timestamp("InitiationTimestamp", rec.get("InitiationTimestamp"))
     if arrived is None:
-        raise FieldError("InitiationTimestamp", None,
-                         "is required: when the contact was initiated")
+        raise FieldError("InitiationTimestamp", None, "is required: when the contact was initiated")
     channel_raw = text("Channel", rec.get("Channel"))
     method = text("InitiationMethod", rec.get("InitiationMethod"))
     if channel_raw is None:
@@ -133,8 +131,11 @@ def _leg(rec: Mapping[str, Any]) -> tuple[dict[str, Any], str | None, str | None
     dequeued = timestamp("Queue.DequeueTimestamp", queue.get("DequeueTimestamp"))
     wait = seconds("Queue.Duration", queue.get("Duration"))
     if enqueued is not None and dequeued is not None and dequeued < enqueued:
-        raise FieldError("Queue.DequeueTimestamp", dequeued.isoformat(),
-                         f"must not be before Queue.EnqueueTimestamp ({enqueued.isoformat()})")
+        raise FieldError(
+            "Queue.DequeueTimestamp",
+            dequeued.isoformat(),
+            f"must not be before Queue.EnqueueTimestamp ({enqueued.isoformat()})",
+        )
     if wait is None and enqueued is not None and dequeued is not None:
         wait = seconds("Queue.Duration", (dequeued - enqueued).total_seconds())
     version = timestamp("LastUpdateTimestamp", rec.get("LastUpdateTimestamp"))
@@ -147,15 +148,16 @@ def _leg(rec: Mapping[str, Any]) -> tuple[dict[str, Any], str | None, str | None
         "queue": text("Queue.Name", queue.get("Name")),
         "arrived_at": arrived,
         "queued_at": enqueued,
-        "answered_at": timestamp("Agent.ConnectedToAgentTimestamp",
-                                 agent.get("ConnectedToAgentTimestamp")),
+        "answered_at": timestamp(
+            "Agent.ConnectedToAgentTimestamp", agent.get("ConnectedToAgentTimestamp")
+        ),
         "ended_at": timestamp("DisconnectTimestamp", rec.get("DisconnectTimestamp")),
         "wait_s": wait,
         "talk_s": seconds("Agent.AgentInteractionDuration", agent.get("AgentInteractionDuration")),
         "hold_s": seconds("Agent.CustomerHoldDuration", agent.get("CustomerHoldDuration")),
         "acw_s": seconds("Agent.AfterContactWorkDuration", agent.get("AfterContactWorkDuration")),
-        "agent_id": text("Agent.Username", agent.get("Username")) or text("Agent.ARN",
-                                                                            agent.get("ARN")),
+        "agent_id": text("Agent.Username", agent.get("Username"))
+        or text("Agent.ARN", agent.get("ARN")),
         "team": _team(agent),
         "transferred_to": text("TransferredToEndpoint.Address", transferred.get("Address")),
         "source": "amazon-connect",
@@ -165,8 +167,12 @@ def _leg(rec: Mapping[str, Any]) -> tuple[dict[str, Any], str | None, str | None
     for key in ("ConnectedToSystemTimestamp", "TransferCompletedTimestamp"):
         timestamp(key, rec.get(key))
     check_row(row)
-    return row, method.upper() if method else None, text("NextContactId",
-                                                           rec.get("NextContactId")), version
+    return (
+        row,
+        method.upper() if method else None,
+        text("NextContactId", rec.get("NextContactId")),
+        version,
+    )
 
 
 class AmazonConnect:
@@ -177,14 +183,24 @@ class AmazonConnect:
     @staticmethod
     def sniff(head: bytes) -> bool:
         """Does the start of a file look like Amazon Connect contact records?"""
-        return head.lstrip()[:1] in (b"{", b"[") and b'"ContactId"' in head and any(
-            k in head for k in (b'"InitiationTimestamp"', b'"InitiationMethod"',
-                                b'"AWSContactTraceRecordFormatVersion"'))
+        return (
+            head.lstrip()[:1] in (b"{", b"[")
+            and b'"ContactId"' in head
+            and any(
+                k in head
+                for k in (
+                    b'"InitiationTimestamp"',
+                    b'"InitiationMethod"',
+                    b'"AWSContactTraceRecordFormatVersion"',
+                )
+            )
+        )
 
     def read(self, path: Path, options: Mapping[str, Any]) -> Iterator[Chunk]:  # noqa: ARG002 -- the protocol's signature; no options yet
         buf = RowBuffer()
-        items = list(records(path, self.name, REQUIRED,
-                             lambda rec: any(k in rec for k in REQUIRED)))
+        items = list(
+            records(path, self.name, REQUIRED, lambda rec: any(k in rec for k in REQUIRED))
+        )
         per_line = Counter(item.line for item in items)
         seen_on_line: Counter[int] = Counter()
         best: dict[str, _Leg] = {}
@@ -198,8 +214,12 @@ class AmazonConnect:
             if per_line[item.line] > 1:
                 ref += f"#{seen_on_line[item.line]}"
             if not isinstance(item.value, dict):
-                buf.reject(item.line, None, json.dumps(item.value)[:200],
-                           "must be a contact record (a JSON object)")
+                buf.reject(
+                    item.line,
+                    None,
+                    json.dumps(item.value)[:200],
+                    "must be a contact record (a JSON object)",
+                )
                 continue
             try:
                 row, method, next_id, version = _leg(item.value)
@@ -219,10 +239,16 @@ class AmazonConnect:
                 if (version or _OLDEST) > (kept.version or _OLDEST):
                     best[cid] = leg
 
-        callbacks = {leg.row["previous_contact_id"] for leg in best.values()
-                     if leg.method == "CALLBACK" and leg.row["previous_contact_id"]}
-        next_of = {leg.row["previous_contact_id"]: leg for leg in best.values()
-                   if leg.row["previous_contact_id"]}
+        callbacks = {
+            leg.row["previous_contact_id"]
+            for leg in best.values()
+            if leg.method == "CALLBACK" and leg.row["previous_contact_id"]
+        }
+        next_of = {
+            leg.row["previous_contact_id"]: leg
+            for leg in best.values()
+            if leg.row["previous_contact_id"]
+        }
         for cid in order:
             leg = best[cid]
             row = leg.row
@@ -233,8 +259,9 @@ class AmazonConnect:
             if row["answered_at"] is not None:
                 row["outcome"] = "answered"
             elif leg.method == "CALLBACK" or (
-                    row["queued_at"] is not None
-                    and (cid in callbacks or (nxt is not None and nxt.method == "CALLBACK"))):
+                row["queued_at"] is not None
+                and (cid in callbacks or (nxt is not None and nxt.method == "CALLBACK"))
+            ):
                 row["outcome"] = "callback_requested"
             elif row["queued_at"] is not None:
                 row["outcome"] = "abandoned"

@@ -75,9 +75,25 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from pathlib import Path
 
-HEADER = ("vru+line", "call_id", "customer_id", "priority", "type", "date", "vru_entry",
-          "vru_exit", "vru_time", "q_start", "q_exit", "q_time", "outcome", "ser_start",
-          "ser_exit", "ser_time", "server")
+HEADER = (
+    "vru+line",
+    "call_id",
+    "customer_id",
+    "priority",
+    "type",
+    "date",
+    "vru_entry",
+    "vru_exit",
+    "vru_time",
+    "q_start",
+    "q_exit",
+    "q_time",
+    "outcome",
+    "ser_start",
+    "ser_exit",
+    "ser_time",
+    "server",
+)
 _ZERO = "0:00:00"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ROUNDING = timedelta(seconds=1)  # the source's clocks disagree by a second at times
@@ -124,8 +140,12 @@ def _zone(options: Mapping[str, Any]) -> ZoneInfo:
     try:
         return ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise InvalidParameterError("timezone", name, "an IANA time zone name",
-                                    "The bank's clocks are Israel time: Asia/Jerusalem.") from None
+        raise InvalidParameterError(
+            "timezone",
+            name,
+            "an IANA time zone name",
+            "The bank's clocks are Israel time: Asia/Jerusalem.",
+        ) from None
 
 
 def _instant(field: str, wall: datetime, tz: ZoneInfo, not_before: datetime | None) -> datetime:
@@ -135,11 +155,15 @@ def _instant(field: str, wall: datetime, tz: ZoneInfo, not_before: datetime | No
     a, b = first.astimezone(UTC), second.astimezone(UTC)
     if a == b:
         return a
-    if a.astimezone(tz).replace(tzinfo=None) != wall and \
-            b.astimezone(tz).replace(tzinfo=None) != wall:
-        raise _FieldError(field, f"{wall:%Y-%m-%d %H:%M:%S}",
-                          f"a local time that exists in {tz.key}: the clocks moved forward "
-                          "over it that day")
+    if (
+        a.astimezone(tz).replace(tzinfo=None) != wall
+        and b.astimezone(tz).replace(tzinfo=None) != wall
+    ):
+        raise _FieldError(
+            field,
+            f"{wall:%Y-%m-%d %H:%M:%S}",
+            f"a local time that exists in {tz.key}: the clocks moved forward over it that day",
+        )
     early, late = min(a, b), max(a, b)
     if not_before is not None and early < not_before - _ROUNDING:
         return late
@@ -165,8 +189,12 @@ class AnonymousBank:
         buf = RowBuffer()
         ref = path.name
         last_entry: dict[tuple[str, str], datetime] = {}  # (vru+line, date) -> vru_entry
-        with path.open("rb") as raw_fh, io.TextIOWrapper(
-                raw_fh, encoding="utf-8-sig", errors="surrogateescape", newline=None) as fh:
+        with (
+            path.open("rb") as raw_fh,
+            io.TextIOWrapper(
+                raw_fh, encoding="utf-8-sig", errors="surrogateescape", newline=None
+            ) as fh,
+        ):
             # newline=None: CRLF, LF and CR alone (old Mac) all end a line
             for lineno, raw in enumerate(fh, start=1):
                 text = raw.rstrip("\n")
@@ -174,20 +202,29 @@ class AnonymousBank:
                     cols = tuple(c.strip() for c in clean(text).split("\t"))
                     if cols != HEADER:
                         missing = [c for c in HEADER if c not in cols] or [
-                            "the columns in the order " + " ".join(HEADER)]
+                            "the columns in the order " + " ".join(HEADER)
+                        ]
                         raise format_mismatch(path, self.name, missing, list(cols)[:20])
                     continue  # the header is not a record
                 if not text.strip():
                     continue  # blank line: nothing to account for
                 if _SURROGATE.search(text):
-                    buf.reject(lineno, None, clean(text)[:200],
-                               "not UTF-8 text: the line holds bytes in another encoding "
-                               "(e.g. Latin-1); convert the file to UTF-8 and ingest again")
+                    buf.reject(
+                        lineno,
+                        None,
+                        clean(text)[:200],
+                        "not UTF-8 text: the line holds bytes in another encoding "
+                        "(e.g. Latin-1); convert the file to UTF-8 and ingest again",
+                    )
                     continue
                 fields = text.split("\t")
                 if len(fields) != len(HEADER):
-                    buf.reject(lineno, None, text[:200],
-                               f"{len(HEADER)} tab-separated fields (got {len(fields)})")
+                    buf.reject(
+                        lineno,
+                        None,
+                        text[:200],
+                        f"{len(HEADER)} tab-separated fields (got {len(fields)})",
+                    )
                     continue
                 record = dict(zip(HEADER, fields, strict=True))
                 line_key = (record["vru+line"].strip(), record["date"].strip())
@@ -202,8 +239,12 @@ class AnonymousBank:
                     buf.reject(lineno, bad.field, bad.value, bad.reason)
                     continue
                 if row is None:
-                    buf.reject(lineno, "outcome", "PHANTOM",
-                               "a PHANTOM record: a virtual call the source says to ignore")
+                    buf.reject(
+                        lineno,
+                        "outcome",
+                        "PHANTOM",
+                        "a PHANTOM record: a virtual call the source says to ignore",
+                    )
                     continue
                 last_entry[line_key] = row["arrived_at"]
                 row["source_ref"] = f"{ref}:{lineno}"
@@ -212,8 +253,9 @@ class AnonymousBank:
         yield from buf.flush(final=True)
 
     @staticmethod
-    def _row(r: dict[str, str], tz: ZoneInfo,
-             previous_entry: datetime | None) -> dict[str, Any] | None:
+    def _row(
+        r: dict[str, str], tz: ZoneInfo, previous_entry: datetime | None
+    ) -> dict[str, Any] | None:
         outcome = r["outcome"].strip()
         if outcome == "PHANTOM":
             return None
@@ -223,15 +265,19 @@ class AnonymousBank:
         if len(d) != 6 or not d.isdigit():
             raise _FieldError("date", d, "a date YYMMDD")
         try:
-            day = date(1900 + int(d[:2]) if int(d[:2]) >= 50 else 2000 + int(d[:2]),
-                       int(d[2:4]), int(d[4:]))
+            day = date(
+                1900 + int(d[:2]) if int(d[:2]) >= 50 else 2000 + int(d[:2]),
+                int(d[2:4]),
+                int(d[4:]),
+            )
         except ValueError as exc:
             raise _FieldError("date", d, "a real date YYMMDD") from exc
         midnight = datetime(day.year, day.month, day.day)  # noqa: DTZ001 -- local wall clock
         walls: dict[datetime, datetime] = {}  # UTC instant -> the wall clock it was read from
 
-        def at(field: str, after: datetime | None = None,
-               not_before: datetime | None = None) -> datetime:
+        def at(
+            field: str, after: datetime | None = None, not_before: datetime | None = None
+        ) -> datetime:
             wall = midnight + timedelta(seconds=_clock(field, r[field].strip()))
             if after is not None and (walls[after] - wall) > timedelta(hours=12):
                 wall += timedelta(days=1)  # crossed midnight (a second back is clock rounding)
@@ -279,7 +325,8 @@ class AnonymousBank:
             "arrived_at": min(vru_entry, vru_exit),
             # the clocks disagree at times: a service start logged before the queue
             # start (73 calls in 1999, by 1-3 s; 8 more by 9-86 s) puts it there too
-            "queued_at": q_start if answered_at is None or q_start is None
+            "queued_at": q_start
+            if answered_at is None or q_start is None
             else min(q_start, answered_at),
             "answered_at": answered_at,
             "ended_at": ended,

@@ -78,8 +78,9 @@ def timezone(value: Any, name: str = "timezone") -> ZoneInfo:
     try:
         return ZoneInfo(str(value))
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidParameterError(name, value, "an IANA time zone name",
-                                    "For example UTC or America/New_York.") from exc
+        raise InvalidParameterError(
+            name, value, "an IANA time zone name", "For example UTC or America/New_York."
+        ) from exc
 
 
 def pick_preset(options: Mapping[str, Any], presets: Mapping[str, Any], fix: str) -> Any:
@@ -101,27 +102,43 @@ def load_mapping(value: Any, name: str = "mapping") -> dict[str, Any]:
     if isinstance(value, str | Path):
         path = Path(value)
         if not path.is_file():
-            raise InvalidParameterError(name, str(value), "a dict or a YAML file",
-                                        "The file does not exist; check the path.")
+            raise InvalidParameterError(
+                name,
+                str(value),
+                "a dict or a YAML file",
+                "The file does not exist; check the path.",
+            )
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise InvalidParameterError(name, str(value), "a YAML mapping file",
-                                        f"It does not parse: {exc}") from exc
+            raise InvalidParameterError(
+                name, str(value), "a YAML mapping file", f"It does not parse: {exc}"
+            ) from exc
         if loaded is None:
             return {}
         if isinstance(loaded, dict):
             return loaded
-    raise InvalidParameterError(name, value, "a dict or a YAML file holding one",
-                                "Map canonical names to source columns, e.g. "
-                                "{contact_id: CallID}.")
+    raise InvalidParameterError(
+        name,
+        value,
+        "a dict or a YAML file holding one",
+        "Map canonical names to source columns, e.g. {contact_id: CallID}.",
+    )
 
 
 def _nested(t: pa.DataType) -> bool:
-    return (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
-            or pa.types.is_struct(t) or pa.types.is_map(t) or pa.types.is_union(t)
-            or (hasattr(pa.types, "is_list_view") and (pa.types.is_list_view(t)
-                                                       or pa.types.is_large_list_view(t))))
+    return (
+        pa.types.is_list(t)
+        or pa.types.is_large_list(t)
+        or pa.types.is_fixed_size_list(t)
+        or pa.types.is_struct(t)
+        or pa.types.is_map(t)
+        or pa.types.is_union(t)
+        or (
+            hasattr(pa.types, "is_list_view")
+            and (pa.types.is_list_view(t) or pa.types.is_large_list_view(t))
+        )
+    )
 
 
 def _decode_rows(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -153,8 +170,11 @@ def as_text(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
         arr = arr.dictionary_decode()
     if _nested(arr.type):
         return pa.nulls(n, pa.string()), mask(pc.is_valid(arr))
-    if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type) \
-            or pa.types.is_fixed_size_binary(arr.type):
+    if (
+        pa.types.is_binary(arr.type)
+        or pa.types.is_large_binary(arr.type)
+        or pa.types.is_fixed_size_binary(arr.type)
+    ):
         try:
             arr = arr.cast(pa.string())
         except pa.ArrowInvalid:
@@ -163,8 +183,9 @@ def as_text(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
         try:
             arr.validate(full=True)
         except pa.ArrowInvalid:
-            arr, bad = _decode_rows(arr.view(pa.binary() if pa.types.is_string(arr.type)
-                                             else pa.large_binary()))
+            arr, bad = _decode_rows(
+                arr.view(pa.binary() if pa.types.is_string(arr.type) else pa.large_binary())
+            )
         if pa.types.is_large_string(arr.type):
             arr = arr.cast(pa.string())
     elif pa.types.is_null(arr.type):
@@ -184,10 +205,19 @@ def raw_text(arr: pa.Array) -> pa.Array:
     """Values as they were, for reject messages (bytes shown with escapes)."""
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
-    if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type) \
-            or pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
-        return pa.array([None if v is None else v.decode("utf-8", "backslashreplace")
-                         for v in arr.cast(pa.large_binary()).to_pylist()], type=pa.string())
+    if (
+        pa.types.is_binary(arr.type)
+        or pa.types.is_large_binary(arr.type)
+        or pa.types.is_string(arr.type)
+        or pa.types.is_large_string(arr.type)
+    ):
+        return pa.array(
+            [
+                None if v is None else v.decode("utf-8", "backslashreplace")
+                for v in arr.cast(pa.large_binary()).to_pylist()
+            ],
+            type=pa.string(),
+        )
     if pa.types.is_temporal(arr.type):  # Arrow prints any year; Python's datetime cannot
         try:
             return pc.cast(arr, pa.string())
@@ -205,8 +235,11 @@ def as_float(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
-    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type) \
-            or pa.types.is_decimal(arr.type):
+    if (
+        pa.types.is_integer(arr.type)
+        or pa.types.is_floating(arr.type)
+        or pa.types.is_decimal(arr.type)
+    ):
         out = pc.cast(arr, pa.float64(), safe=False)
         bad = _no_bad(len(arr))
     elif pa.types.is_boolean(arr.type):
@@ -252,9 +285,17 @@ def duration_checks(name: str, arr: pa.Array) -> list[Check]:
     out: list[Check] = [(name, mask(pc.less(arr, 0.0)), "must be a duration >= 0 seconds")]
     too_long = mask(pc.or_(pc.greater(arr, MAX_DURATION_S), pc.invert(pc.is_finite(arr))))
     if too_long.any():
-        out.append((name, too_long, (f"must be at most {MAX_DURATION_S:.0f} seconds (366 "
-                                     "days): longer is a unit mistake (milliseconds?) or a "
-                                     "sentinel")))
+        out.append(
+            (
+                name,
+                too_long,
+                (
+                    f"must be at most {MAX_DURATION_S:.0f} seconds (366 "
+                    "days): longer is a unit mistake (milliseconds?) or a "
+                    "sentinel"
+                ),
+            )
+        )
     return out
 
 
@@ -286,20 +327,28 @@ class Folds:
         """Whether this ambiguous local time (in file order) is the second occurrence."""
         day = local_us // 86_400_000_000
         latest, flipped = self._seen.get((*key, day), (local_us, False))
-        back = local_us < latest or (self.repeat_equal and (*key, day) in self._seen
-                                     and local_us == latest)
+        back = local_us < latest or (
+            self.repeat_equal and (*key, day) in self._seen and local_us == latest
+        )
         flipped = flipped or back
         self._seen[(*key, day)] = (max(latest, local_us), flipped)
         return flipped
 
 
-GAP_REASON = ("must be a local time that exists in {tz}: the clocks skip it (daylight saving "
-              "starts); give it in UTC or with its offset")
+GAP_REASON = (
+    "must be a local time that exists in {tz}: the clocks skip it (daylight saving "
+    "starts); give it in UTC or with its offset"
+)
 RANGE_REASON = "must be from 0001-01-01 to 9999-12-31 UTC"
 
 
-def localise(naive: pa.Array, tz: ZoneInfo, folds: Folds | None = None, key: str = "",
-             groups: pa.Array | None = None) -> tuple[pa.Array, np.ndarray]:
+def localise(
+    naive: pa.Array,
+    tz: ZoneInfo,
+    folds: Folds | None = None,
+    key: str = "",
+    groups: pa.Array | None = None,
+) -> tuple[pa.Array, np.ndarray]:
     """Naive local times in ``tz`` as UTC, and the mask of times that do not exist.
 
     A local time in the hour skipped when daylight saving starts does not
@@ -312,15 +361,15 @@ def localise(naive: pa.Array, tz: ZoneInfo, folds: Folds | None = None, key: str
     naive = pc.cast(naive, pa.timestamp("us"))
     if str(tz) in ("UTC", "Etc/UTC"):
         return pc.cast(naive, TS), _no_bad(n)
-    first = pc.assume_timezone(naive, timezone=str(tz), ambiguous="earliest",
-                               nonexistent="earliest")
+    first = pc.assume_timezone(
+        naive, timezone=str(tz), ambiguous="earliest", nonexistent="earliest"
+    )
     exists = pc.equal(pc.local_timestamp(first), naive)
     gap = mask(pc.and_(pc.is_valid(naive), pc.invert(exists)))
     out = first
     if gap.any():
         out = pc.if_else(pa.array(gap), pa.scalar(None, first.type), first)
-    later = pc.assume_timezone(naive, timezone=str(tz), ambiguous="latest",
-                               nonexistent="earliest")
+    later = pc.assume_timezone(naive, timezone=str(tz), ambiguous="latest", nonexistent="earliest")
     ambiguous = mask(pc.and_(exists, pc.not_equal(first, later)))
     if ambiguous.any():  # only on the day the clocks go back, and only that hour's rows
         pick = np.zeros(n, dtype=bool)
@@ -328,8 +377,7 @@ def localise(naive: pa.Array, tz: ZoneInfo, folds: Folds | None = None, key: str
             local = pc.cast(naive, pa.int64()).to_numpy(zero_copy_only=False)
             group = None if groups is None else groups.to_pylist()
             for i in np.flatnonzero(ambiguous):
-                pick[i] = folds.second((key, None if group is None else group[i]),
-                                       int(local[i]))
+                pick[i] = folds.second((key, None if group is None else group[i]), int(local[i]))
         if pick.any():
             out = pc.if_else(pa.array(pick), later, out)
     return pc.cast(out, TS), gap
@@ -345,9 +393,16 @@ MIN_US = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z
 MAX_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z
 
 
-def _python_iso(text: list[str | None], rows: np.ndarray, naive: np.ndarray,
-                zoned: np.ndarray, has_naive: np.ndarray, has_zoned: np.ndarray,
-                bad: np.ndarray, fmt: str | None) -> None:
+def _python_iso(
+    text: list[str | None],
+    rows: np.ndarray,
+    naive: np.ndarray,
+    zoned: np.ndarray,
+    has_naive: np.ndarray,
+    has_zoned: np.ndarray,
+    bad: np.ndarray,
+    fmt: str | None,
+) -> None:
     """Parse the given rows in Python into wall-clock or UTC microseconds (in place)."""
     for i in rows.tolist():
         s = text[i]
@@ -371,8 +426,9 @@ def _python_iso(text: list[str | None], rows: np.ndarray, naive: np.ndarray,
 
 def _unpadded(text: pa.Array) -> pa.Array:
     """Text with the leading zeros of its numbers removed, lower case (to compare dates)."""
-    return pc.utf8_lower(pc.replace_substring_regex(text, pattern=r"(^|\D)0+(\d)",
-                                                    replacement=r"\1\2"))
+    return pc.utf8_lower(
+        pc.replace_substring_regex(text, pattern=r"(^|\D)0+(\d)", replacement=r"\1\2")
+    )
 
 
 def _strptime(text: pa.Array, fmt: str) -> tuple[pa.Array, np.ndarray, np.ndarray]:
@@ -395,22 +451,34 @@ def _strptime(text: pa.Array, fmt: str) -> tuple[pa.Array, np.ndarray, np.ndarra
     else:
         recheck = valid & ~got
         wall = pc.cast(parsed, pa.timestamp("us"))
-        maybe = mask(pc.or_(pc.less_equal(pc.day(wall), 3),
-                            pc.and_(pc.equal(pc.hour(wall), 0),
-                                    pc.and_(pc.equal(pc.minute(wall), 0),
-                                            pc.less_equal(pc.second(wall), 1))))) & got
+        maybe = (
+            mask(
+                pc.or_(
+                    pc.less_equal(pc.day(wall), 3),
+                    pc.and_(
+                        pc.equal(pc.hour(wall), 0),
+                        pc.and_(pc.equal(pc.minute(wall), 0), pc.less_equal(pc.second(wall), 1)),
+                    ),
+                )
+            )
+            & got
+        )
         if maybe.any():
             rows = np.flatnonzero(maybe)
             picked = pa.array(rows)
             try:
-                printed = pc.strftime(pc.cast(pc.take(wall, picked), pa.timestamp("s"),
-                                              safe=False), format=fmt)
+                printed = pc.strftime(
+                    pc.cast(pc.take(wall, picked), pa.timestamp("s"), safe=False), format=fmt
+                )
                 same = mask(pc.equal(_unpadded(printed), _unpadded(pc.take(text, picked))))
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 same = np.zeros(len(rows), dtype=bool)
             recheck[rows[~same]] = True
-    values = pc.fill_null(pc.cast(pc.cast(parsed, pa.timestamp("us")), pa.int64()), 0) \
-        .to_numpy(zero_copy_only=False).astype(np.int64)
+    values = (
+        pc.fill_null(pc.cast(pc.cast(parsed, pa.timestamp("us")), pa.int64()), 0)
+        .to_numpy(zero_copy_only=False)
+        .astype(np.int64)
+    )
     ok = got & ~recheck
     naive = np.where(ok, values, 0)
     zoned = np.zeros(n, dtype=np.int64)
@@ -418,10 +486,14 @@ def _strptime(text: pa.Array, fmt: str) -> tuple[pa.Array, np.ndarray, np.ndarra
     has_zoned = np.zeros(n, dtype=bool)
     bad = _no_bad(n)
     if recheck.any():
-        _python_iso(text.to_pylist(), np.flatnonzero(recheck), naive, zoned, has_naive,
-                    has_zoned, bad, fmt)
-    return pa.array(np.where(has_zoned, zoned, naive), type=pa.int64(),
-                    mask=~(has_naive | has_zoned)), has_zoned, bad
+        _python_iso(
+            text.to_pylist(), np.flatnonzero(recheck), naive, zoned, has_naive, has_zoned, bad, fmt
+        )
+    return (
+        pa.array(np.where(has_zoned, zoned, naive), type=pa.int64(), mask=~(has_naive | has_zoned)),
+        has_zoned,
+        bad,
+    )
 
 
 def _parse_text(text: pa.Array, fmt: str | None) -> tuple[pa.Array, np.ndarray, np.ndarray]:
@@ -438,12 +510,15 @@ def _parse_text(text: pa.Array, fmt: str | None) -> tuple[pa.Array, np.ndarray, 
     has_zoned = np.zeros(n, dtype=bool)
     slow = valid & ~(fast_naive | fast_zoned)
     try:
-        for fast, target, out, has in ((fast_naive, pa.timestamp("us"), naive, has_naive),
-                                       (fast_zoned, TS, zoned, has_zoned)):
+        for fast, target, out, has in (
+            (fast_naive, pa.timestamp("us"), naive, has_naive),
+            (fast_zoned, TS, zoned, has_zoned),
+        ):
             if fast.any():
                 picked = pc.if_else(pa.array(fast), text, pa.scalar(None, pa.string()))
-                out[:] = pc.fill_null(pc.cast(pc.cast(picked, target), pa.int64()), 0) \
-                    .to_numpy(zero_copy_only=False)
+                out[:] = pc.fill_null(pc.cast(pc.cast(picked, target), pa.int64()), 0).to_numpy(
+                    zero_copy_only=False
+                )
                 has[:] = fast
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         # one of them is not a real date or time (2024-02-30, 24:00): this batch's ISO
@@ -451,25 +526,39 @@ def _parse_text(text: pa.Array, fmt: str | None) -> tuple[pa.Array, np.ndarray, 
         slow, has_naive[:], has_zoned[:] = valid, False, False
     bad = _no_bad(n)
     if slow.any():
-        _python_iso(text.to_pylist(), np.flatnonzero(slow), naive, zoned, has_naive,
-                    has_zoned, bad, None)
-    return pa.array(np.where(has_zoned, zoned, naive), type=pa.int64(),
-                    mask=~(has_naive | has_zoned)), has_zoned, bad
+        _python_iso(
+            text.to_pylist(), np.flatnonzero(slow), naive, zoned, has_naive, has_zoned, bad, None
+        )
+    return (
+        pa.array(np.where(has_zoned, zoned, naive), type=pa.int64(), mask=~(has_naive | has_zoned)),
+        has_zoned,
+        bad,
+    )
 
 
 def _in_unit(bound_us: int, unit: str) -> int:
     """A bound in microseconds in another unit, within int64."""
-    value = {"s": bound_us // 1_000_000, "ms": bound_us // 1000, "us": bound_us,
-             "ns": bound_us * 1000}[unit]
+    value = {
+        "s": bound_us // 1_000_000,
+        "ms": bound_us // 1000,
+        "us": bound_us,
+        "ns": bound_us * 1000,
+    }[unit]
     return max(-(2**63), min(2**63 - 1, value))
 
 
 TimeChecks = list[tuple[np.ndarray, str]]
 
 
-def as_timestamp(arr: pa.Array, tz: ZoneInfo, fmt: str | None = None, *,
-                 folds: Folds | None = None, key: str = "", groups: pa.Array | None = None
-                 ) -> tuple[pa.Array, np.ndarray, TimeChecks]:
+def as_timestamp(
+    arr: pa.Array,
+    tz: ZoneInfo,
+    fmt: str | None = None,
+    *,
+    folds: Folds | None = None,
+    key: str = "",
+    groups: pa.Array | None = None,
+) -> tuple[pa.Array, np.ndarray, TimeChecks]:
     """Timestamps as UTC; naive ones (and naive text) are local times in ``tz``.
 
     Text is ISO 8601 (``T`` or a space, optional fraction and offset/``Z``)
@@ -494,19 +583,29 @@ def as_timestamp(arr: pa.Array, tz: ZoneInfo, fmt: str | None = None, *,
     t = arr.type
     if pa.types.is_timestamp(t):
         raw = pc.cast(arr, pa.int64())
-        out = pc.or_(pc.less(raw, _in_unit(MIN_US, t.unit)),
-                     pc.greater(raw, _in_unit(MAX_US, t.unit)))
+        out = pc.or_(
+            pc.less(raw, _in_unit(MIN_US, t.unit)), pc.greater(raw, _in_unit(MAX_US, t.unit))
+        )
         outside = mask(out)
-        raw = pc.if_else(pa.array(outside), pa.scalar(None, pa.int64()), raw) \
-            if outside.any() else raw
+        raw = (
+            pc.if_else(pa.array(outside), pa.scalar(None, pa.int64()), raw)
+            if outside.any()
+            else raw
+        )
         values = pc.cast(pc.cast(raw, pa.timestamp(t.unit)), pa.timestamp("us"), safe=False)
         micros = pc.cast(values, pa.int64())
         zoned[:] = t.tz is not None
     elif pa.types.is_date(t):
-        days = pc.cast(pc.cast(arr, pa.date32()), pa.int32()) if pa.types.is_date64(t) \
+        days = (
+            pc.cast(pc.cast(arr, pa.date32()), pa.int32())
+            if pa.types.is_date64(t)
             else pc.cast(arr, pa.int32())
-        outside = mask(pc.or_(pc.less(days, MIN_US // 86_400_000_000),
-                              pc.greater(days, MAX_US // 86_400_000_000)))
+        )
+        outside = mask(
+            pc.or_(
+                pc.less(days, MIN_US // 86_400_000_000), pc.greater(days, MAX_US // 86_400_000_000)
+            )
+        )
         micros = pc.multiply(pc.cast(days, pa.int64()), 86_400_000_000)
         if outside.any():
             micros = pc.if_else(pa.array(outside), pa.scalar(None, pa.int64()), micros)
@@ -514,8 +613,11 @@ def as_timestamp(arr: pa.Array, tz: ZoneInfo, fmt: str | None = None, *,
         seconds = pc.cast(arr, pa.float64(), safe=False)
         finite = pc.fill_null(pc.is_finite(seconds), True)
         bad = mask(pc.invert(finite))
-        outside = mask(pc.and_(finite, pc.or_(pc.less(seconds, MIN_US / 1e6),
-                                              pc.greater(seconds, MAX_US / 1e6))))
+        outside = mask(
+            pc.and_(
+                finite, pc.or_(pc.less(seconds, MIN_US / 1e6), pc.greater(seconds, MAX_US / 1e6))
+            )
+        )
         drop = bad | outside
         if drop.any():
             seconds = pc.if_else(pa.array(drop), pa.scalar(None, pa.float64()), seconds)
@@ -527,8 +629,15 @@ def as_timestamp(arr: pa.Array, tz: ZoneInfo, fmt: str | None = None, *,
         zoned[:] = True
         checks: TimeChecks = []
         if outside.any():
-            checks.append((outside, ("must be Unix seconds from 0001-01-01 to 9999-12-31 "
-                                     "(are they milliseconds or nanoseconds?)")))
+            checks.append(
+                (
+                    outside,
+                    (
+                        "must be Unix seconds from 0001-01-01 to 9999-12-31 "
+                        "(are they milliseconds or nanoseconds?)"
+                    ),
+                )
+            )
         return pc.cast(micros, TS), bad, checks
     else:
         text, bad = as_text(arr)
@@ -566,8 +675,15 @@ class MappedField:
     timestamp format) and, where ``scale`` is allowed, ``scale``.
     """
 
-    def __init__(self, name: str, spec: Any, *, scale: bool = True,
-                 strip_keys: bool = False, example: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        spec: Any,
+        *,
+        scale: bool = True,
+        strip_keys: bool = False,
+        example: str = "",
+    ) -> None:
         self.name = name
         self.column: str | None = None
         self.constant: Any = None
@@ -579,13 +695,20 @@ class MappedField:
             self.column = spec
             return
         keys = {"column", "value", "values", "format"} | ({"scale"} if scale else set())
-        if not isinstance(spec, dict) or not spec or set(spec) - keys \
-                or ("column" in spec) == ("value" in spec):
+        if (
+            not isinstance(spec, dict)
+            or not spec
+            or set(spec) - keys
+            or ("column" in spec) == ("value" in spec)
+        ):
             optional = "'values', 'format', 'scale'" if scale else "'values', 'format'"
             raise InvalidParameterError(
-                f"mapping.{name}", spec,
+                f"mapping.{name}",
+                spec,
                 "a source column name or a dict with exactly one of 'column'/'value' "
-                f"(and optionally {optional})", example)
+                f"(and optionally {optional})",
+                example,
+            )
         if "column" in spec:
             self.column = str(spec["column"])
         else:
@@ -593,21 +716,26 @@ class MappedField:
             self.constant = spec["value"]
         values = spec.get("values") or {}
         if not isinstance(values, dict):
-            raise InvalidParameterError(f"mapping.{name}.values", values,
-                                        "a dict from source value to canonical value",
-                                        example)
+            raise InvalidParameterError(
+                f"mapping.{name}.values",
+                values,
+                "a dict from source value to canonical value",
+                example,
+            )
         self.values = {(str(k).strip() if strip_keys else str(k)): v for k, v in values.items()}
         self.format = spec.get("format")
         if scale and spec.get("scale") is not None:
             try:
                 self.scale = float(spec["scale"])
             except (TypeError, ValueError) as exc:
-                raise InvalidParameterError(f"mapping.{name}.scale", spec["scale"],
-                                            "a number") from exc
+                raise InvalidParameterError(
+                    f"mapping.{name}.scale", spec["scale"], "a number"
+                ) from exc
 
 
-def resolve_fields(fields: dict[str, MappedField], canonical: tuple[str, ...],
-                   names: list[str], make: Any) -> dict[str, MappedField]:
+def resolve_fields(
+    fields: dict[str, MappedField], canonical: tuple[str, ...], names: list[str], make: Any
+) -> dict[str, MappedField]:
     """The mapped fields plus every canonical column the file has under its own name."""
     out = dict(fields)
     for name in canonical:
@@ -618,17 +746,24 @@ def resolve_fields(fields: dict[str, MappedField], canonical: tuple[str, ...],
 
 def broadcast(value: pa.Array, n: int) -> pa.Array:
     """A one-value array repeated ``n`` times (null stays null)."""
-    return pa.nulls(n, value.type).fill_null(value[0]) if value[0].is_valid \
+    return (
+        pa.nulls(n, value.type).fill_null(value[0])
+        if value[0].is_valid
         else pa.nulls(n, value.type)
+    )
 
 
 Check = tuple[str, np.ndarray, str]  # (field, rows failing, reason)
 
 
-def gather(canonical: tuple[str, ...], fields: dict[str, MappedField],
-           constants: dict[str, pa.Array], names: set[str], batch: pa.RecordBatch,
-           convert: Any) -> tuple[dict[str, pa.Array], dict[str, pa.Array], list[Check],
-                                  list[tuple[str, str]]]:
+def gather(
+    canonical: tuple[str, ...],
+    fields: dict[str, MappedField],
+    constants: dict[str, pa.Array],
+    names: set[str],
+    batch: pa.RecordBatch,
+    convert: Any,
+) -> tuple[dict[str, pa.Array], dict[str, pa.Array], list[Check], list[tuple[str, str]]]:
     """Convert the mapped columns of ``batch``.
 
     ``convert(name, field, source)`` returns ``(values, bad, reason)``, and
@@ -661,7 +796,7 @@ def gather(canonical: tuple[str, ...], fields: dict[str, MappedField],
         raws[name] = src
         if bad.any():
             checks.append((name, bad, f"must be {reason}"))
-        for rows, why in (more[0] if more else ()):
+        for rows, why in more[0] if more else ():
             checks.append((name, rows, why))
     return cols, raws, checks, whole
 
@@ -669,11 +804,18 @@ def gather(canonical: tuple[str, ...], fields: dict[str, MappedField],
 def source_refs(ref: str, lines: np.ndarray) -> pa.Array:
     """``file:line`` for each row."""
     return pc.binary_join_element_wise(
-        pa.scalar(ref + ":"), pc.cast(pa.array(lines, type=pa.int64()), pa.string()), "")
+        pa.scalar(ref + ":"), pc.cast(pa.array(lines, type=pa.int64()), pa.string()), ""
+    )
 
 
-def settle(n: int, lines: np.ndarray, extra: list[Reject], whole: list[tuple[str, str]],
-           checks: list[Check], raws: dict[str, pa.Array]) -> tuple[np.ndarray, list[Reject]]:
+def settle(
+    n: int,
+    lines: np.ndarray,
+    extra: list[Reject],
+    whole: list[tuple[str, str]],
+    checks: list[Check],
+    raws: dict[str, pa.Array],
+) -> tuple[np.ndarray, list[Reject]]:
     """Which rows pass, and a reject for each that does not (its first failed check).
 
     A failure in ``whole`` refuses every row with that reason.
@@ -691,19 +833,27 @@ def settle(n: int, lines: np.ndarray, extra: list[Reject], whole: list[tuple[str
             if bad[i]:
                 raw = raws.get(name)
                 value = None if raw is None else raw_text(raw.slice(i, 1))[0].as_py()
-                rejects.append(Reject(int(lines[i]), name,
-                                      None if value is None else str(value)[:500], reason))
+                rejects.append(
+                    Reject(int(lines[i]), name, None if value is None else str(value)[:500], reason)
+                )
                 break
     return ~bad_any, rejects
 
 
-def build_chunk(table: str, schema: pa.Schema, cols: dict[str, pa.Array], good: np.ndarray,
-                rejects: list[Reject], rows_read: int) -> Chunk:
+def build_chunk(
+    table: str,
+    schema: pa.Schema,
+    cols: dict[str, pa.Array],
+    good: np.ndarray,
+    rejects: list[Reject],
+    rows_read: int,
+) -> Chunk:
     """The chunk of the rows that passed, in ``schema``, with the rejects."""
     keep = cols if good.all() else {k: pc.filter(v, pa.array(good)) for k, v in cols.items()}
     m = int(good.sum())
-    arrays = [pc.cast(keep[f.name], f.type) if f.name in keep else pa.nulls(m, f.type)
-              for f in schema]
+    arrays = [
+        pc.cast(keep[f.name], f.type) if f.name in keep else pa.nulls(m, f.type) for f in schema
+    ]
     chunk = Chunk(table, pa.Table.from_arrays(arrays, schema=schema), rejects, rows_read, 0)
     chunk.check()
     return chunk

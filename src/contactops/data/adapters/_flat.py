@@ -109,25 +109,41 @@ if TYPE_CHECKING:
 __all__ = ["ADAPTERS", "csv_chunks", "header_names", "parquet_chunks"]
 
 BATCH_ROWS = CHUNK_ROWS
-_TEXT = ("contact_id", "initial_contact_id", "previous_contact_id", "customer_id", "queue",
-         "segment", "agent_id", "team", "site", "transferred_to", "source")
+_TEXT = (
+    "contact_id",
+    "initial_contact_id",
+    "previous_contact_id",
+    "customer_id",
+    "queue",
+    "segment",
+    "agent_id",
+    "team",
+    "site",
+    "transferred_to",
+    "source",
+)
 _ENUMS = {"channel": CHANNELS, "outcome": OUTCOMES}
 _TIMES = ("arrived_at", "queued_at", "answered_at", "ended_at", "version")
 _DURATIONS = ("wait_s", "talk_s", "hold_s", "acw_s")
 _FIELDS = tuple(f.name for f in INTERACTIONS)
 _REQUIRED = ("contact_id", "arrived_at", "channel", "outcome")
 # (earlier, later): a leg arrives, may queue, may be answered, ends, in that order
-_ORDER = (("arrived_at", "queued_at"), ("arrived_at", "answered_at"),
-          ("queued_at", "answered_at"), ("arrived_at", "ended_at"), ("queued_at", "ended_at"),
-          ("answered_at", "ended_at"))
+_ORDER = (
+    ("arrived_at", "queued_at"),
+    ("arrived_at", "answered_at"),
+    ("queued_at", "answered_at"),
+    ("arrived_at", "ended_at"),
+    ("queued_at", "ended_at"),
+    ("answered_at", "ended_at"),
+)
 # errors a value (not the code) can raise while a batch is converted: the batch is then
 # converted row by row, and a row that still raises one is refused with it
 _VALUE_ERRORS = (pa.ArrowException, ValueError, OverflowError, ArithmeticError, UnicodeError)
 
 
 _field = functools.partial(
-    MappedField, example="For example {column: Result, values: {ANS: answered}} or "
-                         "{value: voice}.")
+    MappedField, example="For example {column: Result, values: {ANS: answered}} or {value: voice}."
+)
 
 
 class _Spec:
@@ -136,8 +152,11 @@ class _Spec:
         unknown = sorted(set(mapping) - set(_FIELDS))
         if unknown:
             raise InvalidParameterError(
-                "mapping", unknown[0], "a canonical column: " + ", ".join(_FIELDS),
-                "Keys are canonical names, values the source columns.")
+                "mapping",
+                unknown[0],
+                "a canonical column: " + ", ".join(_FIELDS),
+                "Keys are canonical names, values the source columns.",
+            )
         self.fields = {k: _field(k, v) for k, v in mapping.items()}
         self.tz: ZoneInfo = timezone(options.get("timezone", "UTC"))
         self.timestamp_format: str | None = options.get("timestamp_format")
@@ -172,13 +191,21 @@ class _Converter:
                 self.constants[name] = arr
 
     def source_columns(self) -> list[str]:
-        return sorted({f.column for f in self.fields.values()
-                       if f.column is not None and f.column in self.names})
+        return sorted(
+            {
+                f.column
+                for f in self.fields.values()
+                if f.column is not None and f.column in self.names
+            }
+        )
 
     def missing(self) -> list[str]:
         """The columns the file lacks: mapped ones, then required ones (none: it fits)."""
-        out = [f.column for f in self.fields.values()
-               if f.column is not None and f.column not in self.names]
+        out = [
+            f.column
+            for f in self.fields.values()
+            if f.column is not None and f.column not in self.names
+        ]
         have = set(self.fields) | ({"outcome"} if "answered_at" in self.fields else set())
         out.extend(name for name in _REQUIRED if name not in have)
         return out
@@ -189,15 +216,24 @@ class _Converter:
     def restore(self, snap: Any) -> None:
         self.folds.restore(snap)
 
-    def _convert(self, name: str, f: MappedField, src: pa.Array
-                 ) -> tuple[pa.Array, np.ndarray, str, list[tuple[np.ndarray, str]]]:
+    def _convert(
+        self, name: str, f: MappedField, src: pa.Array
+    ) -> tuple[pa.Array, np.ndarray, str, list[tuple[np.ndarray, str]]]:
         if name in _TIMES:
             fmt = f.format or self.spec.timestamp_format
             arr, bad, more = as_timestamp(src, self.spec.tz, fmt, folds=self.folds, key=name)
             if pa.types.is_integer(src.type) or pa.types.is_floating(src.type):
                 return arr, bad, "Unix seconds from 0001-01-01 to 9999-12-31", more
-            return arr, bad, (f"a timestamp in format {fmt}" if fmt else
-                              "an ISO 8601 timestamp, e.g. 2024-01-31T08:15:00"), more
+            return (
+                arr,
+                bad,
+                (
+                    f"a timestamp in format {fmt}"
+                    if fmt
+                    else "an ISO 8601 timestamp, e.g. 2024-01-31T08:15:00"
+                ),
+                more,
+            )
         if name in _DURATIONS or name in ("bot_confidence", "priority"):
             arr, bad = as_float(src)
             if f.scale is not None:
@@ -209,8 +245,10 @@ class _Converter:
         arr, bad = as_text(src)
         if f.values:
             keys = pa.array(list(f.values), type=pa.string())
-            mapped = pc.take(pa.array([str(v) for v in f.values.values()], type=pa.string()),
-                             pc.index_in(arr, value_set=keys))
+            mapped = pc.take(
+                pa.array([str(v) for v in f.values.values()], type=pa.string()),
+                pc.index_in(arr, value_set=keys),
+            )
             arr = pc.coalesce(mapped, arr)
         if name in _ENUMS:
             values = pa.array(_ENUMS[name])
@@ -222,47 +260,67 @@ class _Converter:
             return arr, bad, "one of " + ", ".join(_ENUMS[name]), []
         return arr, bad, "UTF-8 text", []
 
-    def convert(self, batch: pa.RecordBatch, lines: np.ndarray,
-                extra: list[Reject]) -> Chunk:
+    def convert(self, batch: pa.RecordBatch, lines: np.ndarray, extra: list[Reject]) -> Chunk:
         n = batch.num_rows
-        cols, raws, checks, whole = gather(_FIELDS, self.fields, self.constants, self.names,
-                                           batch, self._convert)
+        cols, raws, checks, whole = gather(
+            _FIELDS, self.fields, self.constants, self.names, batch, self._convert
+        )
         # derived and default columns
         if "outcome" not in self.fields and "answered_at" in cols:
-            cols["outcome"] = pc.if_else(pc.is_valid(cols["answered_at"]),
-                                         pa.scalar("answered"), pa.scalar("abandoned"))
+            cols["outcome"] = pc.if_else(
+                pc.is_valid(cols["answered_at"]), pa.scalar("answered"), pa.scalar("abandoned")
+            )
         for name in _REQUIRED:
             if name in cols:
-                checks.append((name, mask(pc.is_null(cols[name])),
-                               f"missing: {name} is required"))
+                checks.append((name, mask(pc.is_null(cols[name])), f"missing: {name} is required"))
             elif not any(w[0] == name for w in whole):
-                hint = ("give a constant, e.g. mapping={channel: {value: voice}}"
-                        if name == "channel" else f"map one, e.g. mapping={{{name}: <column>}}")
+                hint = (
+                    "give a constant, e.g. mapping={channel: {value: voice}}"
+                    if name == "channel"
+                    else f"map one, e.g. mapping={{{name}: <column>}}"
+                )
                 whole.append((name, f"no {name} column in the file: {hint}"))
         for name in _DURATIONS:
             if name in cols:
                 checks.extend(duration_checks(name, cols[name]))
         for early, late in _ORDER:
             if early in cols and late in cols:
-                checks.append((late, mask(pc.less(cols[late], cols[early])),
-                               f"must not be before {early}"))
+                checks.append(
+                    (late, mask(pc.less(cols[late], cols[early])), f"must not be before {early}")
+                )
         if "bot_confidence" in cols:
             c = cols["bot_confidence"]
-            checks.append(("bot_confidence",
-                           mask(pc.or_(pc.less(c, 0.0), pc.greater(c, 1.0))),
-                           "must be between 0 and 1"))
+            checks.append(
+                (
+                    "bot_confidence",
+                    mask(pc.or_(pc.less(c, 0.0), pc.greater(c, 1.0))),
+                    "must be between 0 and 1",
+                )
+            )
         if "priority" in cols:
             p = cols["priority"]
-            checks.append(("priority", mask(pc.or_(
-                pc.not_equal(pc.floor(p), p),
-                pc.or_(pc.less(p, -32768.0), pc.greater(p, 32767.0)))),
-                "must be a whole number from -32768 to 32767"))
+            checks.append(
+                (
+                    "priority",
+                    mask(
+                        pc.or_(
+                            pc.not_equal(pc.floor(p), p),
+                            pc.or_(pc.less(p, -32768.0), pc.greater(p, 32767.0)),
+                        )
+                    ),
+                    "must be a whole number from -32768 to 32767",
+                )
+            )
         if "contact_id" in cols:
             initial = cols.get("initial_contact_id")
-            cols["initial_contact_id"] = cols["contact_id"] if initial is None \
-                else pc.coalesce(initial, cols["contact_id"])
-        cols["source"] = pc.coalesce(cols["source"], pa.scalar(self.adapter)) \
-            if "source" in cols else broadcast(pa.array([self.adapter]), n)
+            cols["initial_contact_id"] = (
+                cols["contact_id"] if initial is None else pc.coalesce(initial, cols["contact_id"])
+            )
+        cols["source"] = (
+            pc.coalesce(cols["source"], pa.scalar(self.adapter))
+            if "source" in cols
+            else broadcast(pa.array([self.adapter]), n)
+        )
         cols["source_ref"] = source_refs(self.ref, lines)
 
         good, rejects = settle(n, lines, extra, whole, checks, raws)
@@ -274,8 +332,9 @@ def _empty(rejects: list[Reject] | None = None, table: str = "interactions") -> 
     return Chunk(table, SCHEMAS[table].empty_table(), rejects, len(rejects), 0)
 
 
-def _reject_lines(path: Path, after: int, reason: str, table: str = "interactions"
-                  ) -> Iterator[Chunk]:
+def _reject_lines(
+    path: Path, after: int, reason: str, table: str = "interactions"
+) -> Iterator[Chunk]:
     """Refuse every non-blank physical line after line ``after``, in chunks."""
     rejects: list[Reject] = []
     # latin-1 maps every byte to a character: universal line endings (\n, \r\n, \r) on bytes
@@ -284,9 +343,14 @@ def _reject_lines(path: Path, after: int, reason: str, table: str = "interaction
             if lineno <= after or not line.strip():
                 continue
             raw = line.encode("latin-1")
-            rejects.append(Reject(lineno, None,
-                                  raw[:200].decode("utf-8", "backslashreplace").rstrip("\r\n"),
-                                  reason))
+            rejects.append(
+                Reject(
+                    lineno,
+                    None,
+                    raw[:200].decode("utf-8", "backslashreplace").rstrip("\r\n"),
+                    reason,
+                )
+            )
             if len(rejects) >= BATCH_ROWS:
                 yield _empty(rejects, table)
                 rejects = []
@@ -306,6 +370,7 @@ class _FlatAdapter:
         if path.stat().st_size == 0:
             yield _empty()
             return
+
         def make(names: list[str]) -> _Converter:
             return _Converter(spec, names, self.name, path.name)
 
@@ -319,20 +384,25 @@ class _FlatAdapter:
         if self.name == "parquet":
             # a small file's footer (its schema) is in the head
             return head.startswith(b"PAR1") and all(
-                name.encode() in head for name in ("contact_id", "arrived_at"))
+                name.encode() in head for name in ("contact_id", "arrived_at")
+            )
         names = {n.lower() for n in header_names(head)}
         return {"contact_id", "arrived_at"} <= names and bool(
-            names & {"channel", "outcome", "answered_at"})
+            names & {"channel", "outcome", "answered_at"}
+        )
 
 
 def _unreadable(start: int, stop: int, reason: str, table: str) -> Iterator[Chunk]:
     for first in range(start, stop, BATCH_ROWS):
-        yield _empty([Reject(i, None, None, reason)
-                      for i in range(first, min(stop, first + BATCH_ROWS))], table)
+        yield _empty(
+            [Reject(i, None, None, reason) for i in range(first, min(stop, first + BATCH_ROWS))],
+            table,
+        )
 
 
-def parquet_chunks(path: Path, spec: CsvOptions,
-                   make_converter: Callable[[list[str]], CsvConverter]) -> Iterator[Chunk]:
+def parquet_chunks(
+    path: Path, spec: CsvOptions, make_converter: Callable[[list[str]], CsvConverter]
+) -> Iterator[Chunk]:
     """Stream a Parquet file through a converter, accounting for every row.
 
     Every row the file's metadata counts is read: loaded or refused.  Only the
@@ -361,8 +431,9 @@ def parquet_chunks(path: Path, spec: CsvOptions,
     for group, size in enumerate(groups):
         end = row + size
         try:
-            for batch in pf.iter_batches(batch_size=spec.batch_rows, columns=columns,
-                                         row_groups=[group]):
+            for batch in pf.iter_batches(
+                batch_size=spec.batch_rows, columns=columns, row_groups=[group]
+            ):
                 n = min(batch.num_rows, end - row)
                 lines = np.arange(row, row + n, dtype=np.int64)
                 row += n
@@ -371,14 +442,20 @@ def parquet_chunks(path: Path, spec: CsvOptions,
             yield from _unreadable(row, end, f"unreadable Parquet data: {exc}", table)
         row = end
     if row < total:  # rows the metadata counts outside its row groups
-        yield from _unreadable(row, total, "unreadable Parquet data: the row is counted in "
-                                           "the file's metadata but in no row group", table)
+        yield from _unreadable(
+            row,
+            total,
+            "unreadable Parquet data: the row is counted in "
+            "the file's metadata but in no row group",
+            table,
+        )
     if total == 0:
         yield _empty(None, table)
 
 
-def convert_safely(conv: CsvConverter, batch: pa.RecordBatch, lines: np.ndarray,
-                   extra: list[Reject], table: str) -> Chunk:
+def convert_safely(
+    conv: CsvConverter, batch: pa.RecordBatch, lines: np.ndarray, extra: list[Reject], table: str
+) -> Chunk:
     """``conv.convert`` of a batch; if a value makes it raise, row by row.
 
     The converters handle every value they know of; this is the guard that keeps
@@ -400,12 +477,18 @@ def convert_safely(conv: CsvConverter, batch: pa.RecordBatch, lines: np.ndarray,
     for i in range(batch.num_rows):
         snap = conv.snapshot() if hasattr(conv, "snapshot") else None
         try:
-            chunk = conv.convert(batch.slice(i, 1), lines[i:i + 1], [])
+            chunk = conv.convert(batch.slice(i, 1), lines[i : i + 1], [])
         except _VALUE_ERRORS as exc:
             if snap is not None:
                 conv.restore(snap)  # type: ignore[attr-defined]
-            rejects.append(Reject(int(lines[i]), None, None,
-                                  f"{CONVERT_FAILED}: {type(exc).__name__}: {exc}"[:500]))
+            rejects.append(
+                Reject(
+                    int(lines[i]),
+                    None,
+                    None,
+                    f"{CONVERT_FAILED}: {type(exc).__name__}: {exc}"[:500],
+                )
+            )
             read += 1
             continue
         rows.append(chunk.batch)
@@ -433,8 +516,7 @@ class CsvConverter(Protocol):
 
     def missing(self) -> list[str]: ...
 
-    def convert(self, batch: pa.RecordBatch, lines: np.ndarray, extra: list[Reject]
-                ) -> Chunk: ...
+    def convert(self, batch: pa.RecordBatch, lines: np.ndarray, extra: list[Reject]) -> Chunk: ...
 
 
 class CsvOptions(Protocol):
@@ -445,8 +527,7 @@ class CsvOptions(Protocol):
     table: str
 
 
-def header_names(head: bytes, delimiter: str | None = None, encoding: str = "utf-8"
-                 ) -> list[str]:
+def header_names(head: bytes, delimiter: str | None = None, encoding: str = "utf-8") -> list[str]:
     """The column names of the first CSV record of ``head`` (never raises).
 
     Any line ending (``\\n``, ``\\r\\n``, or old Mac ``\\r``) ends the record; a
@@ -470,8 +551,9 @@ def header_names(head: bytes, delimiter: str | None = None, encoding: str = "utf
     return [name.strip() for name in first]
 
 
-def csv_chunks(path: Path, spec: CsvOptions, make_converter: Callable[[list[str]], CsvConverter]
-               ) -> Iterator[Chunk]:
+def csv_chunks(
+    path: Path, spec: CsvOptions, make_converter: Callable[[list[str]], CsvConverter]
+) -> Iterator[Chunk]:
     """Stream a CSV file (header on line 1) through a converter, accounting for every line.
 
     Columns are read as bytes with pyarrow's streaming reader; rows with the
@@ -487,12 +569,14 @@ def csv_chunks(path: Path, spec: CsvOptions, make_converter: Callable[[list[str]
     try:
         names = _header(head, spec)
     except (UnicodeDecodeError, LookupError) as exc:
-        yield from _reject_lines(path, 0, f"not a {spec.encoding} CSV file: the header "
-                                          f"does not decode ({exc})", table)
+        yield from _reject_lines(
+            path, 0, f"not a {spec.encoding} CSV file: the header does not decode ({exc})", table
+        )
         return
     if not any(names):
-        yield from _reject_lines(path, 1, "not a CSV file: the first line is empty, "
-                                          "where the header should be", table)
+        yield from _reject_lines(
+            path, 1, "not a CSV file: the first line is empty, where the header should be", table
+        )
         return
     conv = make_converter(names)
     missing = conv.missing()
@@ -515,20 +599,32 @@ def csv_chunks(path: Path, spec: CsvOptions, make_converter: Callable[[list[str]
             text = None
         if number is not None:
             invalid_lines.append(number)
-        invalid.append(Reject(number, None, text,
-                              f"{n_cols} fields like the header "
-                              f"(got {row.actual_columns})"))
+        invalid.append(
+            Reject(
+                number, None, text, f"{n_cols} fields like the header (got {row.actual_columns})"
+            )
+        )
         return "skip"
 
     wanted = conv.source_columns()
-    read_options = pacsv.ReadOptions(use_threads=False, block_size=1 << 22, skip_rows=1,
-                                     column_names=names, encoding=spec.encoding)
+    read_options = pacsv.ReadOptions(
+        use_threads=False,
+        block_size=1 << 22,
+        skip_rows=1,
+        column_names=names,
+        encoding=spec.encoding,
+    )
     # a quoted value may hold line breaks: one record, whatever block boundary it spans
-    parse_options = pacsv.ParseOptions(delimiter=spec.delimiter, newlines_in_values=True,
-                                       invalid_row_handler=on_invalid)
+    parse_options = pacsv.ParseOptions(
+        delimiter=spec.delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+    )
     convert_options = pacsv.ConvertOptions(
-        column_types=dict.fromkeys(names, pa.binary()), include_columns=wanted or None,
-        strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True)
+        column_types=dict.fromkeys(names, pa.binary()),
+        include_columns=wanted or None,
+        strings_can_be_null=True,
+        null_values=[""],
+        quoted_strings_can_be_null=True,
+    )
     good_rows = 0
     last_line = 1
     reader = None
@@ -536,9 +632,12 @@ def csv_chunks(path: Path, spec: CsvOptions, make_converter: Callable[[list[str]
         # only reading is guarded: an error converting a batch is a bug, and must surface
         try:
             if reader is None:
-                reader = pacsv.open_csv(path, read_options=read_options,
-                                        parse_options=parse_options,
-                                        convert_options=convert_options)
+                reader = pacsv.open_csv(
+                    path,
+                    read_options=read_options,
+                    parse_options=parse_options,
+                    convert_options=convert_options,
+                )
             batch = reader.read_next_batch()
         except StopIteration:
             break
@@ -573,15 +672,15 @@ def _header(head: bytes, spec: CsvOptions) -> list[str]:
     try:
         names = next(csv.reader(io.StringIO(text, newline=""), delimiter=spec.delimiter), [])
     except csv.Error as exc:
-        raise UnicodeDecodeError(spec.encoding, b"", 0, 1, f"not a CSV header: {exc}") \
-            from exc
+        raise UnicodeDecodeError(spec.encoding, b"", 0, 1, f"not a CSV header: {exc}") from exc
     for name in names:
         try:
             name.encode("utf-8")
         except UnicodeEncodeError as exc:  # a byte the encoding does not decode
             raw = name.encode("utf-8", "surrogateescape")
-            raise UnicodeDecodeError(spec.encoding, raw, exc.start, exc.end,
-                                     "invalid byte in the header") from exc
+            raise UnicodeDecodeError(
+                spec.encoding, raw, exc.start, exc.end, "invalid byte in the header"
+            ) from exc
     return names
 
 
@@ -598,8 +697,9 @@ def _is_utf8(path: Path) -> bool:
     return True
 
 
-def _python_csv(path: Path, spec: CsvOptions, conv: CsvConverter, names: list[str]
-                ) -> Iterator[Chunk]:
+def _python_csv(
+    path: Path, spec: CsvOptions, conv: CsvConverter, names: list[str]
+) -> Iterator[Chunk]:
     """Read a CSV file with the csv module; undecodable bytes stay bytes (and are refused)."""
     wanted = conv.source_columns()
     index = [names.index(c) for c in wanted]
@@ -611,9 +711,12 @@ def _python_csv(path: Path, spec: CsvOptions, conv: CsvConverter, names: list[st
     def flush() -> Chunk:
         batch = pa.RecordBatch.from_arrays(
             [pa.array([r[i] for r in rows], type=pa.binary()) for i in range(len(wanted))]
-            or [pa.nulls(len(rows))], names=wanted or ["_"])
-        chunk = convert_safely(conv, batch, np.asarray(lines, dtype=np.int64),
-                               list(invalid), spec.table)
+            or [pa.nulls(len(rows))],
+            names=wanted or ["_"],
+        )
+        chunk = convert_safely(
+            conv, batch, np.asarray(lines, dtype=np.int64), list(invalid), spec.table
+        )
         rows.clear()
         lines.clear()
         invalid.clear()
@@ -630,12 +733,23 @@ def _python_csv(path: Path, spec: CsvOptions, conv: CsvConverter, names: list[st
                 if not record:
                     continue
                 if len(record) != n_cols:
-                    invalid.append(Reject(start, None, spec.delimiter.join(record)[:500].encode(
-                        "utf-8", "surrogateescape").decode("utf-8", "backslashreplace"),
-                        f"{n_cols} fields like the header (got {len(record)})"))
+                    invalid.append(
+                        Reject(
+                            start,
+                            None,
+                            spec.delimiter.join(record)[:500]
+                            .encode("utf-8", "surrogateescape")
+                            .decode("utf-8", "backslashreplace"),
+                            f"{n_cols} fields like the header (got {len(record)})",
+                        )
+                    )
                     continue
-                rows.append([None if record[i] == "" else record[i].encode(
-                    "utf-8", "surrogateescape") for i in index])
+                rows.append(
+                    [
+                        None if record[i] == "" else record[i].encode("utf-8", "surrogateescape")
+                        for i in index
+                    ]
+                )
                 lines.append(start)
                 if len(rows) >= spec.batch_rows:
                     yield flush()
@@ -666,6 +780,5 @@ def _physical_lines(start: int, n: int, invalid_lines: list[int]) -> np.ndarray:
 
 ADAPTERS = {
     "csv": _FlatAdapter("csv", "Any CSV file of contact legs, with a column mapping"),
-    "parquet": _FlatAdapter("parquet", "Any Parquet file of contact legs, with a column "
-                                       "mapping"),
+    "parquet": _FlatAdapter("parquet", "Any Parquet file of contact legs, with a column mapping"),
 }

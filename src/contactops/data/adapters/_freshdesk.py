@@ -52,16 +52,29 @@ if TYPE_CHECKING:
 
 __all__ = ["ADAPTER"]
 
-CHANNELS = {1: "email", 10: "email", 3: "voice", 7: "chat", 5: "message", 6: "message",
-            13: "message", 2: "ticket", 9: "ticket"}
+CHANNELS = {
+    1: "email",
+    10: "email",
+    3: "voice",
+    7: "chat",
+    5: "message",
+    6: "message",
+    13: "message",
+    2: "ticket",
+    9: "ticket",
+}
 STATUSES = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}
 REQUIRED = ("id", "created_at")
 _OWN_KEYS = (b'"fr_due_by"', b'"fr_escalated"', b'"responder_id"')
 
 
 def _whole(field: str, value: Any, low: int | None = None, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or (
-            low is not None and value < low) or (high is not None and value > high):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or (low is not None and value < low)
+        or (high is not None and value > high)
+    ):
         rule = "a whole number" + (f" from {low} to {high}" if low is not None and high else "")
         raise FieldError(field, json.dumps(value)[:200], "must be " + rule)
     return value
@@ -83,8 +96,9 @@ def ticket_row(t: Mapping[str, Any]) -> dict[str, Any]:
     stats: dict[str, Any] = raw_stats if isinstance(raw_stats, dict) else {}
     first = timestamp("stats.first_responded_at", stats.get("first_responded_at"))
     if first is not None and first < created:
-        raise FieldError("stats.first_responded_at", first.isoformat(),
-                         "must not be before created_at")
+        raise FieldError(
+            "stats.first_responded_at", first.isoformat(), "must not be before created_at"
+        )
     ended_field = "stats.resolved_at" if stats.get("resolved_at") else "stats.closed_at"
     ended = timestamp(ended_field, stats.get(ended_field.split(".")[1]))
     if ended is not None and ended < created:
@@ -102,8 +116,9 @@ def ticket_row(t: Mapping[str, Any]) -> dict[str, Any]:
         "answered_at": first,
         "ended_at": ended,
         "wait_s": None if first is None else (first - created).total_seconds(),
-        "outcome": ticket_outcome(replied=first is not None,
-                                  done=status in (4, 5) or ended is not None),
+        "outcome": ticket_outcome(
+            replied=first is not None, done=status in (4, 5) or ended is not None
+        ),
         "agent_id": text("responder_id", t.get("responder_id")),
         "source": "freshdesk",
         "version": timestamp("updated_at", t.get("updated_at")),
@@ -122,7 +137,8 @@ class Freshdesk:
         """Does the start of a file look like Freshdesk tickets?"""
         return head.lstrip()[:1] in (b"{", b"[") and (
             any(k in head for k in _OWN_KEYS)
-            or (b'"stats"' in head and b'"first_responded_at"' in head))
+            or (b'"stats"' in head and b'"first_responded_at"' in head)
+        )
 
     def read(self, path: Path, options: Mapping[str, Any]) -> Iterator[Chunk]:  # noqa: ARG002 (protocol)
         buf = RowBuffer()
@@ -138,8 +154,12 @@ class Freshdesk:
                 tickets = [(ref, value)]
             for tref, t in tickets:
                 if not isinstance(t, dict):
-                    buf.reject(item.line, None, clean(json.dumps(t, default=str))[:200],
-                               "must be a Freshdesk ticket object")
+                    buf.reject(
+                        item.line,
+                        None,
+                        clean(json.dumps(t, default=str))[:200],
+                        "must be a Freshdesk ticket object",
+                    )
                     continue
                 try:
                     row = ticket_row(t)

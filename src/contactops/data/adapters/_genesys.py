@@ -137,8 +137,9 @@ def _session(purpose: str, user: str | None, s: Mapping[str, Any], where: str) -
         start = timestamp(f"{at}.segmentStart", seg.get("segmentStart"))
         end = timestamp(f"{at}.segmentEnd", seg.get("segmentEnd"))
         kind = (text(f"{at}.segmentType", seg.get("segmentType")) or "").lower()
-        queue = (text(f"{at}.queueName", seg.get("queueName"))
-                 or text(f"{at}.queueId", seg.get("queueId")))
+        queue = text(f"{at}.queueName", seg.get("queueName")) or text(
+            f"{at}.queueId", seg.get("queueId")
+        )
         if sess.queue is None:
             sess.queue = queue
         if start is not None:
@@ -149,8 +150,11 @@ def _session(purpose: str, user: str | None, s: Mapping[str, Any], where: str) -
             sess.end = end if sess.end is None else max(sess.end, end)
         if start is not None and end is not None:
             if end < start:
-                raise FieldError(f"{at}.segmentEnd", end.isoformat(),
-                                 f"must not be before segmentStart ({start.isoformat()})")
+                raise FieldError(
+                    f"{at}.segmentEnd",
+                    end.isoformat(),
+                    f"must not be before segmentStart ({start.isoformat()})",
+                )
             sess.seg_s[kind] = sess.seg_s.get(kind, 0.0) + (end - start).total_seconds()
     for k, raw in enumerate(_list(s.get("metrics"), f"{where}.metrics")):
         m = _dict(raw, f"{where}.metrics[{k}]")
@@ -191,8 +195,9 @@ def _legs(conv: Any) -> tuple[str, list[dict[str, Any]]]:
             s = _dict(raw_s, where)
             sessions.append(_session(purpose, user, s, where))
             if purpose == "customer" and customer_id is None:
-                customer_id = (text(f"{where}.ani", s.get("ani"))
-                               or text(f"{where}.addressFrom", s.get("addressFrom")))
+                customer_id = text(f"{where}.ani", s.get("ani")) or text(
+                    f"{where}.addressFrom", s.get("addressFrom")
+                )
     stamps = [t for s in sessions for t in (s.start, s.end) if t is not None]
     version = max([start, *stamps] + ([end] if end else []))
     visits = sorted((s for s in sessions if s.purpose == "acd"), key=lambda s: s.start or start)
@@ -200,8 +205,11 @@ def _legs(conv: Any) -> tuple[str, list[dict[str, Any]]]:
     served: list[list[_Session]] = [[] for _ in visits]
     direct: list[_Session] = []
     for a in agents:
-        begun = [i for i, v in enumerate(visits)
-                 if v.start is None or a.start is None or v.start <= a.start]
+        begun = [
+            i
+            for i, v in enumerate(visits)
+            if v.start is None or a.start is None or v.start <= a.start
+        ]
         same = [i for i in begun if visits[i].queue == a.queue]
         if same or begun:
             served[(same or begun)[-1]].append(a)
@@ -209,15 +217,26 @@ def _legs(conv: Any) -> tuple[str, list[dict[str, Any]]]:
             served[0].append(a)
         else:
             direct.append(a)
-    media = next((s.media for s in sessions if s.purpose == "customer" and s.media),
-                 next((s.media for s in sessions if s.media), None))
-    base = {"initial_contact_id": cid, "customer_id": customer_id, "source": "genesys",
-            "version": version}
+    media = next(
+        (s.media for s in sessions if s.purpose == "customer" and s.media),
+        next((s.media for s in sessions if s.media), None),
+    )
+    base = {
+        "initial_contact_id": cid,
+        "customer_id": customer_id,
+        "source": "genesys",
+        "version": version,
+    }
     if not visits:
         answering = [a for a in direct if a.answered]
         only: dict[str, Any] = {
-            **base, "contact_id": cid, "channel": media or "voice", "arrived_at": start,
-            "ended_at": end or (max(stamps) if stamps else None), "outcome": "deflected"}
+            **base,
+            "contact_id": cid,
+            "channel": media or "voice",
+            "arrived_at": start,
+            "ended_at": end or (max(stamps) if stamps else None),
+            "outcome": "deflected",
+        }
         if answering:
             only.update(_answered(answering, None))
             only["queue"] = answering[0].queue
@@ -228,11 +247,17 @@ def _legs(conv: Any) -> tuple[str, list[dict[str, Any]]]:
     for i, v in enumerate(visits):
         leg_id = cid if i == 0 else f"{cid}-{i + 1}"
         nxt = visits[i + 1] if i + 1 < len(visits) else None
-        row: dict[str, Any] = {**base, "contact_id": leg_id, "channel": v.media or media or "voice",
-               "previous_contact_id": rows[-1]["contact_id"] if rows else None,
-               "queue": v.queue, "arrived_at": start if i == 0 else (v.start or start),
-               "queued_at": v.start, "ended_at": v.end,
-               "transferred_to": nxt.queue if nxt else None}
+        row: dict[str, Any] = {
+            **base,
+            "contact_id": leg_id,
+            "channel": v.media or media or "voice",
+            "previous_contact_id": rows[-1]["contact_id"] if rows else None,
+            "queue": v.queue,
+            "arrived_at": start if i == 0 else (v.start or start),
+            "queued_at": v.start,
+            "ended_at": v.end,
+            "transferred_to": nxt.queue if nxt else None,
+        }
         answering = [a for a in served[i] if a.answered]
         abandon = v.metric("tAbandon")
         if answering:
@@ -245,8 +270,10 @@ def _legs(conv: Any) -> tuple[str, list[dict[str, Any]]]:
         else:
             row["outcome"] = "deflected"  # a flow-out to the next leg
         if row["outcome"] != "answered":
-            row["wait_s"] = next((w for w in (abandon, v.metric("tAcd"), v.seg_s.get("interact"))
-                                  if w is not None), None)
+            row["wait_s"] = next(
+                (w for w in (abandon, v.metric("tAcd"), v.seg_s.get("interact")) if w is not None),
+                None,
+            )
         check_row(row)
         rows.append(row)
     return cid, rows
@@ -260,12 +287,21 @@ def _answered(answering: list[_Session], visit: _Session | None) -> dict[str, An
         answered_at = shifted("tAnswered", visit.start, t_answered)
     wait = None
     if visit is not None:
-        wait = next((w for w in (t_answered, visit.metric("tAcd"), visit.seg_s.get("interact"))
-                     if w is not None), None)
+        wait = next(
+            (
+                w
+                for w in (t_answered, visit.metric("tAcd"), visit.seg_s.get("interact"))
+                if w is not None
+            ),
+            None,
+        )
     ends = [a.end for a in answering if a.end is not None]
     return {
-        "outcome": "answered", "answered_at": answered_at, "agent_id": first.user,
-        "wait_s": wait, "ended_at": max(ends) if ends else None,
+        "outcome": "answered",
+        "answered_at": answered_at,
+        "agent_id": first.user,
+        "wait_s": wait,
+        "ended_at": max(ends) if ends else None,
         "talk_s": sum(_part(a, "tTalkComplete", "tTalk", "interact") or 0.0 for a in answering),
         "hold_s": sum(_part(a, "tHeldComplete", "tHeld", "hold") or 0.0 for a in answering),
         "acw_s": sum(_part(a, "tAcw", "tAcw", "wrapup") or 0.0 for a in answering),
@@ -280,8 +316,11 @@ class Genesys:
     @staticmethod
     def sniff(head: bytes) -> bool:
         """Does the start of a file look like Genesys Cloud conversation details?"""
-        return (head.lstrip()[:1] in (b"{", b"[") and b'"conversationId"' in head
-                and b'"participants"' in head)
+        return (
+            head.lstrip()[:1] in (b"{", b"[")
+            and b'"conversationId"' in head
+            and b'"participants"' in head
+        )
 
     def read(self, path: Path, options: Mapping[str, Any]) -> Iterator[Chunk]:  # noqa: ARG002 -- the protocol's signature; no options yet
         buf = RowBuffer()
@@ -291,15 +330,22 @@ class Genesys:
                 buf.reject(item.line, None, item.text, item.reason)
                 continue
             value = item.value
-            wrapper = (isinstance(value, dict) and "conversationId" not in value
-                       and ("conversations" in value or "totalHits" in value))
+            wrapper = (
+                isinstance(value, dict)
+                and "conversationId" not in value
+                and ("conversations" in value or "totalHits" in value)
+            )
             if not wrapper:
                 convs.append((item.line, "", value))
                 continue
             inner = value.get("conversations")
             if inner is not None and not isinstance(inner, list):
-                buf.reject(item.line, "conversations", json.dumps(inner)[:200],
-                           "must be a list of conversations")
+                buf.reject(
+                    item.line,
+                    "conversations",
+                    json.dumps(inner)[:200],
+                    "must be a list of conversations",
+                )
                 continue
             convs.extend((item.line, f"#{k}", c) for k, c in enumerate(inner or [], start=1))
         per_line = Counter(line for line, _, _ in convs)

@@ -101,28 +101,58 @@ __all__ = ["ADAPTER", "PRESETS"]
 PRESETS: dict[str, dict[str, Any]] = {
     # Avaya CMS hsplit/isplit (README: ASA = ANSTIME/ACDCALLS, AHT = (ACDTIME+ACWTIME)/ACDCALLS)
     "avaya": {
-        "queue": "SPLIT", "date": "ROW_DATE", "time": "STARTTIME", "interval_minutes": "INTRVL",
-        "offered": "CALLSOFFERED", "answered": "ACDCALLS", "abandoned": "ABNCALLS",
-        "answered_within": "ACCEPTABLE", "abandoned_within": "SLVLABNS",
-        "threshold_s": "SERVICELEVEL", "handle_s": ["ACDTIME", "ACWTIME"], "wait_s": "ANSTIME",
-        "abandon_wait_s": "ABNTIME", "transferred": "TRANSFERRED", "date_format": "%m/%d/%Y",
+        "queue": "SPLIT",
+        "date": "ROW_DATE",
+        "time": "STARTTIME",
+        "interval_minutes": "INTRVL",
+        "offered": "CALLSOFFERED",
+        "answered": "ACDCALLS",
+        "abandoned": "ABNCALLS",
+        "answered_within": "ACCEPTABLE",
+        "abandoned_within": "SLVLABNS",
+        "threshold_s": "SERVICELEVEL",
+        "handle_s": ["ACDTIME", "ACWTIME"],
+        "wait_s": "ANSTIME",
+        "abandon_wait_s": "ABNTIME",
+        "transferred": "TRANSFERRED",
+        "date_format": "%m/%d/%Y",
     },
     # Cisco UCCE Call_Type_Interval
     "cisco": {
-        "queue": "CallTypeID", "datetime": "DateTime", "interval_minutes": 30,
-        "offered": "CallsOffered", "answered": "CallsHandled", "abandoned": "TotalCallsAband",
-        "answered_within": "ServiceLevelCalls", "abandoned_within": "ServiceLevelAband",
-        "wait_s": "AnswerWaitTime", "handle_s": "HandleTime",
+        "queue": "CallTypeID",
+        "datetime": "DateTime",
+        "interval_minutes": 30,
+        "offered": "CallsOffered",
+        "answered": "CallsHandled",
+        "abandoned": "TotalCallsAband",
+        "answered_within": "ServiceLevelCalls",
+        "abandoned_within": "ServiceLevelAband",
+        "wait_s": "AnswerWaitTime",
+        "handle_s": "HandleTime",
     },
 }
-_COUNTS = ("offered", "answered", "abandoned", "answered_within", "abandoned_within",
-           "transferred")
+_COUNTS = ("offered", "answered", "abandoned", "answered_within", "abandoned_within", "transferred")
 _SECONDS = ("handle_s", "wait_s", "abandon_wait_s", "threshold_s", "staffed_s")
 _VALUES = ("queue", "date", "time", "datetime", "interval_minutes", *_COUNTS, *_SECONDS)
-_SETTINGS = ("timezone", "date_format", "datetime_format", "delimiter", "encoding", "source",
-             "source_name")
-_OVERRIDES = ("timezone", "date_format", "datetime_format", "interval_minutes", "threshold_s",
-              "delimiter", "encoding", "source")
+_SETTINGS = (
+    "timezone",
+    "date_format",
+    "datetime_format",
+    "delimiter",
+    "encoding",
+    "source",
+    "source_name",
+)
+_OVERRIDES = (
+    "timezone",
+    "date_format",
+    "datetime_format",
+    "interval_minutes",
+    "threshold_s",
+    "delimiter",
+    "encoding",
+    "source",
+)
 _CLOCK = r"^\s*(?P<h>\d{1,2}):(?P<m>\d\d)(?::(?P<s>\d\d))?\s*$"
 _HHMM = r"^\s*\d{1,4}\s*$"
 
@@ -135,23 +165,38 @@ class _Settings:
         user = load_mapping(options.get("mapping"))
         unknown = sorted(set(user) - set(_VALUES) - set(_SETTINGS))
         if unknown:
-            raise InvalidParameterError("mapping", unknown[0], "one of " + ", ".join(
-                (*_VALUES, *_SETTINGS)), "Keys are canonical names, values source columns.")
+            raise InvalidParameterError(
+                "mapping",
+                unknown[0],
+                "one of " + ", ".join((*_VALUES, *_SETTINGS)),
+                "Keys are canonical names, values source columns.",
+            )
         merged = {**base, **user}
         for key in _OVERRIDES:
             if options.get(key) is not None:
                 merged[key] = options[key]
         self.user_columns = {k for k, v in user.items() if k in _VALUES} | {
-            k for k in _OVERRIDES if options.get(k) is not None and k in _VALUES}
+            k for k in _OVERRIDES if options.get(k) is not None and k in _VALUES
+        }
         self.values = {k: merged[k] for k in _VALUES if merged.get(k) is not None}
-        if "queue" not in self.values or "offered" not in self.values or not (
-                "datetime" in self.values or "date" in self.values):
+        if (
+            "queue" not in self.values
+            or "offered" not in self.values
+            or not ("datetime" in self.values or "date" in self.values)
+        ):
             raise InvalidParameterError(
-                "mapping", user or None, "a mapping naming at least queue, date (and time) or "
-                "datetime, and offered", "Give preset=avaya or preset=cisco, or a mapping.")
+                "mapping",
+                user or None,
+                "a mapping naming at least queue, date (and time) or datetime, and offered",
+                "Give preset=avaya or preset=cisco, or a mapping.",
+            )
         if "interval_minutes" not in self.values:
-            raise InvalidParameterError("interval_minutes", None, "a number of minutes or a "
-                                        "column", "Say interval_minutes=15, 30 or 60.")
+            raise InvalidParameterError(
+                "interval_minutes",
+                None,
+                "a number of minutes or a column",
+                "Say interval_minutes=15, 30 or 60.",
+            )
         self.tz: ZoneInfo = timezone(merged.get("timezone", "UTC"))
         self.date_format: str | None = merged.get("date_format")
         self.datetime_format: str | None = merged.get("datetime_format")
@@ -181,8 +226,9 @@ def _clock_seconds(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     num = pc.cast(pc.if_else(digits, pc.utf8_trim_whitespace(text), "0"), pa.int64())
     h = pc.if_else(digits, pc.divide(num, 100), h)
     m = pc.if_else(digits, pc.subtract(num, pc.multiply(pc.divide(num, 100), 100)), m)
-    ok = pc.and_(pc.or_(matched, digits),
-                 pc.and_(pc.less(h, 24), pc.and_(pc.less(m, 60), pc.less(s, 60))))
+    ok = pc.and_(
+        pc.or_(matched, digits), pc.and_(pc.less(h, 24), pc.and_(pc.less(m, 60), pc.less(s, 60)))
+    )
     bad |= mask(pc.and_(pc.is_valid(text), pc.invert(ok)))
     seconds = pc.add(pc.add(pc.multiply(h, 3600), pc.multiply(m, 60)), s)
     return pc.if_else(ok, seconds, pa.scalar(None, pa.int64())), bad
@@ -247,8 +293,14 @@ class _Converter:
             names = self._columns(key)
             missing = [c for c in names if c not in self.names]
             if missing:
-                required = key in ("queue", "date", "time", "datetime", "offered",
-                                   "interval_minutes")
+                required = key in (
+                    "queue",
+                    "date",
+                    "time",
+                    "datetime",
+                    "offered",
+                    "interval_minutes",
+                )
                 if (required or key in s.user_columns) and whole is None:
                     whole = (key, f"the column {missing[0]!r} for {key} is not in the file")
                 return None
@@ -273,10 +325,12 @@ class _Converter:
                 v, bad = as_float(a)
                 if bad.any():
                     checks.append((key, bad, "must be a finite number"))
-                total = v if total is None else pc.add(pc.fill_null(total, 0.0),
-                                                      pc.fill_null(v, 0.0))
-                any_valid = pc.is_valid(v) if any_valid is None else pc.or_(any_valid,
-                                                                             pc.is_valid(v))
+                total = (
+                    v if total is None else pc.add(pc.fill_null(total, 0.0), pc.fill_null(v, 0.0))
+                )
+                any_valid = (
+                    pc.is_valid(v) if any_valid is None else pc.or_(any_valid, pc.is_valid(v))
+                )
             if len(arrays) > 1 and total is not None and any_valid is not None:
                 total = pc.if_else(any_valid, total, pa.scalar(None, pa.float64()))
             return total
@@ -285,23 +339,37 @@ class _Converter:
         q = source("queue")
         if q:
             cols["queue"], bad = as_text(q[0])
-            checks.append(("queue", bad | mask(pc.is_null(cols["queue"])),
-                           "must be a queue / split / call type name"))
+            checks.append(
+                (
+                    "queue",
+                    bad | mask(pc.is_null(cols["queue"])),
+                    "must be a queue / split / call type name",
+                )
+            )
         # interval start; the repeated autumn hour: see Folds (per queue, in file order)
         groups = cols.get("queue")
         if "datetime" in s.values:
             d = source("datetime")
             if d:
-                start, bad, more = as_timestamp(d[0], s.tz, s.datetime_format,
-                                                folds=self.folds, key="datetime", groups=groups)
+                start, bad, more = as_timestamp(
+                    d[0], s.tz, s.datetime_format, folds=self.folds, key="datetime", groups=groups
+                )
                 cols["interval_start"] = start
                 failed = bad.copy()
                 for rows, _ in more:
                     failed |= rows
-                checks.append(("datetime", bad | (mask(pc.is_null(start)) & ~failed),
-                               "must be a date and time"
-                               + (f" in format {s.datetime_format}" if s.datetime_format
-                                  else " (ISO 8601)")))
+                checks.append(
+                    (
+                        "datetime",
+                        bad | (mask(pc.is_null(start)) & ~failed),
+                        "must be a date and time"
+                        + (
+                            f" in format {s.datetime_format}"
+                            if s.datetime_format
+                            else " (ISO 8601)"
+                        ),
+                    )
+                )
                 checks.extend(("datetime", rows, why) for rows, why in more)
         else:
             d = source("date")
@@ -311,15 +379,25 @@ class _Converter:
                 failed = bad.copy()
                 for rows, _ in more:
                     failed |= rows
-                checks.append(("date", bad | (mask(pc.is_null(utc_midnight)) & ~failed),
-                               "must be a date" + (f" in format {s.date_format}"
-                                                   if s.date_format else " (ISO 8601)")))
+                checks.append(
+                    (
+                        "date",
+                        bad | (mask(pc.is_null(utc_midnight)) & ~failed),
+                        "must be a date"
+                        + (f" in format {s.date_format}" if s.date_format else " (ISO 8601)"),
+                    )
+                )
                 checks.extend(("date", rows, why) for rows, why in more)
                 naive = pc.cast(utc_midnight, pa.timestamp("us"))
                 if t:
                     secs, tbad = _clock_seconds(t[0])
-                    checks.append(("time", tbad | mask(pc.is_null(secs)),
-                                   "must be a clock time H:MM, H:MM:SS or HHMM"))
+                    checks.append(
+                        (
+                            "time",
+                            tbad | mask(pc.is_null(secs)),
+                            "must be a clock time H:MM, H:MM:SS or HHMM",
+                        )
+                    )
                     micros = pc.cast(pc.multiply(secs, 1_000_000), pa.duration("us"))
                     naive = pc.add(naive, micros)
                     # the last day's late intervals may pass 9999-12-31 (no wrap: int64 µs)
@@ -332,8 +410,7 @@ class _Converter:
                 if gap.any():
                     checks.append(("time" if t else "date", gap, GAP_REASON.format(tz=s.tz)))
                 micros_utc = pc.cast(start, pa.int64())
-                outside = mask(pc.or_(pc.less(micros_utc, MIN_US),
-                                      pc.greater(micros_utc, MAX_US)))
+                outside = mask(pc.or_(pc.less(micros_utc, MIN_US), pc.greater(micros_utc, MAX_US)))
                 if outside.any():
                     checks.append(("date", outside, RANGE_REASON))
                     start = pc.if_else(pa.array(outside), pa.scalar(None, start.type), start)
@@ -341,19 +418,30 @@ class _Converter:
         # interval length
         minutes = number("interval_minutes")
         if minutes is not None:
-            ok = pc.and_(pc.greater(minutes, 0.0),
-                         pc.equal(pc.divide(1440.0, minutes),
-                                  pc.floor(pc.divide(1440.0, minutes))))
-            checks.append(("interval_minutes", mask(pc.invert(pc.fill_null(ok, False))),
-                           "must be a whole number of minutes dividing a day (15, 30, 60)"))
+            ok = pc.and_(
+                pc.greater(minutes, 0.0),
+                pc.equal(pc.divide(1440.0, minutes), pc.floor(pc.divide(1440.0, minutes))),
+            )
+            checks.append(
+                (
+                    "interval_minutes",
+                    mask(pc.invert(pc.fill_null(ok, False))),
+                    "must be a whole number of minutes dividing a day (15, 30, 60)",
+                )
+            )
             cols["interval_s"] = pc.multiply(minutes, 60.0)
         for key in _COUNTS:
             v = number(key)
             if v is None:
                 continue
             cols[key] = v
-            checks.append((key, mask(pc.or_(pc.less(v, 0.0), pc.not_equal(pc.floor(v), v))),
-                           "must be a whole number >= 0"))
+            checks.append(
+                (
+                    key,
+                    mask(pc.or_(pc.less(v, 0.0), pc.not_equal(pc.floor(v), v))),
+                    "must be a whole number >= 0",
+                )
+            )
         for key in _SECONDS:
             v = number(key)
             if v is None:
@@ -361,12 +449,16 @@ class _Converter:
             cols[key] = v
             checks.extend(duration_checks(key, v))
         if "answered" in cols and "offered" in cols:
-            checks.append(("answered", mask(pc.greater(cols["answered"], cols["offered"])),
-                           "must not exceed offered"))
+            checks.append(
+                (
+                    "answered",
+                    mask(pc.greater(cols["answered"], cols["offered"])),
+                    "must not exceed offered",
+                )
+            )
         cols["source"] = pa.nulls(n, pa.string()).fill_null(s.source)
         cols["source_ref"] = source_refs(self.ref, lines)
-        good, rejects = settle(n, lines, extra, [whole] if whole is not None else [], checks,
-                               raws)
+        good, rejects = settle(n, lines, extra, [whole] if whole is not None else [], checks, raws)
         return build_chunk("intervals", INTERVALS, cols, good, rejects, n + len(extra))
 
 
@@ -377,8 +469,7 @@ class IntervalCsv:
 
     def read(self, path: Path, options: Mapping[str, Any]) -> Iterator[Chunk]:
         settings = _Settings(options)
-        yield from csv_chunks(path, settings,
-                              lambda names: _Converter(settings, names, path.name))
+        yield from csv_chunks(path, settings, lambda names: _Converter(settings, names, path.name))
 
     def sniff(self, head: bytes) -> bool:
         """A CSV header with the interval columns of a preset (Avaya CMS hsplit/isplit,

@@ -59,9 +59,21 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
     from pathlib import Path
 
-__all__ = ["MAX_DEPTH", "FieldError", "JsonError", "JsonValue", "check_row", "clean",
-           "iter_json", "records", "seconds", "shifted", "starts_with_json_scalar", "text",
-           "timestamp"]
+__all__ = [
+    "MAX_DEPTH",
+    "FieldError",
+    "JsonError",
+    "JsonValue",
+    "check_row",
+    "clean",
+    "iter_json",
+    "records",
+    "seconds",
+    "shifted",
+    "starts_with_json_scalar",
+    "text",
+    "timestamp",
+]
 
 MAX_DEPTH = 200  # levels of arrays/objects in one top-level value; deeper is a reject
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -142,7 +154,6 @@ def iter_json(path: Path) -> Iterator[JsonValue | JsonError]:
         return mark_line
 
     with path.open("rb") as fh:
-
         held_cr = ""  # a CR ending a block: perhaps the first half of a CRLF
 
         def more() -> bool:
@@ -206,19 +217,26 @@ def iter_json(path: Path) -> Iterator[JsonValue | JsonError]:
                     more()  # perhaps only cut by the block: judge with more text
                     continue
                 where = line_of(pos)
-                excerpt = clean(doc[pos:min(nxt, pos + 200)]).strip()
+                excerpt = clean(doc[pos : min(nxt, pos + 200)]).strip()
                 # exc.lineno counts from the start of the text held: use exc.pos instead
-                yield JsonError(where, excerpt,
-                                f"must be JSON: {exc.msg} at line "
-                                f"{where + doc.count(chr(10), pos, exc.pos)} column {exc.colno}")
+                yield JsonError(
+                    where,
+                    excerpt,
+                    f"must be JSON: {exc.msg} at line "
+                    f"{where + doc.count(chr(10), pos, exc.pos)} column {exc.colno}",
+                )
                 pos = nxt
                 continue
             if end >= len(doc) and not eof:
                 # a number or literal cut by the block would parse short: read on
                 more()
                 continue
-            if not isinstance(value, dict | list) and value is not _DEEP and end < len(doc) \
-                    and doc[end] not in _AFTER_SCALAR:
+            if (
+                not isinstance(value, dict | list)
+                and value is not _DEEP
+                and end < len(doc)
+                and doc[end] not in _AFTER_SCALAR
+            ):
                 # a number or literal glued to other text ("-1." cut from "-1.5e3", "12ab"):
                 # one broken value, not a value and then an error
                 nxt = _resync(doc, pos)
@@ -226,15 +244,21 @@ def iter_json(path: Path) -> Iterator[JsonValue | JsonError]:
                     more()  # perhaps only cut by the block ("-1." of "-1.5"): read on
                     continue
                 where = line_of(pos)
-                yield JsonError(where, clean(doc[pos:min(nxt, pos + 200)]).strip(),
-                                f"must be JSON: {doc[pos:end + 1]!r} is not a value")
+                yield JsonError(
+                    where,
+                    clean(doc[pos : min(nxt, pos + 200)]).strip(),
+                    f"must be JSON: {doc[pos : end + 1]!r} is not a value",
+                )
                 pos = nxt
                 continue
             if value is _DEEP or _depth(doc, pos, end) > MAX_DEPTH:
                 where = line_of(pos)
-                yield JsonError(where, clean(doc[pos:min(end, pos + 200)]).strip(),
-                                f"must be nested at most {MAX_DEPTH} levels deep (arrays and "
-                                "objects): no contact record is, so this is not one")
+                yield JsonError(
+                    where,
+                    clean(doc[pos : min(end, pos + 200)]).strip(),
+                    f"must be nested at most {MAX_DEPTH} levels deep (arrays and "
+                    "objects): no contact record is, so this is not one",
+                )
                 pos = end
                 continue
             yield JsonValue(line_of(pos), value)
@@ -292,13 +316,14 @@ def _resync(doc: str, pos: int) -> int:
         for found in same.finditer(doc, pos + 1, nxt):
             # an object that is the value of a key or opens an array is nested in the
             # broken one (e.g. {"k": {"k": ... cut short), not the next record
-            before = doc[:found.start()].rstrip(_WS)
+            before = doc[: found.start()].rstrip(_WS)
             if before[-1:] not in (":", "["):
                 return found.start()
     return nxt
 
 
 # -- values --------------------------------------------------------------------------------
+
 
 def text(field: str, value: Any) -> str | None:
     """A string (or integer id) value; ``None`` for null or empty."""
@@ -308,8 +333,12 @@ def text(field: str, value: Any) -> str | None:
         raise FieldError(field, json.dumps(value)[:200], "must be a string")
     s = str(value).strip()
     if _SURROGATE.search(s):
-        raise FieldError(field, s, "must be UTF-8 text: the file holds bytes in another "
-                                   "encoding (e.g. Latin-1); convert it to UTF-8 and ingest again")
+        raise FieldError(
+            field,
+            s,
+            "must be UTF-8 text: the file holds bytes in another "
+            "encoding (e.g. Latin-1); convert it to UTF-8 and ingest again",
+        )
     return s or None
 
 
@@ -337,11 +366,13 @@ def in_range(field: str, dt: datetime, shown: Any = None) -> datetime:
     try:
         at = utc(dt)
     except OverflowError:  # e.g. 0001-01-01T00:30+01:00 is in year 0 in UTC
-        raise FieldError(field, shown if shown is not None else dt.isoformat(),
-                         "must be " + _RANGE_RULE) from None
+        raise FieldError(
+            field, shown if shown is not None else dt.isoformat(), "must be " + _RANGE_RULE
+        ) from None
     if not MIN_TS <= at <= MAX_TS:
-        raise FieldError(field, shown if shown is not None else dt.isoformat(),
-                         "must be " + _RANGE_RULE)
+        raise FieldError(
+            field, shown if shown is not None else dt.isoformat(), "must be " + _RANGE_RULE
+        )
     return at
 
 
@@ -350,8 +381,9 @@ def shifted(field: str, start: datetime, secs: float) -> datetime:
     try:
         return in_range(field, start + timedelta(seconds=secs))
     except OverflowError:
-        raise FieldError(field, f"{start.isoformat()} + {secs}s",
-                         "must be " + _RANGE_RULE) from None
+        raise FieldError(
+            field, f"{start.isoformat()} + {secs}s", "must be " + _RANGE_RULE
+        ) from None
 
 
 _DURATION_RULE = f"a duration in seconds from 0 to {MAX_DURATION_S:.0f} (366 days)"
@@ -399,10 +431,11 @@ def check_row(row: Mapping[str, Any]) -> None:
             in_range(name, value)
     arrived, queued, answered, ended = (row.get(n) for n in _TIMES)
     for earlier, later, name, rule in (
-            (arrived, queued, "queued_at", "must not be before arrived_at"),
-            (arrived, answered, "answered_at", "must not be before arrived_at"),
-            (arrived, ended, "ended_at", "must not be before arrived_at"),
-            (answered, ended, "ended_at", "must not be before answered_at")):
+        (arrived, queued, "queued_at", "must not be before arrived_at"),
+        (arrived, answered, "answered_at", "must not be before arrived_at"),
+        (arrived, ended, "ended_at", "must not be before arrived_at"),
+        (answered, ended, "ended_at", "must not be before answered_at"),
+    ):
         if earlier is not None and later is not None and later < earlier:
             raise FieldError(name, later.isoformat(), rule + f" ({earlier.isoformat()})")
 
@@ -427,12 +460,16 @@ def starts_with_json_scalar(head: bytes) -> bool:
         _, end = json.JSONDecoder().raw_decode(text)
     except (json.JSONDecodeError, RecursionError):
         return text.startswith('"') or _CUT_SCALAR.fullmatch(text.strip()) is not None
-    return (end >= len(text) or text[end] in _WS + "[{"
-            or _CUT_SCALAR.fullmatch(text.strip()) is not None)
+    return (
+        end >= len(text)
+        or text[end] in _WS + "[{"
+        or _CUT_SCALAR.fullmatch(text.strip()) is not None
+    )
 
 
-def records(path: Path, fmt: str, required: Sequence[str],
-            looks_right: Callable[[Mapping[str, Any]], bool]) -> Iterator[JsonValue | JsonError]:
+def records(
+    path: Path, fmt: str, required: Sequence[str], looks_right: Callable[[Mapping[str, Any]], bool]
+) -> Iterator[JsonValue | JsonError]:
     """:func:`iter_json`, after checking that the file is of format ``fmt``.
 
     Raises ``format_mismatch`` (naming ``required`` as missing) before anything
@@ -450,10 +487,17 @@ def records(path: Path, fmt: str, required: Sequence[str],
         raise format_mismatch(path, fmt, required, found)
     items = iter_json(path)
     for item in items:
-        if isinstance(item, JsonValue) and isinstance(item.value, dict) \
-                and not looks_right(item.value):
-            raise format_mismatch(path, fmt, [k for k in required if k not in item.value],
-                                  [clean(str(k)) for k in item.value][:20])
+        if (
+            isinstance(item, JsonValue)
+            and isinstance(item.value, dict)
+            and not looks_right(item.value)
+        ):
+            raise format_mismatch(
+                path,
+                fmt,
+                [k for k in required if k not in item.value],
+                [clean(str(k)) for k in item.value][:20],
+            )
         yield item
         break
     yield from items

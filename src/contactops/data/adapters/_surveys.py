@@ -95,14 +95,16 @@ _TEXT = ("contact_id", "customer_id", "verbatim", "source")
 _SCORES = {"csat": (1, 5), "nps": (0, 10)}
 _ANSWERS = ("csat", "nps", "verbatim")
 _FILE_FORMATS = ("csv", "parquet")
-_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "csv",
-             ".txt": "csv"}
+_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "csv", ".txt": "csv"}
 
 
 _field = functools.partial(
-    MappedField, scale=False, strip_keys=True,
+    MappedField,
+    scale=False,
+    strip_keys=True,
     example="For example {column: Q1, values: {'Very satisfied': 5, 'N/A': null}} or "
-            "{value: qualtrics}.")
+    "{value: qualtrics}.",
+)
 
 
 class _Spec:
@@ -113,13 +115,20 @@ class _Spec:
         unknown = sorted(set(mapping) - set(_FIELDS))
         if unknown:
             raise InvalidParameterError(
-                "mapping", unknown[0], "a survey column: " + ", ".join(_FIELDS),
-                "Keys are canonical names, values the source columns.")
+                "mapping",
+                unknown[0],
+                "a survey column: " + ", ".join(_FIELDS),
+                "Keys are canonical names, values the source columns.",
+            )
         self.fields = {k: _field(k, v) for k, v in mapping.items()}
         file_format = options.get("file_format")
         if file_format is not None and file_format not in _FILE_FORMATS:
-            raise InvalidParameterError("file_format", file_format, "csv or parquet",
-                                        "Or leave it out to go by the file's suffix.")
+            raise InvalidParameterError(
+                "file_format",
+                file_format,
+                "csv or parquet",
+                "Or leave it out to go by the file's suffix.",
+            )
         self.file_format: str | None = file_format
         self.tz: ZoneInfo = timezone(options.get("timezone", "UTC"))
         self.timestamp_format: str | None = options.get("timestamp_format")
@@ -142,8 +151,7 @@ def _map_values(arr: pa.Array, values: dict[str, Any]) -> tuple[pa.Array, np.nda
     text, bad = as_text(arr)
     text = pc.utf8_trim_whitespace(text)
     keys = pa.array(list(values), type=pa.string())
-    targets = pa.array([None if v is None else str(v) for v in values.values()],
-                       type=pa.string())
+    targets = pa.array([None if v is None else str(v) for v in values.values()], type=pa.string())
     index = pc.index_in(text, value_set=keys)
     return pc.if_else(pc.is_valid(index), pc.take(targets, index), text), bad
 
@@ -166,13 +174,21 @@ class _Converter:
                 self.constants[name] = arr
 
     def source_columns(self) -> list[str]:
-        return sorted({f.column for f in self.fields.values()
-                       if f.column is not None and f.column in self.names})
+        return sorted(
+            {
+                f.column
+                for f in self.fields.values()
+                if f.column is not None and f.column in self.names
+            }
+        )
 
     def missing(self) -> list[str]:
         """The columns the file lacks: mapped ones, contact_id, and one answer column."""
-        out = [f.column for f in self.fields.values()
-               if f.column is not None and f.column not in self.names]
+        out = [
+            f.column
+            for f in self.fields.values()
+            if f.column is not None and f.column not in self.names
+        ]
         if "contact_id" not in self.fields:
             out.append("contact_id")
         if not any(a in self.fields for a in _ANSWERS):
@@ -185,52 +201,91 @@ class _Converter:
     def restore(self, snap: Any) -> None:
         self.folds.restore(snap)
 
-    def _convert(self, name: str, f: MappedField, src: pa.Array
-                 ) -> tuple[pa.Array, np.ndarray, str, list[tuple[np.ndarray, str]]]:
+    def _convert(
+        self, name: str, f: MappedField, src: pa.Array
+    ) -> tuple[pa.Array, np.ndarray, str, list[tuple[np.ndarray, str]]]:
         if f.values:
             src, bad_text = _map_values(src, f.values)
         else:
             bad_text = np.zeros(len(src), dtype=bool)
         if name == "surveyed_at":
             fmt = f.format or self.spec.timestamp_format
-            arr, bad, more = as_timestamp(src, self.spec.tz, fmt, folds=self.folds,
-                                          key=name)
-            return arr, bad | bad_text, (f"a timestamp in format {fmt}" if fmt else
-                                         "an ISO 8601 timestamp, e.g. 2024-01-31T08:15:00"), more
+            arr, bad, more = as_timestamp(src, self.spec.tz, fmt, folds=self.folds, key=name)
+            return (
+                arr,
+                bad | bad_text,
+                (
+                    f"a timestamp in format {fmt}"
+                    if fmt
+                    else "an ISO 8601 timestamp, e.g. 2024-01-31T08:15:00"
+                ),
+                more,
+            )
         if name in _SCORES:
             lo, hi = _SCORES[name]
             reason = f"a whole number from {lo} to {hi}"
             if f.values:
                 reason += " (after the value map, which does not name this value)"
             arr, bad = as_float(src)
-            out_of_range = pc.or_(pc.not_equal(pc.floor(arr), arr),
-                                  pc.or_(pc.less(arr, float(lo)), pc.greater(arr, float(hi))))
+            out_of_range = pc.or_(
+                pc.not_equal(pc.floor(arr), arr),
+                pc.or_(pc.less(arr, float(lo)), pc.greater(arr, float(hi))),
+            )
             bad |= mask(out_of_range) | bad_text
             return arr, bad, reason, []
         arr, bad = as_text(src)
-        return arr, bad | bad_text, ("UTF-8 text; for another encoding say encoding=..., "
-                                     "e.g. encoding='latin-1'"), []
+        return (
+            arr,
+            bad | bad_text,
+            ("UTF-8 text; for another encoding say encoding=..., e.g. encoding='latin-1'"),
+            [],
+        )
 
     def convert(self, batch: pa.RecordBatch, lines: np.ndarray, extra: list[Reject]) -> Chunk:
         n = batch.num_rows
-        cols, raws, checks, whole = gather(_FIELDS, self.fields, self.constants, self.names,
-                                           batch, self._convert)
+        cols, raws, checks, whole = gather(
+            _FIELDS, self.fields, self.constants, self.names, batch, self._convert
+        )
         if "contact_id" in cols:
-            checks.append(("contact_id", mask(pc.is_null(cols["contact_id"])),
-                           "missing: contact_id is required (the contact the survey rates)"))
+            checks.append(
+                (
+                    "contact_id",
+                    mask(pc.is_null(cols["contact_id"])),
+                    "missing: contact_id is required (the contact the survey rates)",
+                )
+            )
         elif not any(w[0] == "contact_id" for w in whole):
-            whole.append(("contact_id", ("no contact_id column in the file: map one, e.g. "
-                                         "mapping={contact_id: <column>}")))
+            whole.append(
+                (
+                    "contact_id",
+                    (
+                        "no contact_id column in the file: map one, e.g. "
+                        "mapping={contact_id: <column>}"
+                    ),
+                )
+            )
         answers = [a for a in _ANSWERS if a in cols]
         if answers:
             given = pc.is_valid(cols[answers[0]])
             for a in answers[1:]:
                 given = pc.or_(given, pc.is_valid(cols[a]))
-            checks.append(("/".join(_ANSWERS), mask(pc.invert(given)),
-                           "no answer: a survey needs a csat, nps or verbatim value"))
+            checks.append(
+                (
+                    "/".join(_ANSWERS),
+                    mask(pc.invert(given)),
+                    "no answer: a survey needs a csat, nps or verbatim value",
+                )
+            )
         elif not whole:
-            whole.append(("/".join(_ANSWERS), ("no csat, nps or verbatim column in the file: "
-                                               "map one, e.g. mapping={csat: <column>}")))
+            whole.append(
+                (
+                    "/".join(_ANSWERS),
+                    (
+                        "no csat, nps or verbatim column in the file: "
+                        "map one, e.g. mapping={csat: <column>}"
+                    ),
+                )
+            )
         if "source" in cols:
             cols["source"] = pc.coalesce(cols["source"], pa.scalar(NAME))
         else:
@@ -258,8 +313,10 @@ def _file_format(path: Path, spec: _Spec) -> str:
 
 class Surveys:
     name = NAME
-    description = ("Post-contact survey results (CSV or Parquet): csat 1-5, nps 0-10, "
-                   "verbatim, with a column mapping")
+    description = (
+        "Post-contact survey results (CSV or Parquet): csat 1-5, nps 0-10, "
+        "verbatim, with a column mapping"
+    )
     table = "surveys"
 
     def read(self, path: Path, options: Mapping[str, Any]) -> Iterator[Chunk]:
@@ -267,6 +324,7 @@ class Surveys:
         if path.stat().st_size == 0:
             yield _empty()
             return
+
         def make(names: list[str]) -> _Converter:
             return _Converter(spec, names, path.name)
 

@@ -75,8 +75,12 @@ __all__ = ["ADAPTER"]
 
 PRIORITIES = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed", "deleted")
-_REPLY_COLUMNS = ("reply_time_in_minutes", "reply_time_in_minutes_calendar",
-                  "first_reply_time_in_minutes", "reply_time_calendar_minutes")
+_REPLY_COLUMNS = (
+    "reply_time_in_minutes",
+    "reply_time_in_minutes_calendar",
+    "first_reply_time_in_minutes",
+    "reply_time_calendar_minutes",
+)
 REQUIRED = ("id", "created_at")
 _CSV_OWN = ("via_channel", "submitter_id", "requester_id")
 _JSON_WRAPPERS = (b'"tickets"', b'"ticket"', b'"ticket_metrics"')
@@ -103,8 +107,11 @@ def _minutes(field: str, value: Any) -> float | None:
     except (TypeError, ValueError, OverflowError):
         raise FieldError(field, value, "must be a number of minutes") from None
     if not (math.isfinite(minutes) and 0 <= minutes * 60.0 <= MAX_DURATION_S):
-        raise FieldError(field, value, f"must be a number of minutes from 0 to "
-                                       f"{MAX_DURATION_S / 60:.0f} (366 days)")
+        raise FieldError(
+            field,
+            value,
+            f"must be a number of minutes from 0 to {MAX_DURATION_S / 60:.0f} (366 days)",
+        )
     return minutes
 
 
@@ -128,8 +135,7 @@ def ticket_row(t: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> dict[
             raise FieldError("priority", priority_text, "must be low, normal, high or urgent")
     via = t.get("via")
     channel_name = via.get("channel") if isinstance(via, dict) else t.get("via_channel")
-    channel = "email" if (text("via.channel", channel_name) or "").lower() == "email" \
-        else "ticket"
+    channel = "email" if (text("via.channel", channel_name) or "").lower() == "email" else "ticket"
     reply = None
     for key in ("reply_time_in_minutes", *_REPLY_COLUMNS):
         if m.get(key) not in (None, ""):
@@ -151,13 +157,16 @@ def ticket_row(t: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> dict[
         "queue": queue,
         "priority": priority,
         "arrived_at": created,
-        "answered_at": None if reply is None else shifted("reply_time_in_minutes", created,
-                                                         reply * 60.0),
+        "answered_at": None
+        if reply is None
+        else shifted("reply_time_in_minutes", created, reply * 60.0),
         "ended_at": solved,
         "wait_s": None if reply is None else reply * 60.0,
-        "outcome": ticket_outcome(replied=reply is not None,
-                                  done=status in ("solved", "closed") or solved is not None,
-                                  deleted=status == "deleted"),
+        "outcome": ticket_outcome(
+            replied=reply is not None,
+            done=status in ("solved", "closed") or solved is not None,
+            deleted=status == "deleted",
+        ),
         "agent_id": text("assignee_id", t.get("assignee_id")),
         "source": "zendesk",
         "version": _when("updated_at", t.get("updated_at")),
@@ -176,8 +185,11 @@ class Zendesk:
         """Does the start of a file look like Zendesk tickets (API JSON or a CSV export)?"""
         body = head.lstrip()
         if body[:1] in (b"{", b"["):
-            return (any(k in body for k in _JSON_WRAPPERS) and any(k in body for k in _JSON_OWN)
-                    and not any(k in body for k in _FRESHDESK_OWN))
+            return (
+                any(k in body for k in _JSON_WRAPPERS)
+                and any(k in body for k in _JSON_OWN)
+                and not any(k in body for k in _FRESHDESK_OWN)
+            )
         first = body.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
         columns = {c.strip().strip('"').lower() for c in first.split(",")}
         return set(REQUIRED) <= columns and any(c in columns for c in _CSV_OWN)
@@ -191,11 +203,13 @@ class Zendesk:
             yield from self._csv(path, buf)
         yield from buf.flush(final=True)
 
-    def _add(self, buf: RowBuffer, line: int, ref: str, t: Any,
-             metrics: Mapping[str, Any] | None) -> None:
+    def _add(
+        self, buf: RowBuffer, line: int, ref: str, t: Any, metrics: Mapping[str, Any] | None
+    ) -> None:
         if not isinstance(t, dict):
-            buf.reject(line, None, clean(json.dumps(t, default=str))[:200],
-                       "must be a ticket object")
+            buf.reject(
+                line, None, clean(json.dumps(t, default=str))[:200], "must be a ticket object"
+            )
             return
         try:
             row = ticket_row(t, metrics)
@@ -213,12 +227,20 @@ class Zendesk:
             value = item.value
             ref = f"{path.name}:{item.line}"
             if isinstance(value, dict) and isinstance(value.get("tickets"), list):
-                metrics = {str(m.get("ticket_id")): m for m in value.get("ticket_metrics") or []
-                           if isinstance(m, dict)}
+                metrics = {
+                    str(m.get("ticket_id")): m
+                    for m in value.get("ticket_metrics") or []
+                    if isinstance(m, dict)
+                }
                 for i, t in enumerate(value["tickets"]):
                     tid = str(t.get("id")) if isinstance(t, dict) else None
-                    self._add(buf, item.line, f"{ref}#tickets[{i}]", t,
-                              _inline(t) or metrics.get(tid or ""))
+                    self._add(
+                        buf,
+                        item.line,
+                        f"{ref}#tickets[{i}]",
+                        t,
+                        _inline(t) or metrics.get(tid or ""),
+                    )
                     yield from buf.flush()
                 continue
             if isinstance(value, dict) and isinstance(value.get("ticket"), dict):
@@ -243,12 +265,22 @@ class Zendesk:
                 for record in reader:
                     start, line = line + 1, reader.line_num
                     if None in record or any(v is None for v in record.values()):
-                        buf.reject(start, None, clean(",".join(
-                            str(v) for v in record.values() if isinstance(v, str)))[:200],
-                            f"{len(names)} fields like the header")
+                        buf.reject(
+                            start,
+                            None,
+                            clean(",".join(str(v) for v in record.values() if isinstance(v, str)))[
+                                :200
+                            ],
+                            f"{len(names)} fields like the header",
+                        )
                         continue
-                    self._add(buf, start, f"{path.name}:{start}",
-                              {k: (v if v != "" else None) for k, v in record.items()}, None)
+                    self._add(
+                        buf,
+                        start,
+                        f"{path.name}:{start}",
+                        {k: (v if v != "" else None) for k, v in record.items()},
+                        None,
+                    )
                     yield from buf.flush()
             except csv.Error as exc:
                 buf.reject(line + 1, None, None, f"not readable as CSV: {exc}")
