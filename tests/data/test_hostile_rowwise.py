@@ -1059,3 +1059,24 @@ def test_the_real_bank_log_is_not_zendesk() -> None:
 def test_sniff_never_raises(head: bytes) -> None:
     for name in ("amazon-connect", "anonymous-bank", "genesys", "zendesk", "freshdesk"):
         assert get_adapter(name).sniff(head) in (True, False)  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("json_blocks")
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ('{"a": 1}\n[', ["JsonValue", "JsonError"]),  # cut right after an array opened
+        ("[", ["JsonError"]),
+        ("[]", []),  # an empty array is no record
+        ('[\n{"a": 1},\n{"b"', ["JsonValue", "JsonError"]),  # the cut element is the reject
+    ],
+)
+def test_an_array_cut_before_its_first_element_is_one_broken_record(
+    tmp_path: Path, text: str, kinds: list[str]
+) -> None:
+    """Found by hypothesis: a '[' left open at the end of a file was no record at all."""
+    from contactops.data.adapters._jsonio import iter_json
+
+    path = tmp_path / "cut.json"
+    path.write_text(text, encoding="utf-8")
+    assert [type(item).__name__ for item in iter_json(path)] == kinds

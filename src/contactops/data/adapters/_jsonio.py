@@ -145,6 +145,7 @@ def iter_json(path: Path) -> Iterator[JsonValue | JsonError]:
     first = True
     pos = 0
     in_array = False
+    array_empty, array_line = False, 0  # an open array none of whose elements was read yet
     mark, mark_line = 0, 1  # doc[mark] is on line mark_line; marks only move forward
 
     def line_of(p: int) -> int:
@@ -193,15 +194,27 @@ def iter_json(path: Path) -> Iterator[JsonValue | JsonError]:
                 if pos < len(doc) or not more():
                     break
             if pos >= len(doc):
+                if in_array and array_empty:
+                    # cut short before its first element ('[' at the end of the file): one
+                    # broken record, not nothing (cut after an element, that element is
+                    # the broken record)
+                    yield JsonError(
+                        array_line,
+                        "[",
+                        "must be JSON: the file ends inside an array, "
+                        "before its first element (the file is cut short)",
+                    )
                 return
             if doc[pos] == "[" and not in_array:
                 in_array = True  # read the elements one by one: a bad one costs only itself
+                array_empty, array_line = True, line_of(pos)
                 pos += 1
                 continue
             if doc[pos] == "]" and in_array:
-                in_array = False
+                in_array = array_empty = False
                 pos += 1
                 continue
+            array_empty = False
             try:
                 value, end = decoder.raw_decode(doc, pos)
             except RecursionError:
