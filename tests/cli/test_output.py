@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from contactops.cli import app
 from contactops.cli._app import neutralise_csv, render_error, resolve_timezone
 from contactops.data import Warehouse
+from contactops.data.adapters._anonymous_bank import HEADER as BANK_HEADER
 from contactops.errors import FormatMismatchError, InvalidParameterError
 
 if TYPE_CHECKING:
@@ -238,27 +239,7 @@ def test_binary_files_are_told_from_text(tmp_path: Path, head: bytes, binary: bo
 def test_commands_default_to_the_zone_the_data_was_loaded_in(tmp_path: Path) -> None:
     """The anonymous-bank log is Israel time: kpi shows its intervals at the local clock
     it was read in (not two hours early in UTC) and says so; --timezone still wins."""
-    header = "\t".join(
-        [
-            "vru+line",
-            "call_id",
-            "customer_id",
-            "priority",
-            "type",
-            "date",
-            "vru_entry",
-            "vru_exit",
-            "vru_time",
-            "q_start",
-            "q_exit",
-            "q_time",
-            "outcome",
-            "ser_start",
-            "ser_exit",
-            "ser_time",
-            "server",
-        ]
-    )
+    header = "\t".join(BANK_HEADER)
     call = (
         "AA0101\t1\t0\t1\tPS\t990104\t7:00:00\t7:00:05\t5\t7:00:05\t7:00:20\t15\t"
         "AGENT\t7:00:20\t7:03:00\t160\tDANI"

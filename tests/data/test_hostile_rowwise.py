@@ -47,6 +47,7 @@ from hypothesis import strategies as st
 from contactops.data import Warehouse
 from contactops.data._schema import MAX_DURATION_S, MAX_TS, MIN_TS
 from contactops.data.adapters import get_adapter, read_head
+from contactops.data.adapters._anonymous_bank import HEADER as BANK_HEADER
 from contactops.data.adapters._genesys import _legs
 from contactops.errors import FormatMismatchError
 from tests.conftest import shared_file
@@ -674,27 +675,7 @@ def test_hostile_zendesk_csv(data: st.DataObject) -> None:
 
 # -- the Anonymous Bank log ------------------------------------------------------------------
 
-HEADER = "\t".join(
-    (
-        "vru+line",
-        "call_id",
-        "customer_id",
-        "priority",
-        "type",
-        "date",
-        "vru_entry",
-        "vru_exit",
-        "vru_time",
-        "q_start",
-        "q_exit",
-        "q_time",
-        "outcome",
-        "ser_start",
-        "ser_exit",
-        "ser_time",
-        "server",
-    )
-)
+HEADER = "\t".join(BANK_HEADER)
 COLUMNS = HEADER.split("\t")
 
 

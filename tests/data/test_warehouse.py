@@ -14,6 +14,7 @@ import pytest
 
 from contactops.data import Chunk, Reject, Warehouse, canonical_batch
 from contactops.data import _warehouse as warehouse_module
+from contactops.data.adapters._anonymous_bank import HEADER as BANK_HEADER
 from contactops.errors import (
     FormatMismatchError,
     InvalidParameterError,
@@ -158,27 +159,7 @@ def test_wrong_format_and_empty_file_are_reported_not_crashed(tmp_path: Path) ->
     assert wh.count("interactions") == 0
     assert wh.rejects().num_rows == 0
     latin = tmp_path / "latin.txt"
-    header = "\t".join(
-        [
-            "vru+line",
-            "call_id",
-            "customer_id",
-            "priority",
-            "type",
-            "date",
-            "vru_entry",
-            "vru_exit",
-            "vru_time",
-            "q_start",
-            "q_exit",
-            "q_time",
-            "outcome",
-            "ser_start",
-            "ser_exit",
-            "ser_time",
-            "server",
-        ]
-    )
+    header = "\t".join(BANK_HEADER)
     good = (
         "AA0101\t1\t0\t1\tPS\t990101\t7:00:00\t7:00:05\t5\t7:00:05\t7:00:20\t15\t"
         "AGENT\t7:00:20\t7:03:00\t160\tDANI"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -79,7 +78,7 @@ def ingest_command(
 ) -> None:
     """Load exports into the warehouse; every row is loaded, rejected with its reason,
     or recognised as a duplicate."""
-    from contactops.data import DEFAULT_PATH, Warehouse  # noqa: PLC0415
+    from contactops.data import Warehouse  # noqa: PLC0415
 
     with user_errors(_INGEST_FLAGS):
         check_choice(
@@ -106,12 +105,7 @@ def ingest_command(
                 )
             options[key.strip()] = _option_value(value.strip())
         reports = []
-        target = Path(
-            warehouse
-            if warehouse is not None
-            else os.environ.get("CONTACTOPS_WAREHOUSE", DEFAULT_PATH)
-        )
-        existed = target.exists()
+        wh = None
         try:
             with (
                 Warehouse(warehouse) as wh,
@@ -137,8 +131,8 @@ def ingest_command(
         except ContactopsError:
             if reports:  # what the files before the failing one did is kept: say so
                 _ingest_table(reports, title="loaded before the error")
-            elif not existed:  # a refused file (e.g. not that format) leaves no empty warehouse
-                for made in (target, target.with_name(target.name + ".wal")):
+            elif wh is not None and wh.created:  # a refused file leaves no empty warehouse
+                for made in (Path(wh.path), Path(wh.path + ".wal")):
                     made.unlink(missing_ok=True)
             raise
         _ingest_table(reports)

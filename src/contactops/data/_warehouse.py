@@ -165,6 +165,8 @@ class Warehouse:
         if path is None:
             path = os.environ.get("CONTACTOPS_WAREHOUSE", DEFAULT_PATH)
         self.path = str(path)
+        # this open makes the file (a caller whose first load is refused may remove it)
+        self.created = self.path != ":memory:" and not Path(self.path).exists()
         if not create and self.path != ":memory:" and not Path(self.path).is_file():
             raise WarehouseNotFoundError(self.path)
         if self.path == ":memory:":
